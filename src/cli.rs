@@ -1,0 +1,244 @@
+//! Command-line front end: parses arguments, sets up logging and progress, runs a command, and
+//! maps failures to exit codes. anyhow lives here and in `main` only.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, ConfigError};
+use crate::dburl::{DbUrl, UrlError};
+use crate::engine::{self, BatchLimits, ConnectOptions, EngineError};
+use crate::mask::Keyring;
+use crate::pipeline::{self, Settings};
+use crate::plan::{self, PlanError, PlanOptions};
+use crate::report::{self, Bars, LogLines, Reporter, Silent};
+
+#[derive(Debug, Parser)]
+#[command(name = "dbtwin", version, about = "Copy a database into a safe twin, anonymizing personal data on the way.")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// More log output on stderr (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Only warnings and errors on stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Progress display: bars on a terminal, periodic log lines otherwise.
+    #[arg(long, global = true, value_enum, default_value_t = ProgressMode::Auto)]
+    progress: ProgressMode,
+    /// Log line format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Copy every table of the source into the target, masking the configured columns.
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+struct CopyArgs {
+    /// The YAML mask config.
+    #[arg(short, long, value_name = "FILE")]
+    config: PathBuf,
+    /// Source database URL; overrides `source:` in the config.
+    #[arg(long, value_name = "URL", env = "DBTWIN_SOURCE", hide_env_values = true)]
+    source: Option<String>,
+    /// Target database URL; overrides `target:` in the config.
+    #[arg(long, value_name = "URL", env = "DBTWIN_TARGET", hide_env_values = true)]
+    target: Option<String>,
+    /// Tables copied at the same time.
+    #[arg(short, long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    /// Rows per batch between reader and writer (memory is bounded by this, not by table size).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    batch_rows: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ProgressMode {
+    Auto,
+    Bars,
+    Log,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Input that can never work: fix the command or config (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// Ctrl-C during a run (exit 130).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted: tables not yet committed were rolled back")]
+pub struct Interrupted;
+
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// The copy failed while running; committed tables stay, the failed one rolled back.
+    pub const FAILED: i32 = 1;
+    /// Bad input: arguments, config, URLs, or config vs schema. Nothing was written.
+    pub const INVALID: i32 = 2;
+    /// A database could not be reached or refused the login. Nothing was written.
+    pub const CONNECT: i32 = 3;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    for cause in err.chain() {
+        if cause.is::<ConfigError>() || cause.is::<PlanError>() || cause.is::<UrlError>() || cause.is::<Refused>() {
+            return exit::INVALID;
+        }
+        if cause.is::<Interrupted>() {
+            return exit::INTERRUPTED;
+        }
+        if let Some(EngineError::Connect { .. }) = cause.downcast_ref::<EngineError>() {
+            return exit::CONNECT;
+        }
+    }
+    exit::FAILED
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Copy(ref args) => copy(&cli, args).await,
+    }
+}
+
+fn init_logging(cli: &Cli, bars: Option<&Bars>) {
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    // The driver logs every statement at info: keep it to its warnings unless asked.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DBTWIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,dbtwin={level}")));
+    let ansi = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
+    let result = match (cli.log_format, bars.cloned()) {
+        (LogFormat::Json, Some(b)) => builder.json().with_writer(move || b.writer()).try_init(),
+        (LogFormat::Json, None) => builder.json().with_writer(std::io::stderr).try_init(),
+        (LogFormat::Text, Some(b)) => builder.with_writer(move || b.writer()).try_init(),
+        (LogFormat::Text, None) => builder.with_writer(std::io::stderr).try_init(),
+    };
+    // A second init (tests calling run twice) keeps the first subscriber.
+    drop(result);
+}
+
+fn url(cli_value: Option<&str>, config_value: Option<&config::EnvString>, what: &'static str) -> anyhow::Result<DbUrl> {
+    let text = cli_value.or(config_value.map(|v| v.as_str())).ok_or_else(|| {
+        Refused(format!("no {what} database: give --{what} URL, set DBTWIN_{}, or add `{what}:` to the config", what.to_uppercase()))
+    })?;
+    Ok(DbUrl::parse(text, what)?)
+}
+
+async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
+    let config = config::load(&args.config)?;
+    let source_url = url(args.source.as_deref(), config.source.as_ref(), "source")?;
+    let target_url = url(args.target.as_deref(), config.target.as_ref(), "target")?;
+    let port = |u: &DbUrl| u.port().unwrap_or(u.engine().default_port());
+    if source_url.engine() == target_url.engine()
+        && source_url.host() == target_url.host()
+        && port(&source_url) == port(&target_url)
+        && source_url.database() == target_url.database()
+    {
+        return Err(Refused(format!("source and target are the same database ({target_url}); dbtwin never writes to its source")).into());
+    }
+
+    let progress_mode = match cli.progress {
+        ProgressMode::Auto if std::io::stderr().is_terminal() && !cli.quiet => ProgressMode::Bars,
+        ProgressMode::Auto => ProgressMode::Log,
+        m => m,
+    };
+    // Bars are created once the plan knows the row estimates; logging needs to know about them
+    // now, so the draw target is set up first and filled in later.
+    let options = ConnectOptions { jobs: args.jobs as usize };
+    let (source, target) =
+        tokio::try_join!(engine::connect_source(&source_url, options), engine::connect_target(&target_url, options))?;
+    if source.identity() == target.identity() {
+        return Err(Refused(format!(
+            "source {source_url} and target {target_url} are the same database on the same server; dbtwin never writes to its source"
+        ))
+        .into());
+    }
+    let schemas: Vec<String> = config.schemas.iter().map(|s| s.as_str().to_string()).collect();
+    let (source_schema, target_schema) = tokio::try_join!(source.introspect(&schemas), target.introspect(&schemas))?;
+    let settings = target.load_settings();
+    let limits = BatchLimits { rows: args.batch_rows as usize, bytes: 1 << 20 };
+    let plan = plan::resolve(
+        &config,
+        &source_schema,
+        &target_schema,
+        PlanOptions { binary: source.binary_text(), checks_off: settings.checks_off, limits },
+    )?;
+
+    let bars = (progress_mode == ProgressMode::Bars)
+        .then(|| Bars::new(plan.tables.iter().filter_map(|t| t.row_estimate).sum(), plan.tables.len()));
+    init_logging(cli, bars.as_ref());
+    for t in &plan.tables {
+        let masks: Vec<String> = t
+            .masks
+            .iter()
+            .map(|m| format!("{} ({}{})", m.column, m.masker.kind(), if m.inferred { ", inferred" } else { "" }))
+            .collect();
+        tracing::info!(
+            table = %t.name(),
+            mode = %t.write.mode,
+            estimated_rows = t.row_estimate,
+            masks = if masks.is_empty() { "-".to_string() } else { masks.join(", ") },
+            "plan"
+        );
+    }
+    let reporter: Arc<dyn Reporter> = match (&bars, progress_mode) {
+        (Some(b), _) => Arc::new(b.clone()),
+        (None, ProgressMode::None) => Arc::new(Silent),
+        (None, _) => Arc::new(LogLines { every: Duration::from_secs(5) }),
+    };
+    let keys = Arc::new(match &config.secret {
+        Some(s) => Keyring::from_secret(s.as_str()),
+        None => Keyring::random(),
+    });
+    let mut notes = Vec::new();
+    notes.push(if settings.checks_off {
+        "target: triggers and foreign-key checks were off while loading (session_replication_role = replica)".to_string()
+    } else {
+        "target: the target user may not set session_replication_role, so triggers fired while loading and tables \
+         were loaded parents first"
+            .to_string()
+    });
+    if config.secret.is_none() {
+        notes.push("no `secret` in the config: masked values differ from run to run".to_string());
+    }
+
+    let run = pipeline::run(
+        plan,
+        Arc::from(source),
+        Arc::from(target),
+        keys,
+        reporter,
+        Settings { jobs: args.jobs as usize, channel_capacity: 4 },
+    );
+    let stats = tokio::select! {
+        result = run => result.context("copy failed")?,
+        _ = tokio::signal::ctrl_c() => return Err(Interrupted.into()),
+    };
+    if let Some(b) = &bars {
+        b.finish();
+    }
+    print!("{}", report::render_summary(&stats, &notes));
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! Database URLs that never show their password.
+//!
+//! A `DbUrl` is the only place a connection string lives. Its `Display` and `Debug` are redacted,
+//! so it can go into any log line or error; the engine asks for the secret form explicitly.
+
+use std::fmt;
+
+use crate::engine::EngineKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    // The URL text itself is never repeated: it may hold a password.
+    #[error("{what} URL is not a valid URL ({reason}); percent-encode special characters in the password")]
+    Malformed { what: &'static str, reason: url::ParseError },
+    #[error("{what} URL {url}: unsupported scheme {scheme:?} (expected postgres://, postgresql://)")]
+    Scheme { what: &'static str, url: String, scheme: String },
+    #[error("{what} URL {url}: names no database (add /dbname to the URL)")]
+    NoDatabase { what: &'static str, url: String },
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbUrl {
+    url: url::Url,
+    engine: EngineKind,
+}
+
+impl DbUrl {
+    /// `what` names the URL in errors ("source", "target").
+    pub fn parse(text: &str, what: &'static str) -> Result<Self, UrlError> {
+        let url = url::Url::parse(text).map_err(|reason| UrlError::Malformed { what, reason })?;
+        let engine = EngineKind::from_scheme(url.scheme()).ok_or_else(|| UrlError::Scheme {
+            what,
+            url: redact(&url),
+            scheme: url.scheme().to_string(),
+        })?;
+        let parsed = DbUrl { url, engine };
+        if parsed.database().is_empty() {
+            return Err(UrlError::NoDatabase { what, url: parsed.to_string() });
+        }
+        Ok(parsed)
+    }
+
+    pub fn engine(&self) -> EngineKind {
+        self.engine
+    }
+
+    /// The full URL including the password, for handing to the driver and nothing else.
+    pub fn expose_secret(&self) -> &str {
+        self.url.as_str()
+    }
+
+    /// `message` with this URL's password blanked out, for driver errors that might echo it.
+    pub fn scrub(&self, message: &str) -> String {
+        match self.url.password() {
+            Some(pw) if !pw.is_empty() => {
+                let decoded = percent_decode(pw);
+                message.replace(pw, "***").replace(&decoded, "***")
+            }
+            _ => message.to_string(),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        self.url.host_str().unwrap_or("localhost")
+    }
+
+    pub fn port(&self) -> Option<u16> {
+        self.url.port()
+    }
+
+    pub fn database(&self) -> &str {
+        self.url.path().trim_start_matches('/')
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+fn redact(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        // Setting a password only fails for URLs that cannot have one, which this one has.
+        let _ = shown.set_password(Some("***"));
+    }
+    // Query parameters may carry `password=` or `sslpassword=` too.
+    if shown.query().is_some() {
+        let pairs: Vec<(String, String)> = shown
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k.contains("password") || k.contains("secret") { "***".into() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    shown.to_string()
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.url))
+    }
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DbUrl({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_never_displayed() {
+        let u = DbUrl::parse("postgres://app:hunter2@db:5432/app?sslpassword=p2", "source").unwrap();
+        let shown = format!("{u} {u:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("p2"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db:5432/app"), "{shown}");
+        assert!(u.expose_secret().contains("hunter2"));
+        assert_eq!(u.database(), "app");
+        assert_eq!(u.scrub("auth failed for hunter2"), "auth failed for ***");
+        let enc = DbUrl::parse("postgres://app:p%40ss@db/app", "source").unwrap();
+        assert_eq!(enc.scrub("saw p@ss"), "saw ***");
+    }
+
+    #[test]
+    fn malformed_url_error_omits_the_text() {
+        let err = DbUrl::parse("postgres://app:pa ss@@db:x/app", "target").unwrap_err().to_string();
+        assert!(!err.contains("pa ss"), "{err}");
+        assert!(err.starts_with("target URL is not a valid URL"), "{err}");
+    }
+
+    #[test]
+    fn unknown_scheme_and_missing_database() {
+        let err = DbUrl::parse("oracle://u:secret@h/db", "source").unwrap_err().to_string();
+        assert!(err.contains("unsupported scheme \"oracle\""), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        let err = DbUrl::parse("postgres://u@h:5432", "source").unwrap_err().to_string();
+        assert!(err.contains("names no database"), "{err}");
+    }
+}

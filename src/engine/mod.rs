@@ -1,0 +1,185 @@
+//! Everything that knows a database engine's SQL lives below this module, behind two traits: one
+//! per direction. [`connect_source`] and [`connect_target`] are the only places that pick an
+//! engine; every other module talks to `dyn Source` and `dyn Target`.
+
+pub mod postgres;
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::config::Mode;
+use crate::dburl::DbUrl;
+use crate::mask::BinaryText;
+use crate::pipeline::channel::{BatchReceiver, BatchSender, Cancelled};
+use crate::report::TableProgress;
+use crate::schema::{Schema, TableName};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    Postgres,
+}
+
+impl EngineKind {
+    pub fn from_scheme(scheme: &str) -> Option<Self> {
+        match scheme {
+            "postgres" | "postgresql" => Some(EngineKind::Postgres),
+            _ => None,
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            EngineKind::Postgres => 5432,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Source,
+    Target,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Source => "source",
+            Side::Target => "target",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot connect to the {side} database {url}: {message}")]
+    Connect { side: Side, url: String, message: String },
+    #[error("{context}: {message}")]
+    Query { context: String, message: String },
+    #[error("{0}")]
+    Data(String),
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
+impl EngineError {
+    /// Wrap a driver error with what was being done; database errors keep their detail line.
+    pub fn query(context: impl Into<String>, err: sqlx::Error) -> Self {
+        EngineError::Query { context: context.into(), message: describe(&err) }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, EngineError::Cancelled(_))
+    }
+}
+
+/// A driver error in one line: the server's message and detail, without sqlx's prefixes.
+pub fn describe(err: &sqlx::Error) -> String {
+    match err {
+        sqlx::Error::Database(db) => {
+            let mut text = db.message().to_string();
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                if let Some(detail) = pg.detail() {
+                    text.push_str(" (");
+                    text.push_str(detail);
+                    text.push(')');
+                }
+            }
+            text
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Limits on one batch; a reader sends when either is reached.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchLimits {
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+/// What to read: the columns, in the order the batch cells will hold them.
+#[derive(Clone, Debug)]
+pub struct ReadRequest {
+    pub table: TableName,
+    pub columns: Vec<String>,
+    pub limits: BatchLimits,
+}
+
+/// What to write: batches carry `columns` in order.
+#[derive(Clone, Debug)]
+pub struct WriteRequest {
+    pub table: TableName,
+    pub columns: Vec<String>,
+    pub mode: Mode,
+    /// Primary-key columns of the target table (the upsert conflict target).
+    pub key: Vec<String>,
+    /// Other tables hold foreign keys to this one.
+    pub referenced: bool,
+    /// Columns fed by a sequence or identity, to continue past the copied values.
+    pub auto_increment: Vec<String>,
+}
+
+/// How the target loads: said in the run summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadSettings {
+    /// Triggers and foreign-key checks are off for the writer sessions.
+    pub checks_off: bool,
+}
+
+/// The read side of an engine. One value per run; every method may be called concurrently.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Identifies server and database, to refuse a target that is the source itself.
+    fn identity(&self) -> &str;
+
+    /// How binary values look in this engine's text form (masks write that form back).
+    fn binary_text(&self) -> BinaryText;
+
+    /// Tables in `schemas`, as of the snapshot every [`Source::read`] will see.
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
+
+    /// Stream every row of one table into `out` in batches, then call `out.finish()`. Called
+    /// once per table, up to `--jobs` at a time; all calls read the same snapshot. Must never
+    /// write to the source. Returns the number of rows read.
+    async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError>;
+}
+
+/// The write side of an engine. One value per run; every method may be called concurrently.
+#[async_trait]
+pub trait Target: Send + Sync {
+    fn identity(&self) -> &str;
+
+    fn load_settings(&self) -> LoadSettings;
+
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
+
+    /// Load one table from `input` in one transaction: committed only if `input` ends with a
+    /// finish, rolled back on any error or abort, so a failure leaves the old rows. Reports
+    /// rows to `progress` as they are sent. Called once per table per run.
+    async fn write(
+        &self,
+        request: &WriteRequest,
+        input: BatchReceiver,
+        progress: &dyn TableProgress,
+    ) -> Result<u64, EngineError>;
+}
+
+/// Connection settings that are the run's, not the URL's.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectOptions {
+    /// Concurrent table copies; pools are sized from it.
+    pub jobs: usize,
+}
+
+pub async fn connect_source(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Source>, EngineError> {
+    match url.engine() {
+        EngineKind::Postgres => Ok(Box::new(postgres::PgSource::connect(url, options).await?)),
+    }
+}
+
+pub async fn connect_target(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Target>, EngineError> {
+    match url.engine() {
+        EngineKind::Postgres => Ok(Box::new(postgres::PgTarget::connect(url, options).await?)),
+    }
+}

@@ -1,0 +1,158 @@
+//! Tables, columns and keys from pg_catalog (information_schema hides generated/identity detail,
+//! domains' base types and row estimates, and filters by privilege).
+
+use std::collections::HashMap;
+
+use sqlx::PgConnection;
+
+use crate::engine::{EngineError, Side};
+use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass};
+
+struct Rel {
+    table: Table,
+    /// attnum of each column, to map key column numbers to indices.
+    attnums: Vec<i16>,
+}
+
+pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
+    let ctx = |what: &str| format!("{side}: reading {what} from pg_catalog");
+    // Leaf partitions are skipped: their rows are read through the partitioned parent.
+    let rels: Vec<(i64, String, String, f64)> = sqlx::query_as(
+        "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.reltuples::float8
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY($1)
+         ORDER BY n.nspname, c.relname",
+    )
+    .bind(schemas)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| EngineError::query(ctx("tables"), e))?;
+
+    let mut by_oid: HashMap<i64, Rel> = HashMap::new();
+    let mut order = Vec::new();
+    for (oid, schema, name, tuples) in rels {
+        order.push(oid);
+        by_oid.insert(
+            oid,
+            Rel {
+                table: Table {
+                    name: TableName::new(schema, name),
+                    columns: Vec::new(),
+                    primary_key: Vec::new(),
+                    unique_keys: Vec::new(),
+                    foreign_keys: Vec::new(),
+                    // -1 (never analyzed) means unknown.
+                    row_estimate: (tuples >= 0.0).then_some(tuples as u64),
+                },
+                attnums: Vec::new(),
+            },
+        );
+    }
+    let oids: Vec<i64> = order.clone();
+
+    type ColumnRow = (i64, i16, String, String, bool, bool, bool, String, i32, String, String);
+    let columns: Vec<ColumnRow> = sqlx::query_as(
+        "SELECT a.attrelid::int8, a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod),
+                a.attnotnull OR COALESCE(t.typnotnull, false),
+                a.attgenerated <> '',
+                a.attidentity <> '' OR COALESCE(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false),
+                COALESCE(bt.typname, t.typname)::text,
+                CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,
+                COALESCE(bt.typcategory, t.typcategory)::text,
+                COALESCE(bt.typtype, t.typtype)::text
+         FROM pg_attribute a
+         JOIN pg_type t ON t.oid = a.atttypid
+         LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE a.attrelid = ANY($1::int8[]::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+         ORDER BY a.attrelid, a.attnum",
+    )
+    .bind(&oids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| EngineError::query(ctx("columns"), e))?;
+    for (rel, attnum, name, declared, not_null, generated, auto, base, typmod, category, typtype) in columns {
+        let Some(r) = by_oid.get_mut(&rel) else { continue };
+        let class = type_class(&base, &category, &typtype);
+        let max_chars = (matches!(base.as_str(), "varchar" | "bpchar") && typmod > 4).then(|| (typmod - 4) as u32);
+        r.attnums.push(attnum);
+        r.table.columns.push(Column {
+            name,
+            declared_type: declared,
+            class,
+            nullable: !not_null,
+            max_chars,
+            generated,
+            auto_increment: auto,
+        });
+    }
+
+    // Unique indexes cover both PRIMARY KEY / UNIQUE constraints and bare CREATE UNIQUE INDEX.
+    let indexes: Vec<(i64, bool, Vec<i16>)> = sqlx::query_as(
+        "SELECT indrelid::int8, indisprimary, indkey::int2[]
+         FROM pg_index
+         WHERE indrelid = ANY($1::int8[]::oid[]) AND indisunique AND indpred IS NULL AND indexprs IS NULL
+         ORDER BY indrelid, indexrelid",
+    )
+    .bind(&oids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| EngineError::query(ctx("keys"), e))?;
+    for (rel, primary, attnums) in indexes {
+        let Some(r) = by_oid.get_mut(&rel) else { continue };
+        let Some(cols) = positions(&r.attnums, &attnums) else { continue };
+        if primary {
+            r.table.primary_key = cols;
+        } else {
+            r.table.unique_keys.push(cols);
+        }
+    }
+
+    let fks: Vec<(i64, String, Vec<i16>, String, String)> = sqlx::query_as(
+        "SELECT c.conrelid::int8, c.conname::text, c.conkey, fn.nspname::text, fc.relname::text
+         FROM pg_constraint c
+         JOIN pg_class fc ON fc.oid = c.confrelid
+         JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+         WHERE c.contype = 'f' AND c.conrelid = ANY($1::int8[]::oid[])
+         ORDER BY c.conrelid, c.conname",
+    )
+    .bind(&oids)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| EngineError::query(ctx("foreign keys"), e))?;
+    for (rel, name, attnums, ref_schema, ref_name) in fks {
+        let Some(r) = by_oid.get_mut(&rel) else { continue };
+        let Some(columns) = positions(&r.attnums, &attnums) else { continue };
+        r.table.foreign_keys.push(ForeignKey { name, columns, references: TableName::new(ref_schema, ref_name) });
+    }
+
+    Ok(Schema { tables: order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect() })
+}
+
+fn positions(attnums: &[i16], wanted: &[i16]) -> Option<Vec<usize>> {
+    wanted.iter().map(|a| attnums.iter().position(|x| x == a)).collect()
+}
+
+fn type_class(base: &str, category: &str, typtype: &str) -> TypeClass {
+    match base {
+        "bool" => TypeClass::Bool,
+        "int2" => TypeClass::Int { bytes: 2 },
+        "int4" => TypeClass::Int { bytes: 4 },
+        "int8" => TypeClass::Int { bytes: 8 },
+        "numeric" => TypeClass::Decimal,
+        "float4" | "float8" => TypeClass::Float,
+        "text" | "varchar" | "bpchar" | "citext" | "name" => TypeClass::Text,
+        "bytea" => TypeClass::Binary,
+        "date" => TypeClass::Date,
+        "time" | "timetz" => TypeClass::Time,
+        "timestamp" => TypeClass::Timestamp,
+        "timestamptz" => TypeClass::TimestampTz,
+        "interval" => TypeClass::Interval,
+        "uuid" => TypeClass::Uuid,
+        "json" | "jsonb" => TypeClass::Json,
+        "inet" | "cidr" => TypeClass::Inet,
+        _ if category == "A" => TypeClass::Array,
+        _ if typtype == "e" => TypeClass::Enum,
+        _ => TypeClass::Other,
+    }
+}

@@ -1,0 +1,98 @@
+//! PostgreSQL: read with `COPY (SELECT …) TO STDOUT`, write with `COPY … FROM STDIN`, both in
+//! text format, so every type (enums, domains, arrays, ranges, tsvector…) travels in the form the
+//! server itself reads back.
+
+mod copy_text;
+mod introspect;
+mod source;
+mod target;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+pub use source::PgSource;
+pub use target::PgTarget;
+
+use super::{EngineError, Side, describe};
+use crate::dburl::DbUrl;
+use crate::schema::TableName;
+
+/// `"name"` with embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    let mut q = String::with_capacity(name.len() + 2);
+    q.push('"');
+    for ch in name.chars() {
+        if ch == '"' {
+            q.push('"');
+        }
+        q.push(ch);
+    }
+    q.push('"');
+    q
+}
+
+pub fn quote_table(table: &TableName) -> String {
+    format!("{}.{}", quote_ident(&table.schema), quote_ident(&table.name))
+}
+
+fn quote_list(columns: &[String]) -> String {
+    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// Driver options from the URL plus the session settings every dbtwin connection needs.
+fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<PgConnectOptions, EngineError> {
+    let options = PgConnectOptions::from_str(url.expose_secret()).map_err(|e| EngineError::Connect {
+        side,
+        url: url.to_string(),
+        message: url.scrub(&describe(&e)),
+    })?;
+    let mut settings = vec![
+        // Outputs that the same server reads back unchanged, whatever postgresql.conf says.
+        ("IntervalStyle", "postgres"),
+        ("extra_float_digits", "3"),
+        ("bytea_output", "hex"),
+        // A long copy is not an idle or slow statement.
+        ("statement_timeout", "0"),
+        ("lock_timeout", "0"),
+        ("idle_in_transaction_session_timeout", "0"),
+    ];
+    settings.extend_from_slice(extra);
+    Ok(options.application_name("dbtwin").options(settings))
+}
+
+async fn pool(url: &DbUrl, side: Side, options: PgConnectOptions, size: usize) -> Result<PgPool, EngineError> {
+    PgPoolOptions::new()
+        .max_connections(size as u32)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect_with(options)
+        .await
+        .map_err(|e| EngineError::Connect { side, url: url.to_string(), message: url.scrub(&describe(&e)) })
+}
+
+/// Server and database identity: same postmaster start time, port and database is the same
+/// database whatever host name or address reached it.
+async fn identity(pool: &PgPool, side: Side) -> Result<String, EngineError> {
+    let (db, started, port): (String, String, String) = sqlx::query_as(
+        "SELECT current_database()::text, pg_postmaster_start_time()::text, current_setting('port')",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(|e| EngineError::query(format!("{side}: reading the server identity"), e))?;
+    Ok(format!("postgres:{port}:{started}:{db}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_doubles_quotes_and_keeps_everything_else() {
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_ident("select"), "\"select\"");
+        assert_eq!(quote_ident("Ünï cödé.x"), "\"Ünï cödé.x\"");
+        assert_eq!(quote_table(&TableName::new("my schema", "Tab\"le")), "\"my schema\".\"Tab\"\"le\"");
+    }
+}

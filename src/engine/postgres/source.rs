@@ -1,0 +1,154 @@
+//! Reading a PostgreSQL source: one read-only REPEATABLE READ snapshot, exported by a coordinator
+//! session and imported by every reader, so all tables are read as of one instant.
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, Connection, Executor, Postgres};
+use tokio::sync::Mutex;
+
+use super::{connect_options, copy_text, identity, pool, quote_list, quote_table};
+use crate::batch::Batch;
+use crate::dburl::DbUrl;
+use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, describe};
+use crate::mask::BinaryText;
+use crate::pipeline::channel::BatchSender;
+use crate::schema::Schema;
+
+pub struct PgSource {
+    /// Holds the exporting transaction open for the whole run: the snapshot lives as long as it.
+    coordinator: Mutex<PgConnection>,
+    readers: PgPool,
+    snapshot: String,
+    identity: String,
+}
+
+impl PgSource {
+    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
+        // Every source session refuses writes, whatever a bug elsewhere might send.
+        let opts = connect_options(url, Side::Source, &[("default_transaction_read_only", "on")])?;
+        let connect_err =
+            |e: sqlx::Error| EngineError::Connect { side: Side::Source, url: url.to_string(), message: url.scrub(&describe(&e)) };
+        let mut coordinator = PgConnection::connect_with(&opts).await.map_err(connect_err)?;
+        (&mut coordinator)
+            .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(|e| EngineError::query("source: starting the snapshot transaction", e))?;
+        let (snapshot,): (String,) = sqlx::query_as("SELECT pg_export_snapshot()")
+            .fetch_one(&mut coordinator)
+            .await
+            .map_err(|e| EngineError::query("source: exporting the snapshot", e))?;
+        // The id is pasted into SET TRANSACTION SNAPSHOT (it takes no parameters): accept only
+        // the server's own format.
+        if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(EngineError::Data(format!("source: unexpected snapshot id {snapshot:?}")));
+        }
+        let readers = pool(url, Side::Source, opts, options.jobs).await?;
+        let identity = identity(&readers, Side::Source).await?;
+        Ok(PgSource { coordinator: Mutex::new(coordinator), readers, snapshot, identity })
+    }
+
+    async fn begin_reader(&self, table: &str) -> Result<PoolConnection<Postgres>, EngineError> {
+        let mut conn = self
+            .readers
+            .acquire()
+            .await
+            .map_err(|e| EngineError::query(format!("source: connecting a reader for {table}"), e))?;
+        let sql = format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
+            self.snapshot
+        );
+        (&mut *conn).execute(sqlx::raw_sql(AssertSqlSafe(sql)))
+            .await
+            .map_err(|e| EngineError::query(format!("source: importing the snapshot for {table}"), e))?;
+        Ok(conn)
+    }
+}
+
+#[async_trait]
+impl Source for PgSource {
+    fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    fn binary_text(&self) -> BinaryText {
+        BinaryText::Hex
+    }
+
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
+        let mut conn = self.coordinator.lock().await;
+        super::introspect::schema(&mut conn, Side::Source, schemas).await
+    }
+
+    async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
+        let table = &request.table;
+        let mut conn = self.begin_reader(&table.to_string()).await?;
+        // ONLY: an inheritance parent's rows without its children's, which are tables of their own.
+        let sql = format!(
+            "COPY (SELECT {} FROM ONLY {}) TO STDOUT",
+            quote_list(&request.columns),
+            quote_table(table)
+        );
+        let result = {
+            let stream = conn
+                .copy_out_raw(&sql)
+                .await
+                .map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;
+            stream_batches(stream, request, &out).await
+        };
+        let rows = match result {
+            Ok(rows) => rows,
+            Err(e) => {
+                // Mid-COPY the connection cannot be reused: close it rather than drain it.
+                conn.close_on_drop();
+                return Err(e);
+            }
+        };
+        (&mut *conn).execute("COMMIT").await.map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;
+        out.finish().await?;
+        Ok(rows)
+    }
+}
+
+/// Cut the COPY byte stream into rows and the rows into batches. Chunks are not row-aligned.
+async fn stream_batches(
+    mut stream: futures_util::stream::BoxStream<'_, sqlx::Result<bytes::Bytes>>,
+    request: &ReadRequest,
+    out: &BatchSender,
+) -> Result<u64, EngineError> {
+    let width = request.columns.len();
+    let limits = request.limits;
+    let new_batch = || Batch::new(width, limits.rows, limits.bytes + limits.bytes / 4);
+    let mut batch = new_batch();
+    let mut partial: Vec<u8> = Vec::new();
+    let mut rows = 0u64;
+    let bad_row = |rows: u64, reason: String| {
+        EngineError::Data(format!("source: reading {}: row {}: {reason}", request.table, rows + 1))
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| EngineError::query(format!("source: reading {}", request.table), e))?;
+        let mut data: &[u8] = &chunk;
+        while let Some(nl) = memchr::memchr(b'\n', data) {
+            let line = if partial.is_empty() {
+                &data[..nl]
+            } else {
+                partial.extend_from_slice(&data[..nl]);
+                &partial[..]
+            };
+            copy_text::decode_row(line, &mut batch).map_err(|reason| bad_row(rows, reason))?;
+            partial.clear();
+            rows += 1;
+            data = &data[nl + 1..];
+            if batch.rows() >= limits.rows || batch.byte_len() >= limits.bytes {
+                out.send(std::mem::replace(&mut batch, new_batch())).await?;
+            }
+        }
+        partial.extend_from_slice(data);
+    }
+    if !partial.is_empty() {
+        return Err(bad_row(rows, "COPY data ended inside a row".into()));
+    }
+    out.send(batch).await?;
+    Ok(rows)
+}

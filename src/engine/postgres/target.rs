@@ -1,0 +1,223 @@
+//! Writing a PostgreSQL target: COPY into the table (replace) or into a temporary staging table
+//! merged with one INSERT … ON CONFLICT (upsert), all in one transaction per table.
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, Connection, Executor};
+
+use super::{connect_options, copy_text, identity, pool, quote_ident, quote_list, quote_table};
+use crate::config::Mode;
+use crate::dburl::DbUrl;
+use crate::engine::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
+use crate::pipeline::channel::BatchReceiver;
+use crate::report::TableProgress;
+use crate::schema::Schema;
+
+/// `PgCopyIn::send` flushes on every call: gather this much first.
+const SEND_BYTES: usize = 1 << 20;
+const STAGE: &str = "\"dbtwin_stage\"";
+
+pub struct PgTarget {
+    pool: PgPool,
+    identity: String,
+    settings: LoadSettings,
+}
+
+impl PgTarget {
+    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
+        let opts = connect_options(url, Side::Target, &[])?;
+        let pool = pool(url, Side::Target, opts, options.jobs).await?;
+        let identity = identity(&pool, Side::Target).await?;
+        // session_replication_role = replica turns off user triggers and FK checks; it needs
+        // superuser (or a grant on PostgreSQL 15+). Probe once, then set it per transaction.
+        let checks_off = sqlx::raw_sql("SET session_replication_role = replica; RESET session_replication_role")
+            .execute(&pool)
+            .await
+            .is_ok();
+        Ok(PgTarget { pool, identity, settings: LoadSettings { checks_off } })
+    }
+}
+
+#[async_trait]
+impl Target for PgTarget {
+    fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    fn load_settings(&self) -> LoadSettings {
+        self.settings
+    }
+
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
+        let mut conn =
+            self.pool.acquire().await.map_err(|e| EngineError::query("target: connecting for introspection", e))?;
+        super::introspect::schema(&mut conn, Side::Target, schemas).await
+    }
+
+    async fn write(
+        &self,
+        request: &WriteRequest,
+        mut input: BatchReceiver,
+        progress: &dyn crate::report::TableProgress,
+    ) -> Result<u64, EngineError> {
+        let table = &request.table;
+        let fail = |what: &str| {
+            let context = format!("target: {what} {table}");
+            move |e: sqlx::Error| EngineError::query(context, e)
+        };
+        let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
+        let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
+        if self.settings.checks_off {
+            (&mut *tx).execute("SET LOCAL session_replication_role = replica").await.map_err(fail("preparing"))?;
+        }
+        let quoted = quote_table(table);
+        let columns = quote_list(&request.columns);
+        let destination = match request.mode {
+            Mode::Replace => {
+                // TRUNCATE is refused on a table other tables reference; DELETE is not, and both
+                // roll back with the transaction.
+                let empty = if request.referenced {
+                    format!("DELETE FROM ONLY {quoted}")
+                } else {
+                    format!("TRUNCATE ONLY {quoted}")
+                };
+                (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(empty))).await.map_err(fail("emptying"))?;
+                quoted.clone()
+            }
+            Mode::Upsert => {
+                let stage = format!(
+                    "CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS SELECT {columns} FROM ONLY {quoted} WITH NO DATA"
+                );
+                (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(stage))).await.map_err(fail("staging"))?;
+                STAGE.to_string()
+            }
+        };
+        let rows = copy_in(&mut tx, &destination, &columns, &mut input, progress)
+            .await
+            .map_err(|e| match e {
+                CopyError::Cancelled => EngineError::Cancelled(crate::pipeline::channel::Cancelled),
+                CopyError::Db(e) => fail("writing")(e),
+            })?;
+        if request.mode == Mode::Upsert {
+            (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(upsert_sql(request)))).await.map_err(fail("merging into"))?;
+        }
+        continue_sequences(&mut tx, request).await?;
+        tx.commit().await.map_err(fail("committing"))?;
+        Ok(rows)
+    }
+}
+
+enum CopyError {
+    Cancelled,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for CopyError {
+    fn from(e: sqlx::Error) -> Self {
+        CopyError::Db(e)
+    }
+}
+
+async fn copy_in(
+    conn: &mut PgConnection,
+    destination: &str,
+    columns: &str,
+    input: &mut BatchReceiver,
+    progress: &dyn TableProgress,
+) -> Result<u64, CopyError> {
+    let mut copy = conn.copy_in_raw(&format!("COPY {destination} ({columns}) FROM STDIN")).await?;
+    let mut buf = Vec::with_capacity(SEND_BYTES + SEND_BYTES / 2);
+    let mut rows = 0u64;
+    loop {
+        match input.recv().await {
+            Ok(Some(batch)) => {
+                for r in 0..batch.rows() {
+                    copy_text::encode_row(batch.row(r), &mut buf);
+                }
+                rows += batch.rows() as u64;
+                if buf.len() >= SEND_BYTES {
+                    copy.send(buf.as_slice()).await?;
+                    buf.clear();
+                }
+                progress.add(batch.rows() as u64);
+            }
+            Ok(None) => break,
+            Err(_) => {
+                // The reader died: discard what was sent; the transaction rolls back.
+                let _ignored_server_reply = copy.abort("dbtwin: the source read failed").await;
+                return Err(CopyError::Cancelled);
+            }
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.as_slice()).await?;
+    }
+    copy.finish().await?;
+    Ok(rows)
+}
+
+fn upsert_sql(request: &WriteRequest) -> String {
+    let table = quote_table(&request.table);
+    let columns = quote_list(&request.columns);
+    let updates: Vec<String> = request
+        .columns
+        .iter()
+        .filter(|c| !request.key.contains(c))
+        .map(|c| format!("{q} = EXCLUDED.{q}", q = quote_ident(c)))
+        .collect();
+    let action =
+        if updates.is_empty() { "DO NOTHING".to_string() } else { format!("DO UPDATE SET {}", updates.join(", ")) };
+    // OVERRIDING SYSTEM VALUE: copied ids go into GENERATED ALWAYS identity columns as they are.
+    format!(
+        "INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {STAGE} ON CONFLICT ({}) {action}",
+        quote_list(&request.key)
+    )
+}
+
+/// Move each sequence feeding a copied column past the largest copied value, never backwards.
+async fn continue_sequences(conn: &mut PgConnection, request: &WriteRequest) -> Result<(), EngineError> {
+    let table = quote_table(&request.table);
+    for column in &request.auto_increment {
+        let sql = format!(
+            "SELECT setval(s.seq, m.top) FROM
+               (SELECT pg_get_serial_sequence($1, $2) AS seq) s,
+               (SELECT max({col})::int8 AS top FROM ONLY {table}) m
+             WHERE s.seq IS NOT NULL AND m.top IS NOT NULL
+               AND m.top > COALESCE(pg_sequence_last_value(s.seq::regclass), 0)",
+            col = quote_ident(column)
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(&table)
+            .bind(column)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| EngineError::query(format!("target: continuing the sequence of {}.{column}", request.table), e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::TableName;
+
+    #[test]
+    fn upsert_updates_every_non_key_column() {
+        let request = WriteRequest {
+            table: TableName::new("public", "Order \"Lines\""),
+            columns: vec!["id".into(), "line".into(), "note".into()],
+            mode: Mode::Upsert,
+            key: vec!["id".into(), "line".into()],
+            referenced: false,
+            auto_increment: vec![],
+        };
+        assert_eq!(
+            upsert_sql(&request),
+            "INSERT INTO \"public\".\"Order \"\"Lines\"\"\" (\"id\", \"line\", \"note\") OVERRIDING SYSTEM VALUE \
+             SELECT \"id\", \"line\", \"note\" FROM \"dbtwin_stage\" ON CONFLICT (\"id\", \"line\") \
+             DO UPDATE SET \"note\" = EXCLUDED.\"note\""
+        );
+        let keys_only = WriteRequest { columns: vec!["id".into(), "line".into()], ..request };
+        assert!(upsert_sql(&keys_only).ends_with("DO NOTHING"));
+    }
+}

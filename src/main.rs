@@ -1,0 +1,17 @@
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let cli = dbtwin::cli::Cli::parse();
+    let code = match dbtwin::cli::run(cli).await {
+        Ok(()) => dbtwin::cli::exit::OK,
+        Err(err) => {
+            // Each line of the chain's text is its own complaint (a plan lists every problem).
+            for line in format!("{err:#}").lines() {
+                eprintln!("error: {line}");
+            }
+            dbtwin::cli::exit_code(&err)
+        }
+    };
+    std::process::exit(code);
+}

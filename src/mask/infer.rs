@@ -1,0 +1,126 @@
+//! The mask kind for a column listed in the short form (`users: email,name`), from its name and
+//! type. `dbtwin copy` prints the choice in its plan so nothing is guessed silently.
+
+use super::Kind;
+use crate::schema::{Column, TypeClass};
+
+/// The kind the short form gives `column`: a personal-data kind its name suggests, else a keyed
+/// hash; `None` when not even a hash fits the type (the user must then name a rule).
+pub fn infer(column: &Column) -> Option<Kind> {
+    let words = words(&column.name);
+    let joined: String = words.concat();
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let by_name = if joined.contains("email") || has("mail") {
+        Some(Kind::Email)
+    } else if joined.contains("username") || has("login") || has("nickname") || has("handle") {
+        Some(Kind::Username)
+    } else if joined.contains("firstname") || joined.contains("givenname") || has("fname") || has("forename") {
+        Some(Kind::FirstName)
+    } else if joined.contains("lastname")
+        || joined.contains("familyname")
+        || has("surname")
+        || has("lname")
+    {
+        Some(Kind::LastName)
+    } else if has("company") || has("employer") || has("organization") || has("organisation") {
+        Some(Kind::Company)
+    } else if joined.contains("birth") || has("dob") || has("birthday") {
+        Some(Kind::DateOfBirth)
+    } else if has("phone") || has("mobile") || has("tel") || has("telephone") || has("fax") || has("cell") {
+        Some(Kind::Phone)
+    } else if has("ip") || joined.starts_with("ipaddr") || has("ipv4") || column.class == TypeClass::Inet {
+        Some(Kind::Ipv4)
+    } else if has("zip") || has("postcode") || has("postal") || joined.contains("zipcode") {
+        Some(Kind::Zip)
+    } else if has("city") || has("town") {
+        Some(Kind::City)
+    } else if has("address") || has("street") || joined.starts_with("addr") {
+        Some(Kind::StreetAddress)
+    } else if has("name") || joined == "fullname" {
+        Some(Kind::Name)
+    } else {
+        None
+    };
+    let fits = |k: Kind| super::Masker::new(k, column, false, None, super::BinaryText::Raw).is_ok();
+    by_name.filter(|&k| fits(k)).or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
+}
+
+/// Lower-case words of an identifier: `homePhone`, `home_phone` and `Home Phone` all give
+/// `["home", "phone"]`.
+fn words(ident: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for ch in ident.chars() {
+        if !ch.is_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if ch.is_uppercase() && prev_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+        current.extend(ch.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(name: &str, class: TypeClass) -> Column {
+        Column {
+            name: name.into(),
+            declared_type: "t".into(),
+            class,
+            nullable: true,
+            max_chars: None,
+            generated: false,
+            auto_increment: false,
+        }
+    }
+
+    #[test]
+    fn splits_identifiers_into_words() {
+        assert_eq!(words("homePhone"), ["home", "phone"]);
+        assert_eq!(words("Home Phone"), ["home", "phone"]);
+        assert_eq!(words("e-mail_Address"), ["e", "mail", "address"]);
+    }
+
+    #[test]
+    fn infers_from_names() {
+        let text = |n: &str| infer(&col(n, TypeClass::Text));
+        assert_eq!(text("email"), Some(Kind::Email));
+        assert_eq!(text("E-Mail Address"), Some(Kind::Email));
+        assert_eq!(text("first_name"), Some(Kind::FirstName));
+        assert_eq!(text("lastName"), Some(Kind::LastName));
+        assert_eq!(text("surname"), Some(Kind::LastName));
+        assert_eq!(text("name"), Some(Kind::Name));
+        assert_eq!(text("customer_name"), Some(Kind::Name));
+        assert_eq!(text("company_name"), Some(Kind::Company));
+        assert_eq!(text("user_name"), Some(Kind::Username));
+        assert_eq!(text("mobile"), Some(Kind::Phone));
+        assert_eq!(text("address"), Some(Kind::StreetAddress));
+        assert_eq!(text("city"), Some(Kind::City));
+        assert_eq!(text("zip"), Some(Kind::Zip));
+        assert_eq!(text("shipping"), Some(Kind::Hash), "no ip inside shipping");
+        assert_eq!(text("last_ip"), Some(Kind::Ipv4));
+        assert_eq!(text("notes"), Some(Kind::Hash));
+        assert_eq!(infer(&col("birth_date", TypeClass::Date)), Some(Kind::DateOfBirth));
+        assert_eq!(infer(&col("client", TypeClass::Inet)), Some(Kind::Ipv4));
+    }
+
+    #[test]
+    fn falls_back_to_hash_when_the_type_rejects_the_named_kind() {
+        assert_eq!(infer(&col("phone", TypeClass::Int { bytes: 8 })), Some(Kind::Hash));
+        assert_eq!(infer(&col("flags", TypeClass::Bool)), None);
+        assert_eq!(infer(&col("email", TypeClass::Bool)), None);
+    }
+}

@@ -1,0 +1,277 @@
+//! Config + source schema + target schema → the work for each table. Every problem is collected
+//! and reported together before a single row moves; after this, nothing is looked up by name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::config::{Config, Mode, TableSpec};
+use crate::engine::{BatchLimits, ReadRequest, WriteRequest};
+use crate::mask::{self, BinaryText, Kind, Masker};
+use crate::schema::{Schema, Table, TableName};
+
+/// Everything wrong with a config against the live schemas, one line per problem.
+#[derive(Debug, thiserror::Error)]
+pub struct PlanError {
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problems.join("\n"))
+    }
+}
+
+#[derive(Debug)]
+pub struct ColumnMask {
+    /// Position of the column in the batch (index into `TablePlan::columns`).
+    pub index: usize,
+    pub column: String,
+    pub masker: Masker,
+    /// Chosen from the column's name and type (short form), not named in the config.
+    pub inferred: bool,
+}
+
+#[derive(Debug)]
+pub struct TablePlan {
+    pub read: ReadRequest,
+    pub write: WriteRequest,
+    pub masks: Vec<ColumnMask>,
+    pub row_estimate: Option<u64>,
+}
+
+impl TablePlan {
+    pub fn name(&self) -> &TableName {
+        &self.read.table
+    }
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    pub tables: Vec<TablePlan>,
+    /// Indices into `tables`: each wave starts after the previous one committed. One wave when
+    /// the target's FK checks are off; parents before children otherwise.
+    pub waves: Vec<Vec<usize>>,
+}
+
+/// How the target will load, as far as the plan cares.
+#[derive(Clone, Copy, Debug)]
+pub struct PlanOptions {
+    pub binary: BinaryText,
+    /// Target FK checks are off during the load, so tables may load in any order.
+    pub checks_off: bool,
+    pub limits: BatchLimits,
+}
+
+pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanOptions) -> Result<Plan, PlanError> {
+    let mut problems = Vec::new();
+    let schemas: Vec<&str> = config.schemas.iter().map(|s| s.as_str()).collect();
+
+    let mut excluded = BTreeSet::new();
+    for name in &config.exclude {
+        match find_table(source, &schemas, name.as_str()) {
+            Ok(t) => {
+                excluded.insert(t.name.clone());
+            }
+            Err(p) => problems.push(format!("exclude: {p}")),
+        }
+    }
+    let mut rules: BTreeMap<TableName, &TableSpec> = BTreeMap::new();
+    for (name, spec) in &config.tables {
+        match find_table(source, &schemas, name) {
+            Ok(t) if excluded.contains(&t.name) => {
+                problems.push(format!("table {}: has mask rules but is also excluded", t.name))
+            }
+            Ok(t) => {
+                if rules.insert(t.name.clone(), spec).is_some() {
+                    problems.push(format!("table {}: configured twice (as {name} and another name)", t.name));
+                }
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+
+    let mut tables = Vec::new();
+    for table in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
+        match plan_table(table, target, rules.get(&table.name).copied(), options) {
+            Ok(p) => tables.push(p),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    let waves = match order(&tables, source, options.checks_off) {
+        Ok(w) => w,
+        Err(p) => {
+            problems.push(p);
+            Vec::new()
+        }
+    };
+    if problems.is_empty() { Ok(Plan { tables, waves }) } else { Err(PlanError { problems }) }
+}
+
+/// A config table name: `name` in one of the configured schemas, or `schema.name`.
+fn find_table<'a>(schema: &'a Schema, schemas: &[&str], name: &str) -> Result<&'a Table, String> {
+    let unqualified: Vec<&Table> =
+        schema.tables.iter().filter(|t| t.name.name == name && schemas.contains(&t.name.schema.as_str())).collect();
+    match unqualified.as_slice() {
+        [one] => return Ok(one),
+        [] => {}
+        many => {
+            let names: Vec<String> = many.iter().map(|t| t.name.to_string()).collect();
+            return Err(format!("table {name}: ambiguous, it is in {}; write schema.table", names.join(" and ")));
+        }
+    }
+    schema
+        .tables
+        .iter()
+        .find(|t| t.name.to_string() == name)
+        .ok_or_else(|| format!("table {name}: not found in the source (schemas: {})", schemas.join(", ")))
+}
+
+fn plan_table(
+    table: &Table,
+    target: &Schema,
+    spec: Option<&TableSpec>,
+    options: PlanOptions,
+) -> Result<TablePlan, Vec<String>> {
+    let name = &table.name;
+    let mut problems = Vec::new();
+    let Some(dest) = target.table(name) else {
+        return Err(vec![format!("table {name}: does not exist in the target")]);
+    };
+
+    // Generated columns are computed by each database and never copied.
+    let mut columns = Vec::new();
+    for col in table.columns.iter().filter(|c| !c.generated) {
+        match dest.columns.iter().find(|d| d.name == col.name) {
+            None => problems.push(format!("table {name}, column {}: does not exist in the target", col.name)),
+            Some(d) if d.generated => {
+                problems.push(format!("table {name}, column {}: is generated in the target but not in the source", col.name))
+            }
+            Some(d) if d.declared_type != col.declared_type => problems.push(format!(
+                "table {name}, column {}: type differs (source {}, target {})",
+                col.name, col.declared_type, d.declared_type
+            )),
+            Some(_) => columns.push(col.name.clone()),
+        }
+    }
+
+    let (mode, requested): (Option<Mode>, Vec<(String, Option<Kind>, Option<&str>, bool)>) = match spec {
+        None => (None, Vec::new()),
+        Some(TableSpec::Short(cols)) => {
+            (None, cols.iter().map(|c| (c.clone(), None, None, true)).collect())
+        }
+        Some(TableSpec::Full(rules)) => (
+            rules.mode,
+            rules
+                .columns
+                .iter()
+                .map(|(c, rule)| {
+                    let kind = rule.as_ref().map_or(Kind::Null, |r| r.kind());
+                    (c.clone(), Some(kind), rule.as_ref().and_then(|r| r.value()), false)
+                })
+                .collect(),
+        ),
+    };
+
+    let mut masks = Vec::new();
+    for (column, kind, value, inferred) in requested {
+        let Some(src_index) = table.column_index(&column) else {
+            problems.push(format!("table {name}, column {column}: not found in the source table"));
+            continue;
+        };
+        let col = &table.columns[src_index];
+        if col.generated {
+            problems.push(format!("table {name}, column {column}: is generated, so it is not copied and cannot be masked"));
+            continue;
+        }
+        let Some(kind) = kind.or_else(|| mask::infer(col)) else {
+            problems.push(format!(
+                "table {name}, column {column}: no mask fits a {} column; give a rule such as `null` or `set`",
+                col.declared_type
+            ));
+            continue;
+        };
+        if kind == Kind::Keep {
+            continue;
+        }
+        let Some(index) = columns.iter().position(|c| c == &column) else { continue };
+        match Masker::new(kind, col, table.is_unique_column(src_index), value, options.binary) {
+            Ok(masker) => masks.push(ColumnMask { index, column, masker, inferred }),
+            Err(reason) => problems.push(format!("table {name}, column {column}: {reason}")),
+        }
+    }
+
+    let key: Vec<String> = dest.primary_key.iter().map(|&i| dest.columns[i].name.clone()).collect();
+    let mode = match mode {
+        Some(Mode::Upsert) if key.is_empty() => {
+            problems.push(format!("table {name}: mode upsert needs a primary key and the target table has none"));
+            Mode::Upsert
+        }
+        Some(m) => m,
+        None if key.is_empty() => Mode::Replace,
+        None => Mode::Upsert,
+    };
+    if mode == Mode::Upsert && key.iter().any(|k| !columns.contains(k)) {
+        problems.push(format!("table {name}: the target's primary key ({}) is not among the copied columns", key.join(", ")));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let auto_increment =
+        dest.columns.iter().filter(|c| c.auto_increment && columns.contains(&c.name)).map(|c| c.name.clone()).collect();
+    let referenced = target.tables.iter().any(|t| t.foreign_keys.iter().any(|fk| &fk.references == name && &t.name != name));
+    Ok(TablePlan {
+        read: ReadRequest { table: name.clone(), columns: columns.clone(), limits: options.limits },
+        write: WriteRequest { table: dest.name.clone(), columns, mode, key, referenced, auto_increment },
+        masks,
+        row_estimate: table.row_estimate,
+    })
+}
+
+/// Waves of table indices. Largest tables first within a wave, so the longest copy starts early.
+fn order(tables: &[TablePlan], source: &Schema, checks_off: bool) -> Result<Vec<Vec<usize>>, String> {
+    let by_size = |mut wave: Vec<usize>| {
+        wave.sort_by_key(|&i| std::cmp::Reverse(tables[i].row_estimate.unwrap_or(0)));
+        wave
+    };
+    if checks_off {
+        return Ok(vec![by_size((0..tables.len()).collect())]);
+    }
+    let index: BTreeMap<&TableName, usize> = tables.iter().enumerate().map(|(i, t)| (t.name(), i)).collect();
+    let parents: Vec<BTreeSet<usize>> = tables
+        .iter()
+        .map(|t| {
+            source
+                .table(t.name())
+                .map(|s| {
+                    s.foreign_keys
+                        .iter()
+                        .filter_map(|fk| index.get(&fk.references).copied())
+                        .filter(|&p| tables[p].name() != t.name())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut done = vec![false; tables.len()];
+    let mut waves = Vec::new();
+    while done.iter().any(|d| !d) {
+        let wave: Vec<usize> =
+            (0..tables.len()).filter(|&i| !done[i] && parents[i].iter().all(|&p| done[p])).collect();
+        if wave.is_empty() {
+            let cycle: Vec<String> = (0..tables.len()).filter(|&i| !done[i]).map(|i| tables[i].name().to_string()).collect();
+            return Err(format!(
+                "foreign keys form a cycle among {}; loading them needs the target user to be allowed to set \
+                 session_replication_role (superuser)",
+                cycle.join(", ")
+            ));
+        }
+        for &i in &wave {
+            done[i] = true;
+        }
+        waves.push(by_size(wave));
+    }
+    Ok(waves)
+}
+
+#[cfg(test)]
+mod tests;

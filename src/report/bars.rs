@@ -1,0 +1,116 @@
+//! indicatif progress bars: one per running table plus a total. The only file that knows
+//! indicatif; log lines written while bars are shown go through [`BarsWriter`] so they print
+//! above the bars instead of tearing them.
+
+use std::io::{self, Write};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Reporter, TableProgress};
+use crate::schema::TableName;
+
+#[derive(Clone)]
+pub struct Bars {
+    multi: MultiProgress,
+    total: ProgressBar,
+}
+
+impl Bars {
+    /// `estimated_rows` sums the tables' estimates, for the total bar's ETA.
+    pub fn new(estimated_rows: u64, tables: usize) -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let total = multi.add(ProgressBar::new(estimated_rows.max(1)));
+        total.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>24.bold} [{bar:30.green/blue}] {human_pos}/~{human_len} rows  {per_sec}  ETA {eta}  {msg}",
+            )
+            .expect("template is valid")
+            .progress_chars("=> "),
+        );
+        total.set_prefix("total");
+        total.set_message(format!("0/{tables} tables"));
+        Bars { multi, total }
+    }
+
+    pub fn writer(&self) -> BarsWriter {
+        BarsWriter { multi: self.multi.clone(), buf: Vec::new() }
+    }
+
+    pub fn finish(&self) {
+        self.total.finish_and_clear();
+    }
+}
+
+struct TableBar {
+    bar: ProgressBar,
+    total: ProgressBar,
+}
+
+impl Reporter for Bars {
+    fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Box<dyn TableProgress> {
+        let bar = self.multi.insert_before(&self.total, ProgressBar::new(estimate.unwrap_or(0)));
+        let template = if estimate.is_some() {
+            "{prefix:>24} [{bar:30.cyan/blue}] {human_pos}/~{human_len}  {per_sec}  ETA {eta}"
+        } else {
+            "{prefix:>24} {spinner} {human_pos} rows  {per_sec}"
+        };
+        bar.set_style(ProgressStyle::with_template(template).expect("template is valid").progress_chars("=> "));
+        let mut name = table.to_string();
+        if name.chars().count() > 24 {
+            name = format!("…{}", name.chars().rev().take(23).collect::<Vec<_>>().into_iter().rev().collect::<String>());
+        }
+        bar.set_prefix(name);
+        Box::new(TableBar { bar, total: self.total.clone() })
+    }
+}
+
+impl TableProgress for TableBar {
+    fn add(&self, rows: u64) {
+        if self.bar.length().is_some_and(|l| self.bar.position() + rows > l) {
+            // The estimate was low: grow rather than sit at 100 %.
+            self.bar.set_length(self.bar.position() + rows);
+        }
+        self.bar.inc(rows);
+        self.total.inc(rows);
+        if self.total.position() > self.total.length().unwrap_or(0) {
+            self.total.set_length(self.total.position());
+        }
+    }
+
+    fn finish(&self, _rows: u64) {
+        self.bar.finish_and_clear();
+        let done = self.total.message();
+        if let Some((n, of)) = done.split_once('/') {
+            if let Ok(n) = n.parse::<u64>() {
+                self.total.set_message(format!("{}/{of}", n + 1));
+            }
+        }
+    }
+}
+
+/// stderr for log lines, printed with the bars suspended.
+pub struct BarsWriter {
+    multi: MultiProgress,
+    buf: Vec<u8>,
+}
+
+impl Write for BarsWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let buf = std::mem::take(&mut self.buf);
+        self.multi.suspend(|| io::stderr().write_all(&buf))
+    }
+}
+
+impl Drop for BarsWriter {
+    fn drop(&mut self) {
+        let _best_effort = self.flush();
+    }
+}

@@ -1,0 +1,80 @@
+//! The table printed when a run ends.
+
+use crate::pipeline::TableStats;
+
+pub fn render(stats: &[TableStats], notes: &[String]) -> String {
+    let header = ["table", "mode", "rows", "masked columns", "seconds", "rows/s"];
+    let mut rows: Vec<[String; 6]> = stats
+        .iter()
+        .map(|s| {
+            let secs = s.elapsed.as_secs_f64();
+            [
+                s.table.to_string(),
+                s.mode.to_string(),
+                s.rows.to_string(),
+                if s.masked.is_empty() { "-".into() } else { s.masked.join(", ") },
+                format!("{secs:.2}"),
+                format!("{:.0}", s.rows as f64 / secs.max(1e-6)),
+            ]
+        })
+        .collect();
+    rows.sort_by(|a, b| a[0].cmp(&b[0]));
+    let total_rows: u64 = stats.iter().map(|s| s.rows).sum();
+    let mut widths = header.map(str::len);
+    for r in &rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = w - cell.chars().count();
+            // Numbers right-aligned, words left-aligned.
+            if matches!(i, 2 | 4 | 5) {
+                out.push_str(&" ".repeat(pad));
+                out.push_str(cell);
+            } else {
+                out.push_str(cell);
+                out.push_str(&" ".repeat(pad));
+            }
+            out.push_str("  ");
+        }
+        out.trim_end().to_string() + "\n"
+    };
+    let mut out = line(&header.map(String::from));
+    out.push_str(&line(&widths.map(|w| "-".repeat(w))));
+    for r in &rows {
+        out.push_str(&line(r));
+    }
+    out.push_str(&format!("{} tables, {total_rows} rows copied\n", stats.len()));
+    for n in notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Mode;
+    use crate::schema::TableName;
+    use std::time::Duration;
+
+    #[test]
+    fn renders_aligned_rows_and_notes() {
+        let stats = vec![TableStats {
+            table: TableName::new("public", "users"),
+            mode: Mode::Upsert,
+            rows: 1200,
+            masked: vec!["email (email)".into()],
+            elapsed: Duration::from_millis(500),
+        }];
+        let text = render(&stats, &["triggers were off".into()]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "table         mode    rows  masked columns  seconds  rows/s");
+        assert_eq!(lines[2], "public.users  upsert  1200  email (email)      0.50    2400");
+        assert_eq!(lines[3], "1 tables, 1200 rows copied");
+        assert_eq!(lines[4], "note: triggers were off");
+    }
+}

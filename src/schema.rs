@@ -1,0 +1,126 @@
+//! The engine-neutral model of a database, as introspected: tables, columns, keys.
+
+use std::fmt;
+
+/// A table's schema-qualified name. Quoting is the engine's job; `Display` is for people.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl TableName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        TableName { schema: schema.into(), name: name.into() }
+    }
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+/// What a column holds, coarsely: enough to pick a mask's output form and to check that a mask
+/// fits. The declared type stays beside it for messages and type mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypeClass {
+    Bool,
+    /// Signed integer of this many bytes.
+    Int { bytes: u8 },
+    Decimal,
+    Float,
+    Text,
+    Binary,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Interval,
+    Uuid,
+    Json,
+    Inet,
+    Array,
+    Enum,
+    Other,
+}
+
+impl TypeClass {
+    pub fn label(self) -> &'static str {
+        match self {
+            TypeClass::Bool => "boolean",
+            TypeClass::Int { .. } => "integer",
+            TypeClass::Decimal => "decimal",
+            TypeClass::Float => "floating-point",
+            TypeClass::Text => "text",
+            TypeClass::Binary => "binary",
+            TypeClass::Date => "date",
+            TypeClass::Time => "time",
+            TypeClass::Timestamp => "timestamp",
+            TypeClass::TimestampTz => "timestamptz",
+            TypeClass::Interval => "interval",
+            TypeClass::Uuid => "uuid",
+            TypeClass::Json => "json",
+            TypeClass::Inet => "inet",
+            TypeClass::Array => "array",
+            TypeClass::Enum => "enum",
+            TypeClass::Other => "other",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// As the engine spells it, e.g. `character varying(40)`, `public.mood`.
+    pub declared_type: String,
+    pub class: TypeClass,
+    pub nullable: bool,
+    /// Length limit in characters for text, when the type has one.
+    pub max_chars: Option<u32>,
+    /// Computed by the database: never written.
+    pub generated: bool,
+    /// Filled from a sequence / identity / auto-increment when omitted.
+    pub auto_increment: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<usize>,
+    pub references: TableName,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: TableName,
+    pub columns: Vec<Column>,
+    /// Column indices, in key order; empty when the table has none.
+    pub primary_key: Vec<usize>,
+    pub unique_keys: Vec<Vec<usize>>,
+    pub foreign_keys: Vec<ForeignKey>,
+    /// The planner's row estimate, when the engine has one.
+    pub row_estimate: Option<u64>,
+}
+
+impl Table {
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// True when `column` alone is a primary or unique key, so masked values must not collide.
+    pub fn is_unique_column(&self, column: usize) -> bool {
+        self.primary_key == [column] || self.unique_keys.iter().any(|k| k == &[column])
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Schema {
+    pub tables: Vec<Table>,
+}
+
+impl Schema {
+    pub fn table(&self, name: &TableName) -> Option<&Table> {
+        self.tables.iter().find(|t| &t.name == name)
+    }
+}
