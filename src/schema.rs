@@ -11,7 +11,10 @@ pub struct TableName {
 
 impl TableName {
     pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
-        TableName { schema: schema.into(), name: name.into() }
+        TableName {
+            schema: schema.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -27,7 +30,9 @@ impl fmt::Display for TableName {
 pub enum TypeClass {
     Bool,
     /// Signed integer of this many bytes.
-    Int { bytes: u8 },
+    Int {
+        bytes: u8,
+    },
     Decimal,
     Float,
     Text,
@@ -106,11 +111,6 @@ pub struct Table {
 impl Table {
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
-    }
-
-    /// True when `column` alone is a primary or unique key, so masked values must not collide.
-    pub fn is_unique_column(&self, column: usize) -> bool {
-        self.primary_key == [column] || self.unique_keys.iter().any(|k| k == &[column])
     }
 }
 

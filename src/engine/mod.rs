@@ -53,7 +53,11 @@ impl fmt::Display for Side {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("cannot connect to the {side} database {url}: {message}")]
-    Connect { side: Side, url: String, message: String },
+    Connect {
+        side: Side,
+        url: String,
+        message: String,
+    },
     #[error("{context}: {message}")]
     Query { context: String, message: String },
     #[error("{0}")]
@@ -65,7 +69,10 @@ pub enum EngineError {
 impl EngineError {
     /// Wrap a driver error with what was being done; database errors keep their detail line.
     pub fn query(context: impl Into<String>, err: sqlx::Error) -> Self {
-        EngineError::Query { context: context.into(), message: describe(&err) }
+        EngineError::Query {
+            context: context.into(),
+            message: describe(&err),
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -172,13 +179,19 @@ pub struct ConnectOptions {
     pub jobs: usize,
 }
 
-pub async fn connect_source(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Source>, EngineError> {
+pub async fn connect_source(
+    url: &DbUrl,
+    options: ConnectOptions,
+) -> Result<Box<dyn Source>, EngineError> {
     match url.engine() {
         EngineKind::Postgres => Ok(Box::new(postgres::PgSource::connect(url, options).await?)),
     }
 }
 
-pub async fn connect_target(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Target>, EngineError> {
+pub async fn connect_target(
+    url: &DbUrl,
+    options: ConnectOptions,
+) -> Result<Box<dyn Target>, EngineError> {
     match url.engine() {
         EngineKind::Postgres => Ok(Box::new(postgres::PgTarget::connect(url, options).await?)),
     }

@@ -98,8 +98,9 @@ pub enum BinaryText {
     Raw,
 }
 
-/// Hex digits of the keyed hash appended to values of unique columns: 48 bits keep a million
-/// distinct inputs collision-free with probability above 99.8 %.
+/// Hex digits of the keyed hash appended to e-mails and usernames: 48 bits keep a million
+/// distinct inputs collision-free with probability above 99.8 %. Appended whatever the column's
+/// constraints, so one address masks the same in a unique column and in a plain one.
 const UNIQUE_SUFFIX_HEX: usize = 12;
 const HASH_TEXT_HEX: usize = 32;
 const EMAIL_DOMAIN: &str = "@example.com";
@@ -110,28 +111,36 @@ pub struct Masker {
     kind: Kind,
     class: TypeClass,
     max_chars: Option<usize>,
-    unique: bool,
+    /// Output carries a keyed suffix so distinct inputs stay distinct.
+    suffixed: bool,
     constant: Option<Vec<u8>>,
     binary: BinaryText,
 }
 
 impl Masker {
-    /// Check that `kind` can produce values `column` accepts. `unique` says the column alone is a
-    /// key, so outputs must not collide. The error is the reason, without the column's name.
+    /// Check that `kind` can produce values `column` accepts. The error is the reason, without
+    /// the column's name.
     pub fn new(
         kind: Kind,
         column: &Column,
-        unique: bool,
         constant: Option<&str>,
         binary: BinaryText,
     ) -> Result<Self, String> {
         let class = column.class;
         let max_chars = column.max_chars.map(|n| n as usize);
-        let type_mismatch =
-            || Err(format!("mask {kind} cannot produce a value for a {} column ({})", class.label(), column.declared_type));
+        let type_mismatch = || {
+            Err(format!(
+                "mask {kind} cannot produce a value for a {} column ({})",
+                class.label(),
+                column.declared_type
+            ))
+        };
         match kind {
             Kind::Null if !column.nullable => {
-                return Err(format!("mask null on a NOT NULL column ({})", column.declared_type));
+                return Err(format!(
+                    "mask null on a NOT NULL column ({})",
+                    column.declared_type
+                ));
             }
             Kind::Null | Kind::Keep => {}
             Kind::Set => {
@@ -139,13 +148,22 @@ impl Masker {
                 if let Some(max) = max_chars {
                     let len = value.chars().count();
                     if len > max {
-                        return Err(format!("set value is {len} characters, longer than {}", column.declared_type));
+                        return Err(format!(
+                            "set value is {len} characters, longer than {}",
+                            column.declared_type
+                        ));
                     }
                 }
             }
             Kind::Hash => {
-                if !matches!(class, TypeClass::Text | TypeClass::Int { .. } | TypeClass::Uuid | TypeClass::Binary | TypeClass::Json)
-                {
+                if !matches!(
+                    class,
+                    TypeClass::Text
+                        | TypeClass::Int { .. }
+                        | TypeClass::Uuid
+                        | TypeClass::Binary
+                        | TypeClass::Json
+                ) {
                     return type_mismatch();
                 }
             }
@@ -155,7 +173,13 @@ impl Masker {
                 }
             }
             Kind::DateOfBirth => {
-                if !matches!(class, TypeClass::Text | TypeClass::Date | TypeClass::Timestamp | TypeClass::TimestampTz) {
+                if !matches!(
+                    class,
+                    TypeClass::Text
+                        | TypeClass::Date
+                        | TypeClass::Timestamp
+                        | TypeClass::TimestampTz
+                ) {
                     return type_mismatch();
                 }
             }
@@ -170,7 +194,7 @@ impl Masker {
             kind,
             class,
             max_chars,
-            unique: unique && matches!(kind, Kind::Email | Kind::Username),
+            suffixed: matches!(kind, Kind::Email | Kind::Username),
             constant: constant.map(|c| c.as_bytes().to_vec()),
             binary,
         };
@@ -179,7 +203,11 @@ impl Masker {
                 return Err(format!(
                     "{} holds {max} characters, mask {kind} needs at least {min}{}",
                     column.declared_type,
-                    if masker.unique { " to stay unique" } else { "" }
+                    if masker.suffixed {
+                        " to stay unique"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }
@@ -193,9 +221,8 @@ impl Masker {
     /// Shortest output this mask can squeeze into a length-limited column.
     fn min_chars(&self) -> Option<usize> {
         match self.kind {
-            Kind::Email if self.unique => Some(UNIQUE_SUFFIX_HEX + EMAIL_DOMAIN.len()),
-            Kind::Email => Some(8 + EMAIL_DOMAIN.len()),
-            Kind::Username if self.unique => Some(UNIQUE_SUFFIX_HEX),
+            Kind::Email => Some(UNIQUE_SUFFIX_HEX + EMAIL_DOMAIN.len()),
+            Kind::Username => Some(UNIQUE_SUFFIX_HEX),
             Kind::Ipv4 => Some(15),
             Kind::DateOfBirth if self.class == TypeClass::Text => Some(10),
             _ => None,
@@ -248,7 +275,10 @@ impl Masker {
                 b[6] = (b[6] & 0x0f) | 0x40;
                 b[8] = (b[8] & 0x3f) | 0x80;
                 let hex = hex(&b);
-                for (i, range) in [0..8, 8..12, 12..16, 16..20, 20..32].into_iter().enumerate() {
+                for (i, range) in [0..8, 8..12, 12..16, 16..20, 20..32]
+                    .into_iter()
+                    .enumerate()
+                {
                     if i > 0 {
                         out.push(b'-');
                     }
@@ -268,59 +298,54 @@ impl Masker {
                 out.push(b'"');
             }
             _ => {
-                let len = self.max_chars.map_or(HASH_TEXT_HEX, |m| m.min(HASH_TEXT_HEX));
+                let len = self
+                    .max_chars
+                    .map_or(HASH_TEXT_HEX, |m| m.min(HASH_TEXT_HEX));
                 out.extend_from_slice(&hex(&digest).as_bytes()[..len]);
             }
         }
     }
 
-    /// Make a generated value fit the column: unique suffix where needed, then the length limit.
-    fn fit(&self, mut value: String, rng: &mut rand_chacha::ChaCha8Rng, input: &[u8], keys: &Keyring) -> String {
-        let suffix = self.unique.then(|| hex(&keys.digest(self.kind.name(), input))[..UNIQUE_SUFFIX_HEX].to_string());
-        if self.kind == Kind::Email {
-            let local = value.split('@').next().unwrap_or("user").to_string();
-            let local = match &suffix {
-                Some(s) => format!("{local}.{s}"),
-                None => local,
+    /// Make a generated value fit the column: keyed suffix where the kind has one, then the
+    /// length limit (min_chars guarantees room for the suffix).
+    fn fit(
+        &self,
+        value: String,
+        rng: &mut rand_chacha::ChaCha8Rng,
+        input: &[u8],
+        keys: &Keyring,
+    ) -> String {
+        let max = self.max_chars.unwrap_or(usize::MAX);
+        if self.suffixed {
+            let digest = keys.digest(&format!("{}/suffix", self.kind.name()), input);
+            let suffix = &hex(&digest)[..UNIQUE_SUFFIX_HEX];
+            let (head, tail, sep) = match self.kind {
+                Kind::Email => (
+                    value.split('@').next().unwrap_or_default(),
+                    EMAIL_DOMAIN,
+                    '.',
+                ),
+                _ => (value.as_str(), "", '_'),
             };
-            value = format!("{local}{EMAIL_DOMAIN}");
-            if let Some(max) = self.max_chars {
-                if value.chars().count() > max {
-                    // Keep the suffix, shorten the name part; min_chars guarantees room for it.
-                    let room = max - EMAIL_DOMAIN.len();
-                    let local = match &suffix {
-                        Some(s) => s.clone(),
-                        None => truncate_chars(&local, room).trim_end_matches('.').to_string(),
-                    };
-                    value = format!("{}{EMAIL_DOMAIN}", truncate_chars(&local, room));
-                }
-            }
-            return value;
+            let room = max.saturating_sub(suffix.len() + tail.len() + 1);
+            let head = truncate_chars(head, room).trim_end_matches(['.', '_', ' ']);
+            return if head.is_empty() {
+                format!("{suffix}{tail}")
+            } else {
+                format!("{head}{sep}{suffix}{tail}")
+            };
         }
-        if let Some(s) = &suffix {
-            value.push('_');
-            value.push_str(s);
-        }
-        let Some(max) = self.max_chars else { return value };
         if value.chars().count() <= max {
             return value;
         }
-        if suffix.is_none() {
-            // Another draw is usually short enough and reads better than a cut-off word.
-            for _ in 0..8 {
-                let again = fake_kinds::generate(self.kind, rng);
-                if again.chars().count() <= max {
-                    return again;
-                }
+        // Another draw is usually short enough and reads better than a cut-off word.
+        for _ in 0..8 {
+            let again = fake_kinds::generate(self.kind, rng);
+            if again.chars().count() <= max {
+                return again;
             }
         }
-        match &suffix {
-            Some(s) => {
-                let head = truncate_chars(&value, max.saturating_sub(s.len() + 1));
-                if head.is_empty() { s[..max.min(s.len())].to_string() } else { format!("{head}_{s}") }
-            }
-            None => truncate_chars(&value, max).trim_end().to_string(),
-        }
+        truncate_chars(&value, max).trim_end().to_string()
     }
 }
 

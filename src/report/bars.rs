@@ -33,7 +33,10 @@ impl Bars {
     }
 
     pub fn writer(&self) -> BarsWriter {
-        BarsWriter { multi: self.multi.clone(), buf: Vec::new() }
+        BarsWriter {
+            multi: self.multi.clone(),
+            buf: Vec::new(),
+        }
     }
 
     pub fn finish(&self) {
@@ -48,25 +51,47 @@ struct TableBar {
 
 impl Reporter for Bars {
     fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Box<dyn TableProgress> {
-        let bar = self.multi.insert_before(&self.total, ProgressBar::new(estimate.unwrap_or(0)));
+        let bar = self
+            .multi
+            .insert_before(&self.total, ProgressBar::new(estimate.unwrap_or(0)));
         let template = if estimate.is_some() {
             "{prefix:>24} [{bar:30.cyan/blue}] {human_pos}/~{human_len}  {per_sec}  ETA {eta}"
         } else {
             "{prefix:>24} {spinner} {human_pos} rows  {per_sec}"
         };
-        bar.set_style(ProgressStyle::with_template(template).expect("template is valid").progress_chars("=> "));
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .expect("template is valid")
+                .progress_chars("=> "),
+        );
         let mut name = table.to_string();
         if name.chars().count() > 24 {
-            name = format!("…{}", name.chars().rev().take(23).collect::<Vec<_>>().into_iter().rev().collect::<String>());
+            name = format!(
+                "…{}",
+                name.chars()
+                    .rev()
+                    .take(23)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+            );
         }
         bar.set_prefix(name);
-        Box::new(TableBar { bar, total: self.total.clone() })
+        Box::new(TableBar {
+            bar,
+            total: self.total.clone(),
+        })
     }
 }
 
 impl TableProgress for TableBar {
     fn add(&self, rows: u64) {
-        if self.bar.length().is_some_and(|l| self.bar.position() + rows > l) {
+        if self
+            .bar
+            .length()
+            .is_some_and(|l| self.bar.position() + rows > l)
+        {
             // The estimate was low: grow rather than sit at 100 %.
             self.bar.set_length(self.bar.position() + rows);
         }

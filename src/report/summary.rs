@@ -3,7 +3,14 @@
 use crate::pipeline::TableStats;
 
 pub fn render(stats: &[TableStats], notes: &[String]) -> String {
-    let header = ["table", "mode", "rows", "masked columns", "seconds", "rows/s"];
+    let header = [
+        "table",
+        "mode",
+        "rows",
+        "masked columns",
+        "seconds",
+        "rows/s",
+    ];
     let mut rows: Vec<[String; 6]> = stats
         .iter()
         .map(|s| {
@@ -12,7 +19,11 @@ pub fn render(stats: &[TableStats], notes: &[String]) -> String {
                 s.table.to_string(),
                 s.mode.to_string(),
                 s.rows.to_string(),
-                if s.masked.is_empty() { "-".into() } else { s.masked.join(", ") },
+                if s.masked.is_empty() {
+                    "-".into()
+                } else {
+                    s.masked.join(", ")
+                },
                 format!("{secs:.2}"),
                 format!("{:.0}", s.rows as f64 / secs.max(1e-6)),
             ]
@@ -47,7 +58,10 @@ pub fn render(stats: &[TableStats], notes: &[String]) -> String {
     for r in &rows {
         out.push_str(&line(r));
     }
-    out.push_str(&format!("{} tables, {total_rows} rows copied\n", stats.len()));
+    out.push_str(&format!(
+        "{} tables, {total_rows} rows copied\n",
+        stats.len()
+    ));
     for n in notes {
         out.push_str(&format!("note: {n}\n"));
     }
@@ -72,8 +86,14 @@ mod tests {
         }];
         let text = render(&stats, &["triggers were off".into()]);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "table         mode    rows  masked columns  seconds  rows/s");
-        assert_eq!(lines[2], "public.users  upsert  1200  email (email)      0.50    2400");
+        assert_eq!(
+            lines[0],
+            "table         mode    rows  masked columns  seconds  rows/s"
+        );
+        assert_eq!(
+            lines[2],
+            "public.users  upsert  1200  email (email)      0.50    2400"
+        );
         assert_eq!(lines[3], "1 tables, 1200 rows copied");
         assert_eq!(lines[4], "note: triggers were off");
     }

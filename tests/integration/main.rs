@@ -1,1 +1,6 @@
-// integration tests: see modules
+//! dbtwin's integration tests: one binary, a module per capability, against real servers that
+//! `scripts/test-servers.sh` installs and starts (see support::servers).
+
+mod cli_errors;
+mod pg_copy;
+mod support;

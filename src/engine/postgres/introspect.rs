@@ -14,7 +14,11 @@ struct Rel {
     attnums: Vec<i16>,
 }
 
-pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
+pub async fn schema(
+    conn: &mut PgConnection,
+    side: Side,
+    schemas: &[String],
+) -> Result<Schema, EngineError> {
     let ctx = |what: &str| format!("{side}: reading {what} from pg_catalog");
     // Leaf partitions are skipped: their rows are read through the partitioned parent.
     let rels: Vec<(i64, String, String, f64)> = sqlx::query_as(
@@ -50,7 +54,19 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     }
     let oids: Vec<i64> = order.clone();
 
-    type ColumnRow = (i64, i16, String, String, bool, bool, bool, String, i32, String, String);
+    type ColumnRow = (
+        i64,
+        i16,
+        String,
+        String,
+        bool,
+        bool,
+        bool,
+        String,
+        i32,
+        String,
+        String,
+    );
     let columns: Vec<ColumnRow> = sqlx::query_as(
         "SELECT a.attrelid::int8, a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod),
                 a.attnotnull OR COALESCE(t.typnotnull, false),
@@ -71,10 +87,15 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| EngineError::query(ctx("columns"), e))?;
-    for (rel, attnum, name, declared, not_null, generated, auto, base, typmod, category, typtype) in columns {
-        let Some(r) = by_oid.get_mut(&rel) else { continue };
+    for (rel, attnum, name, declared, not_null, generated, auto, base, typmod, category, typtype) in
+        columns
+    {
+        let Some(r) = by_oid.get_mut(&rel) else {
+            continue;
+        };
         let class = type_class(&base, &category, &typtype);
-        let max_chars = (matches!(base.as_str(), "varchar" | "bpchar") && typmod > 4).then(|| (typmod - 4) as u32);
+        let max_chars = (matches!(base.as_str(), "varchar" | "bpchar") && typmod > 4)
+            .then(|| (typmod - 4) as u32);
         r.attnums.push(attnum);
         r.table.columns.push(Column {
             name,
@@ -89,7 +110,7 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
 
     // Unique indexes cover both PRIMARY KEY / UNIQUE constraints and bare CREATE UNIQUE INDEX.
     let indexes: Vec<(i64, bool, Vec<i16>)> = sqlx::query_as(
-        "SELECT indrelid::int8, indisprimary, indkey::int2[]
+        "SELECT indrelid::int8, indisprimary, string_to_array(indkey::text, ' ')::int2[]
          FROM pg_index
          WHERE indrelid = ANY($1::int8[]::oid[]) AND indisunique AND indpred IS NULL AND indexprs IS NULL
          ORDER BY indrelid, indexrelid",
@@ -99,8 +120,12 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     .await
     .map_err(|e| EngineError::query(ctx("keys"), e))?;
     for (rel, primary, attnums) in indexes {
-        let Some(r) = by_oid.get_mut(&rel) else { continue };
-        let Some(cols) = positions(&r.attnums, &attnums) else { continue };
+        let Some(r) = by_oid.get_mut(&rel) else {
+            continue;
+        };
+        let Some(cols) = positions(&r.attnums, &attnums) else {
+            continue;
+        };
         if primary {
             r.table.primary_key = cols;
         } else {
@@ -121,16 +146,33 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     .await
     .map_err(|e| EngineError::query(ctx("foreign keys"), e))?;
     for (rel, name, attnums, ref_schema, ref_name) in fks {
-        let Some(r) = by_oid.get_mut(&rel) else { continue };
-        let Some(columns) = positions(&r.attnums, &attnums) else { continue };
-        r.table.foreign_keys.push(ForeignKey { name, columns, references: TableName::new(ref_schema, ref_name) });
+        let Some(r) = by_oid.get_mut(&rel) else {
+            continue;
+        };
+        let Some(columns) = positions(&r.attnums, &attnums) else {
+            continue;
+        };
+        r.table.foreign_keys.push(ForeignKey {
+            name,
+            columns,
+            references: TableName::new(ref_schema, ref_name),
+        });
     }
 
-    Ok(Schema { tables: order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect() })
+    Ok(Schema {
+        tables: order
+            .iter()
+            .filter_map(|oid| by_oid.remove(oid))
+            .map(|r| r.table)
+            .collect(),
+    })
 }
 
 fn positions(attnums: &[i16], wanted: &[i16]) -> Option<Vec<usize>> {
-    wanted.iter().map(|a| attnums.iter().position(|x| x == a)).collect()
+    wanted
+        .iter()
+        .map(|a| attnums.iter().position(|x| x == a))
+        .collect()
 }
 
 fn type_class(base: &str, category: &str, typtype: &str) -> TypeClass {

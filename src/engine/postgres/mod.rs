@@ -10,7 +10,8 @@ mod target;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 pub use source::PgSource;
 pub use target::PgTarget;
@@ -34,20 +35,33 @@ pub fn quote_ident(name: &str) -> String {
 }
 
 pub fn quote_table(table: &TableName) -> String {
-    format!("{}.{}", quote_ident(&table.schema), quote_ident(&table.name))
+    format!(
+        "{}.{}",
+        quote_ident(&table.schema),
+        quote_ident(&table.name)
+    )
 }
 
 fn quote_list(columns: &[String]) -> String {
-    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+    columns
+        .iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Driver options from the URL plus the session settings every dbtwin connection needs.
-fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<PgConnectOptions, EngineError> {
-    let options = PgConnectOptions::from_str(url.expose_secret()).map_err(|e| EngineError::Connect {
-        side,
-        url: url.to_string(),
-        message: url.scrub(&describe(&e)),
-    })?;
+fn connect_options(
+    url: &DbUrl,
+    side: Side,
+    extra: &[(&str, &str)],
+) -> Result<PgConnectOptions, EngineError> {
+    let options =
+        PgConnectOptions::from_str(url.expose_secret()).map_err(|e| EngineError::Connect {
+            side,
+            url: url.to_string(),
+            message: url.scrub(&describe(&e)),
+        })?;
     let mut settings = vec![
         // Outputs that the same server reads back unchanged, whatever postgresql.conf says.
         ("IntervalStyle", "postgres"),
@@ -62,14 +76,27 @@ fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<Pg
     Ok(options.application_name("dbtwin").options(settings))
 }
 
-async fn pool(url: &DbUrl, side: Side, options: PgConnectOptions, size: usize) -> Result<PgPool, EngineError> {
-    PgPoolOptions::new()
+async fn pool(
+    url: &DbUrl,
+    side: Side,
+    options: PgConnectOptions,
+    size: usize,
+) -> Result<PgPool, EngineError> {
+    // One direct connection first: the pool retries failed connects until its acquire timeout,
+    // which would keep a user with a wrong port or password waiting instead of telling them.
+    let probe = PgConnection::connect_with(&options)
+        .await
+        .map_err(|e| EngineError::Connect {
+            side,
+            url: url.to_string(),
+            message: url.scrub(&describe(&e)),
+        })?;
+    let _closing_is_best_effort = probe.close().await;
+    Ok(PgPoolOptions::new()
         .max_connections(size as u32)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_with(options)
-        .await
-        .map_err(|e| EngineError::Connect { side, url: url.to_string(), message: url.scrub(&describe(&e)) })
+        .connect_lazy_with(options))
 }
 
 /// Server and database identity: same postmaster start time, port and database is the same
@@ -93,6 +120,9 @@ mod tests {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_ident("select"), "\"select\"");
         assert_eq!(quote_ident("Ünï cödé.x"), "\"Ünï cödé.x\"");
-        assert_eq!(quote_table(&TableName::new("my schema", "Tab\"le")), "\"my schema\".\"Tab\"\"le\"");
+        assert_eq!(
+            quote_table(&TableName::new("my schema", "Tab\"le")),
+            "\"my schema\".\"Tab\"\"le\""
+        );
     }
 }

@@ -1,0 +1,145 @@
+//! Bad input: one clear line naming what is wrong, the right exit code, nothing written, no
+//! password anywhere.
+
+use crate::support::{PgDb, config_file, copy, dbtwin, servers};
+
+const TABLE: &str = "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, name text);";
+
+async fn pair() -> (PgDb, PgDb) {
+    let (source, target) = tokio::join!(PgDb::create(), PgDb::create());
+    let filled = format!("{TABLE} INSERT INTO users VALUES (1, 'a@b.c', 'A');");
+    tokio::join!(source.exec(&filled), target.exec(TABLE));
+    (source, target)
+}
+
+#[tokio::test]
+async fn unknown_names_are_all_reported_and_nothing_is_written() {
+    let (source, target) = pair().await;
+    let run = copy(
+        &source.url,
+        &target.url,
+        "tables:\n  nosuch: email\n  users:\n    columns:\n      emial: email\n      email: null\n",
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "error: table nosuch: not found in the source (schemas: public)",
+            "error: table public.users, column email: mask null on a NOT NULL column (text)",
+            "error: table public.users, column emial: not found in the source table",
+        ]
+    );
+    assert_eq!(target.count("users").await, 0);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unreachable_host_exit_3_without_the_password() {
+    let (source, target) = pair().await;
+    let wrong = source.url.replace("dbtwin-test-pw", "Wr0ngPassw0rd");
+    let run = copy(&wrong, &target.url, "", &[]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("password authentication failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(":***@"),
+        "the URL is shown redacted: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Wr0ngPassw0rd") && !run.stdout.contains("Wr0ngPassw0rd"));
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+
+    let nowhere = "postgres://u:S3cretPw@127.0.0.1:1/db";
+    let run = copy(&source.url, nowhere, "", &[]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(
+            "error: cannot connect to the target database postgres://u:***@127.0.0.1:1/db"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("S3cretPw"));
+}
+
+#[tokio::test]
+async fn config_mistakes_exit_2_with_their_location() {
+    let (source, target) = pair().await;
+    let cases: [(&str, &str); 5] = [
+        ("tables:\n  users: email,\n  bad: [unclosed\n", "line"),
+        ("tables:\n  users:\n    colums: {}\n", "colums"),
+        (
+            "secret: ${DBTWIN_TEST_UNSET_VARIABLE}\n",
+            "environment variable DBTWIN_TEST_UNSET_VARIABLE is not set",
+        ),
+        (
+            "tables:\n  users: email, name, email\n",
+            "table users: column email is listed twice",
+        ),
+        (
+            "tables:\n  users:\n    columns:\n      email: emial\n",
+            "emial",
+        ),
+    ];
+    for (rules, expected) in cases {
+        let run = copy(&source.url, &target.url, rules, &[]).await;
+        assert_eq!(run.code, 2, "{rules}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{rules}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+    }
+    assert_eq!(target.count("users").await, 0);
+
+    let missing = dbtwin(&["copy", "--config", "/nonexistent/mask.yaml"]).await;
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("cannot read config file /nonexistent/mask.yaml"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test]
+async fn copying_a_database_onto_itself_is_refused() {
+    let (source, _target) = pair().await;
+    let run = copy(&source.url, &source.url, "", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("same database"), "{}", run.stderr);
+    // The same database under another host name is caught by asking the server.
+    let alias = source.url.replace("127.0.0.1", "localhost");
+    let run = copy(&source.url, &alias, "", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("same database on the same server"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(source.count("users").await, 1);
+}
+
+#[tokio::test]
+async fn urls_on_the_command_line_override_the_config() {
+    let (source, target) = pair().await;
+    let base = &servers().pg;
+    let path = config_file(&format!(
+        "source: {base}/nonexistent_db\ntarget: {base}/nonexistent_db2\n"
+    ));
+    let run = dbtwin(&[
+        "copy",
+        "--config",
+        path.to_str().unwrap(),
+        "--source",
+        &source.url,
+        "--target",
+        &target.url,
+    ])
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(target.count("users").await, 1);
+}

@@ -1,0 +1,182 @@
+//! Servers, throwaway databases, and running the real `dbtwin` binary.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+
+use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
+
+pub struct Servers {
+    /// `postgres://user:pw@host:port`, no database.
+    pub pg: String,
+}
+
+/// Reuse servers named in the environment, else start (or reuse) the project's own.
+pub fn servers() -> &'static Servers {
+    static SERVERS: OnceLock<Servers> = OnceLock::new();
+    SERVERS.get_or_init(|| {
+        if let Ok(pg) = std::env::var("DBTWIN_TEST_PG_URL") {
+            return Servers { pg };
+        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test-servers.sh");
+        let out = std::process::Command::new("bash")
+            .arg(script)
+            .arg("start")
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/test-servers.sh");
+        assert!(out.status.success(), "scripts/test-servers.sh start failed");
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        let var = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .unwrap_or_else(|| panic!("test-servers.sh printed no {key}"))
+                .to_string()
+        };
+        Servers {
+            pg: var("DBTWIN_TEST_PG_URL"),
+        }
+    })
+}
+
+fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 100_000
+    )
+}
+
+/// A fresh PostgreSQL database on the test server.
+pub struct PgDb {
+    pub url: String,
+}
+
+impl PgDb {
+    pub async fn create() -> PgDb {
+        let base = &servers().pg;
+        let name = unique_name("dbtwin");
+        let mut admin = PgConnection::connect(&format!("{base}/postgres"))
+            .await
+            .expect("connect to the test server");
+        admin
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+        PgDb {
+            url: format!("{base}/{name}"),
+        }
+    }
+
+    pub async fn conn(&self) -> PgConnection {
+        PgConnection::connect(&self.url)
+            .await
+            .expect("connect to test database")
+    }
+
+    /// Run a script of one or more statements.
+    pub async fn exec(&self, sql: &str) {
+        let mut c = self.conn().await;
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"));
+    }
+
+    /// The COPY text of a query: every value in the server's own text form, byte for byte.
+    pub async fn copy_text(&self, query: &str) -> String {
+        use futures_util::StreamExt;
+        let mut c = self.conn().await;
+        let mut stream = c
+            .copy_out_raw(&format!("COPY ({query}) TO STDOUT"))
+            .await
+            .expect("copy out");
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.expect("copy chunk"));
+        }
+        String::from_utf8(out).expect("utf-8 COPY text")
+    }
+
+    /// Rows of a query whose columns are all cast to text.
+    pub async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
+        let mut c = self.conn().await;
+        let rows = sqlx::raw_sql(AssertSqlSafe(query.to_string()))
+            .fetch_all(&mut c)
+            .await
+            .expect(query);
+        use sqlx::Row;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| r.get::<Option<String>, _>(i))
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let mut c = self.conn().await;
+        let (n,): (i64,) =
+            sqlx::query_as(AssertSqlSafe(format!("SELECT count(*) FROM ONLY {table}")))
+                .fetch_one(&mut c)
+                .await
+                .expect(table);
+        n
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run the dbtwin binary with `args`, a clean environment for its own variables, no progress bars.
+pub async fn dbtwin(args: &[&str]) -> Run {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+        .args(args)
+        .arg("--progress=none")
+        .env_remove("DBTWIN_SOURCE")
+        .env_remove("DBTWIN_TARGET")
+        .env_remove("DBTWIN_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("run dbtwin");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Write a config file for this test and return its path.
+pub fn config_file(yaml: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("{}.yaml", unique_name("dbtwin_config")));
+    std::fs::write(&path, yaml).expect("write config");
+    path
+}
+
+/// `dbtwin copy` from `source` to `target` with the config body `rules` (source/target added).
+pub async fn copy(source: &str, target: &str, rules: &str, extra: &[&str]) -> Run {
+    let path = config_file(&format!("source: {source}\ntarget: {target}\n{rules}"));
+    let mut args = vec!["copy", "--config", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    dbtwin(&args).await
+}
+
+pub fn assert_ok(run: &Run) {
+    assert_eq!(
+        run.code, 0,
+        "dbtwin failed:\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+}
