@@ -21,11 +21,7 @@ pub struct Batch {
 
 impl Batch {
     pub fn new(width: usize, rows: usize, bytes: usize) -> Self {
-        Batch {
-            width,
-            data: Vec::with_capacity(bytes),
-            cells: Vec::with_capacity(rows * width),
-        }
+        Batch { width, data: Vec::with_capacity(bytes), cells: Vec::with_capacity(rows * width) }
     }
 
     pub fn width(&self) -> usize {
@@ -46,10 +42,7 @@ impl Batch {
     }
 
     pub fn push_null(&mut self) {
-        self.cells.push(CellRef {
-            start: 0,
-            len: NULL,
-        });
+        self.cells.push(CellRef { start: 0, len: NULL });
     }
 
     pub fn push(&mut self, value: &[u8]) {
@@ -70,14 +63,8 @@ impl Batch {
 
     pub fn end_cell(&mut self, start: usize) {
         let len = self.data.len() - start;
-        assert!(
-            self.data.len() < NULL as usize,
-            "a batch holds under 4 GiB of cell data"
-        );
-        self.cells.push(CellRef {
-            start: start as u32,
-            len: len as u32,
-        });
+        assert!(self.data.len() < NULL as usize, "a batch holds under 4 GiB of cell data");
+        self.cells.push(CellRef { start: start as u32, len: len as u32 });
     }
 
     /// Drop a partly pushed row (a decoder found it malformed) so the batch stays rectangular.
@@ -95,17 +82,11 @@ impl Batch {
     pub fn set(&mut self, row: usize, col: usize, value: Option<&[u8]>) {
         let idx = row * self.width + col;
         self.cells[idx] = match value {
-            None => CellRef {
-                start: 0,
-                len: NULL,
-            },
+            None => CellRef { start: 0, len: NULL },
             Some(v) => {
                 let start = self.data.len();
                 self.data.extend_from_slice(v);
-                CellRef {
-                    start: start as u32,
-                    len: v.len() as u32,
-                }
+                CellRef { start: start as u32, len: v.len() as u32 }
             }
         };
     }
@@ -132,14 +113,8 @@ mod tests {
         b.push(b"\t");
         b.push_null();
         assert_eq!(b.rows(), 2);
-        assert_eq!(
-            b.row(0).collect::<Vec<_>>(),
-            vec![Some(&b"a"[..]), None, Some(&b""[..])]
-        );
-        assert_eq!(
-            b.row(1).collect::<Vec<_>>(),
-            vec![Some(&b"xyz"[..]), Some(&b"\t"[..]), None]
-        );
+        assert_eq!(b.row(0).collect::<Vec<_>>(), vec![Some(&b"a"[..]), None, Some(&b""[..])]);
+        assert_eq!(b.row(1).collect::<Vec<_>>(), vec![Some(&b"xyz"[..]), Some(&b"\t"[..]), None]);
         b.set(0, 0, Some(b"changed"));
         b.set(1, 0, None);
         assert_eq!(b.cell(0, 0), Some(&b"changed"[..]));

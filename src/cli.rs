@@ -18,11 +18,7 @@ use crate::plan::{self, PlanError, PlanOptions};
 use crate::report::{self, Bars, LogLines, Reporter, Silent};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "dbtwin",
-    version,
-    about = "Copy a database into a safe twin, anonymizing personal data on the way."
-)]
+#[command(name = "dbtwin", version, about = "Copy a database into a safe twin, anonymizing personal data on the way.")]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,20 +48,10 @@ struct CopyArgs {
     #[arg(short, long, value_name = "FILE")]
     config: PathBuf,
     /// Source database URL; overrides `source:` in the config.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "DBTWIN_SOURCE",
-        hide_env_values = true
-    )]
+    #[arg(long, value_name = "URL", env = "DBTWIN_SOURCE", hide_env_values = true)]
     source: Option<String>,
     /// Target database URL; overrides `target:` in the config.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "DBTWIN_TARGET",
-        hide_env_values = true
-    )]
+    #[arg(long, value_name = "URL", env = "DBTWIN_TARGET", hide_env_values = true)]
     target: Option<String>,
     /// Tables copied at the same time.
     #[arg(short, long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
@@ -112,11 +98,7 @@ pub mod exit {
 
 pub fn exit_code(err: &anyhow::Error) -> i32 {
     for cause in err.chain() {
-        if cause.is::<ConfigError>()
-            || cause.is::<PlanError>()
-            || cause.is::<UrlError>()
-            || cause.is::<Refused>()
-        {
+        if cause.is::<ConfigError>() || cause.is::<PlanError>() || cause.is::<UrlError>() || cause.is::<Refused>() {
             return exit::INVALID;
         }
         if cause.is::<Interrupted>() {
@@ -146,10 +128,7 @@ fn init_logging(cli: &Cli, bars: Option<&Bars>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DBTWIN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,dbtwin={level}")));
     let ansi = std::io::stderr().is_terminal();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(ansi);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
     let result = match (cli.log_format, bars.cloned()) {
         (LogFormat::Json, Some(b)) => builder.json().with_writer(move || b.writer()).try_init(),
         (LogFormat::Json, None) => builder.json().with_writer(std::io::stderr).try_init(),
@@ -160,13 +139,12 @@ fn init_logging(cli: &Cli, bars: Option<&Bars>) {
     drop(result);
 }
 
-fn url(
-    cli_value: Option<&str>,
-    config_value: Option<&config::EnvString>,
-    what: &'static str,
-) -> anyhow::Result<DbUrl> {
+fn url(cli_value: Option<&str>, config_value: Option<&config::EnvString>, what: &'static str) -> anyhow::Result<DbUrl> {
     let text = cli_value.or(config_value.map(|v| v.as_str())).ok_or_else(|| {
-        Refused(format!("no {what} database: give --{what} URL, set DBTWIN_{}, or add `{what}:` to the config", what.to_uppercase()))
+        Refused(format!(
+            "no {what} database: give --{what} URL, set DBTWIN_{}, or add `{what}:` to the config",
+            what.to_uppercase()
+        ))
     })?;
     Ok(DbUrl::parse(text, what)?)
 }
@@ -181,7 +159,10 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         && port(&source_url) == port(&target_url)
         && source_url.database() == target_url.database()
     {
-        return Err(Refused(format!("source and target are the same database ({target_url}); dbtwin never writes to its source")).into());
+        return Err(Refused(format!(
+            "source and target are the same database ({target_url}); dbtwin never writes to its source"
+        ))
+        .into());
     }
 
     let progress_mode = match cli.progress {
@@ -191,61 +172,34 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     };
     // Bars are created once the plan knows the row estimates; logging needs to know about them
     // now, so the draw target is set up first and filled in later.
-    let options = ConnectOptions {
-        jobs: args.jobs as usize,
-    };
-    let (source, target) = tokio::try_join!(
-        engine::connect_source(&source_url, options),
-        engine::connect_target(&target_url, options)
-    )?;
+    let options = ConnectOptions { jobs: args.jobs as usize };
+    let (source, target) =
+        tokio::try_join!(engine::connect_source(&source_url, options), engine::connect_target(&target_url, options))?;
     if source.identity() == target.identity() {
         return Err(Refused(format!(
             "source {source_url} and target {target_url} are the same database on the same server; dbtwin never writes to its source"
         ))
         .into());
     }
-    let schemas: Vec<String> = config
-        .schemas
-        .iter()
-        .map(|s| s.as_str().to_string())
-        .collect();
-    let (source_schema, target_schema) =
-        tokio::try_join!(source.introspect(&schemas), target.introspect(&schemas))?;
+    let schemas: Vec<String> = config.schemas.iter().map(|s| s.as_str().to_string()).collect();
+    let (source_schema, target_schema) = tokio::try_join!(source.introspect(&schemas), target.introspect(&schemas))?;
     let settings = target.load_settings();
-    let limits = BatchLimits {
-        rows: args.batch_rows as usize,
-        bytes: 1 << 20,
-    };
+    let limits = BatchLimits { rows: args.batch_rows as usize, bytes: 1 << 20 };
     let plan = plan::resolve(
         &config,
         &source_schema,
         &target_schema,
-        PlanOptions {
-            binary: source.binary_text(),
-            checks_off: settings.checks_off,
-            limits,
-        },
+        PlanOptions { binary: source.binary_text(), checks_off: settings.checks_off, limits },
     )?;
 
-    let bars = (progress_mode == ProgressMode::Bars).then(|| {
-        Bars::new(
-            plan.tables.iter().filter_map(|t| t.row_estimate).sum(),
-            plan.tables.len(),
-        )
-    });
+    let bars = (progress_mode == ProgressMode::Bars)
+        .then(|| Bars::new(plan.tables.iter().filter_map(|t| t.row_estimate).sum(), plan.tables.len()));
     init_logging(cli, bars.as_ref());
     for t in &plan.tables {
         let masks: Vec<String> = t
             .masks
             .iter()
-            .map(|m| {
-                format!(
-                    "{} ({}{})",
-                    m.column,
-                    m.masker.kind(),
-                    if m.inferred { ", inferred" } else { "" }
-                )
-            })
+            .map(|m| format!("{} ({}{})", m.column, m.masker.kind(), if m.inferred { ", inferred" } else { "" }))
             .collect();
         tracing::info!(
             table = %t.name(),
@@ -258,9 +212,7 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let reporter: Arc<dyn Reporter> = match (&bars, progress_mode) {
         (Some(b), _) => Arc::new(b.clone()),
         (None, ProgressMode::None) => Arc::new(Silent),
-        (None, _) => Arc::new(LogLines {
-            every: Duration::from_secs(5),
-        }),
+        (None, _) => Arc::new(LogLines { every: Duration::from_secs(5) }),
     };
     let keys = Arc::new(match &config.secret {
         Some(s) => Keyring::from_secret(s.as_str()),
@@ -268,7 +220,8 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     });
     let mut notes = Vec::new();
     notes.push(if settings.checks_off {
-        "target: triggers and foreign-key checks were off while loading (session_replication_role = replica)".to_string()
+        "target: triggers and foreign-key checks were off while loading (session_replication_role = replica)"
+            .to_string()
     } else {
         "target: the target user may not set session_replication_role, so triggers fired while loading and tables \
          were loaded parents first"
@@ -284,10 +237,7 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         Arc::from(target),
         keys,
         reporter,
-        Settings {
-            jobs: args.jobs as usize,
-            channel_capacity: 4,
-        },
+        Settings { jobs: args.jobs as usize, channel_capacity: 4 },
     );
     let stats = tokio::select! {
         result = run => result.context("copy failed")?,

@@ -15,10 +15,7 @@ use crate::mask::Kind;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("config file {path}: {message}")]
     Parse { path: String, message: String },
     #[error("config file {path}: {message}")]
@@ -132,9 +129,7 @@ impl EnvString {
 impl<'de> Deserialize<'de> for EnvString {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        interpolate(&raw, |name| std::env::var(name).ok())
-            .map(EnvString)
-            .map_err(de::Error::custom)
+        interpolate(&raw, |name| std::env::var(name).ok()).map(EnvString).map_err(de::Error::custom)
     }
 }
 
@@ -149,15 +144,12 @@ pub fn interpolate(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
             out.push('$');
             rest = tail;
         } else if let Some(body) = after.strip_prefix('{') {
-            let end = body
-                .find('}')
-                .ok_or_else(|| "unterminated ${ in value".to_string())?;
+            let end = body.find('}').ok_or_else(|| "unterminated ${ in value".to_string())?;
             let name = &body[..end];
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(format!("invalid environment variable name ${{{name}}}"));
             }
-            let value =
-                lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+            let value = lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
             out.push_str(&value);
             rest = &body[end + 1..];
         } else {
@@ -198,20 +190,15 @@ impl<'de> Deserialize<'de> for TableSpec {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<TableSpec, E> {
                 let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
-                let columns: Vec<String> = text
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|c| !c.is_empty())
-                    .map(String::from)
-                    .collect();
+                let columns: Vec<String> =
+                    text.split(',').map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect();
                 if columns.is_empty() {
                     return Err(E::custom("empty column list"));
                 }
                 Ok(TableSpec::Short(columns))
             }
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<TableSpec, M::Error> {
-                TableRules::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(TableSpec::Full)
+                TableRules::deserialize(de::value::MapAccessDeserializer::new(map)).map(TableSpec::Full)
             }
         }
         d.deserialize_any(SpecVisitor)
@@ -220,23 +207,15 @@ impl<'de> Deserialize<'de> for TableSpec {
 
 /// Parse config text; `path` only labels errors.
 pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
-    let config: Config = serde_saphyr::from_str(text).map_err(|e| ConfigError::Parse {
-        path: path.to_string(),
-        message: one_line(&e.to_string()),
-    })?;
-    validate(&config).map_err(|message| ConfigError::Invalid {
-        path: path.to_string(),
-        message,
-    })?;
+    let config: Config = serde_saphyr::from_str(text)
+        .map_err(|e| ConfigError::Parse { path: path.to_string(), message: one_line(&e.to_string()) })?;
+    validate(&config).map_err(|message| ConfigError::Invalid { path: path.to_string(), message })?;
     Ok(config)
 }
 
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: shown.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
     parse(&text, &shown)
 }
 
@@ -257,12 +236,12 @@ fn validate(config: &Config) -> Result<(), String> {
                 for (column, rule) in &rules.columns {
                     let Some(rule) = rule else { continue };
                     match (rule.kind(), rule.value()) {
-                        (Kind::Set, None) => problems.push(format!(
-                            "table {table}, column {column}: `set` needs a `value`"
-                        )),
-                        (k, Some(_)) if k != Kind::Set => problems.push(format!(
-                            "table {table}, column {column}: `value` only goes with kind `set`"
-                        )),
+                        (Kind::Set, None) => {
+                            problems.push(format!("table {table}, column {column}: `set` needs a `value`"))
+                        }
+                        (k, Some(_)) if k != Kind::Set => {
+                            problems.push(format!("table {table}, column {column}: `value` only goes with kind `set`"))
+                        }
                         _ => {}
                     }
                 }
@@ -272,11 +251,7 @@ fn validate(config: &Config) -> Result<(), String> {
     if config.schemas.is_empty() {
         problems.push("`schemas` must name at least one schema".into());
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
-    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }
 
 /// serde-saphyr renders a snippet under its message; a terminal user and a cron log both want
@@ -322,22 +297,13 @@ tables:
     #[test]
     fn parses_the_documented_example() {
         let c = parse_with_env(EXAMPLE).unwrap();
-        assert_eq!(
-            c.source.unwrap().0,
-            "postgres://app:pa$$w:rd@db.internal:5432/app"
-        );
+        assert_eq!(c.source.unwrap().0, "postgres://app:pa$$w:rd@db.internal:5432/app");
         assert_eq!(c.schemas, vec![EnvString("public".into())]);
         assert_eq!(
             c.tables["customer"],
-            TableSpec::Short(vec![
-                "email".into(),
-                "first_name".into(),
-                "last_name".into()
-            ])
+            TableSpec::Short(vec!["email".into(), "first_name".into(), "last_name".into()])
         );
-        let TableSpec::Full(staff) = &c.tables["staff"] else {
-            panic!("full form expected")
-        };
+        let TableSpec::Full(staff) = &c.tables["staff"] else { panic!("full form expected") };
         assert_eq!(staff.mode, Some(Mode::Replace));
         assert_eq!(staff.columns["email"], Some(Rule::Kind(Kind::Email)));
         assert_eq!(staff.columns["password"], Some(Rule::Kind(Kind::Hash)));
@@ -348,11 +314,7 @@ tables:
 
     #[test]
     fn unknown_key_is_an_error_with_its_line() {
-        let err = parse(
-            "source: x\ntables:\n  t:\n    mode: upsert\n    colums: {}\n",
-            "m.yaml",
-        )
-        .unwrap_err();
+        let err = parse("source: x\ntables:\n  t:\n    mode: upsert\n    colums: {}\n", "m.yaml").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("colums"), "{msg}");
         assert!(msg.contains("line 5") || msg.contains("5:"), "{msg}");
@@ -361,74 +323,48 @@ tables:
 
     #[test]
     fn unknown_mask_kind_is_an_error() {
-        let msg = parse("tables:\n  t:\n    columns:\n      a: emial\n", "m.yaml")
-            .unwrap_err()
-            .to_string();
+        let msg = parse("tables:\n  t:\n    columns:\n      a: emial\n", "m.yaml").unwrap_err().to_string();
         assert!(msg.contains("emial"), "{msg}");
     }
 
     #[test]
     fn missing_variable_is_named() {
-        let msg = parse(
-            "source: postgres://u:${DBTWIN_SURELY_UNSET_VAR}@h/db\n",
-            "m.yaml",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            msg.contains("environment variable DBTWIN_SURELY_UNSET_VAR is not set"),
-            "{msg}"
-        );
+        let msg = parse("source: postgres://u:${DBTWIN_SURELY_UNSET_VAR}@h/db\n", "m.yaml").unwrap_err().to_string();
+        assert!(msg.contains("environment variable DBTWIN_SURELY_UNSET_VAR is not set"), "{msg}");
         assert!(msg.contains("line 1"), "{msg}");
     }
 
     #[test]
     fn column_listed_twice_is_an_error() {
-        let msg = parse("tables:\n  users: email, name,email\n", "m.yaml")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            msg,
-            "config file m.yaml: table users: column email is listed twice"
-        );
+        let msg = parse("tables:\n  users: email, name,email\n", "m.yaml").unwrap_err().to_string();
+        assert_eq!(msg, "config file m.yaml: table users: column email is listed twice");
     }
 
     #[test]
     fn duplicate_yaml_key_is_an_error() {
-        let msg = parse(
-            "tables:\n  users:\n    columns:\n      email: email\n      email: hash\n",
-            "m.yaml",
-        )
-        .unwrap_err()
-        .to_string();
+        let msg = parse("tables:\n  users:\n    columns:\n      email: email\n      email: hash\n", "m.yaml")
+            .unwrap_err()
+            .to_string();
         assert!(msg.to_lowercase().contains("duplicate"), "{msg}");
     }
 
     #[test]
     fn set_needs_a_value_and_value_needs_set() {
-        let msg = parse("tables:\n  t:\n    columns:\n      a: { kind: set }\n      b: { kind: email, value: x }\n", "m.yaml")
-            .unwrap_err()
-            .to_string();
+        let msg = parse(
+            "tables:\n  t:\n    columns:\n      a: { kind: set }\n      b: { kind: email, value: x }\n",
+            "m.yaml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(msg.contains("column a: `set` needs a `value`"), "{msg}");
-        assert!(
-            msg.contains("column b: `value` only goes with kind `set`"),
-            "{msg}"
-        );
+        assert!(msg.contains("column b: `value` only goes with kind `set`"), "{msg}");
     }
 
     #[test]
     fn interpolation_rules() {
         let env = |n: &str| (n == "A").then(|| "1".to_string());
         assert_eq!(interpolate("x${A}y$$z$", env).unwrap(), "x1y$z$");
-        assert!(
-            interpolate("${A", env)
-                .unwrap_err()
-                .contains("unterminated")
-        );
-        assert!(
-            interpolate("${B}", env)
-                .unwrap_err()
-                .contains("B is not set")
-        );
+        assert!(interpolate("${A", env).unwrap_err().contains("unterminated"));
+        assert!(interpolate("${B}", env).unwrap_err().contains("B is not set"));
     }
 }

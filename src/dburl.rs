@@ -10,21 +10,10 @@ use crate::engine::EngineKind;
 #[derive(Debug, thiserror::Error)]
 pub enum UrlError {
     // The URL text itself is never repeated: it may hold a password.
-    #[error(
-        "{what} URL is not a valid URL ({reason}); percent-encode special characters in the password"
-    )]
-    Malformed {
-        what: &'static str,
-        reason: url::ParseError,
-    },
-    #[error(
-        "{what} URL {url}: unsupported scheme {scheme:?} (expected postgres://, postgresql://)"
-    )]
-    Scheme {
-        what: &'static str,
-        url: String,
-        scheme: String,
-    },
+    #[error("{what} URL is not a valid URL ({reason}); percent-encode special characters in the password")]
+    Malformed { what: &'static str, reason: url::ParseError },
+    #[error("{what} URL {url}: unsupported scheme {scheme:?} (expected postgres://, postgresql://)")]
+    Scheme { what: &'static str, url: String, scheme: String },
     #[error("{what} URL {url}: names no database (add /dbname to the URL)")]
     NoDatabase { what: &'static str, url: String },
 }
@@ -46,10 +35,7 @@ impl DbUrl {
         })?;
         let parsed = DbUrl { url, engine };
         if parsed.database().is_empty() {
-            return Err(UrlError::NoDatabase {
-                what,
-                url: parsed.to_string(),
-            });
+            return Err(UrlError::NoDatabase { what, url: parsed.to_string() });
         }
         Ok(parsed)
     }
@@ -105,11 +91,7 @@ fn redact(url: &url::Url) -> String {
         let pairs: Vec<(String, String)> = shown
             .query_pairs()
             .map(|(k, v)| {
-                let v = if k.contains("password") || k.contains("secret") {
-                    "***".into()
-                } else {
-                    v.into_owned()
-                };
+                let v = if k.contains("password") || k.contains("secret") { "***".into() } else { v.into_owned() };
                 (k.into_owned(), v)
             })
             .collect();
@@ -136,11 +118,7 @@ mod tests {
 
     #[test]
     fn password_never_displayed() {
-        let u = DbUrl::parse(
-            "postgres://app:hunter2@db:5432/app?sslpassword=p2",
-            "source",
-        )
-        .unwrap();
+        let u = DbUrl::parse("postgres://app:hunter2@db:5432/app?sslpassword=p2", "source").unwrap();
         let shown = format!("{u} {u:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("p2"), "{shown}");
@@ -154,23 +132,17 @@ mod tests {
 
     #[test]
     fn malformed_url_error_omits_the_text() {
-        let err = DbUrl::parse("postgres://app:pa ss@@db:x/app", "target")
-            .unwrap_err()
-            .to_string();
+        let err = DbUrl::parse("postgres://app:pa ss@@db:x/app", "target").unwrap_err().to_string();
         assert!(!err.contains("pa ss"), "{err}");
         assert!(err.starts_with("target URL is not a valid URL"), "{err}");
     }
 
     #[test]
     fn unknown_scheme_and_missing_database() {
-        let err = DbUrl::parse("oracle://u:secret@h/db", "source")
-            .unwrap_err()
-            .to_string();
+        let err = DbUrl::parse("oracle://u:secret@h/db", "source").unwrap_err().to_string();
         assert!(err.contains("unsupported scheme \"oracle\""), "{err}");
         assert!(!err.contains("secret"), "{err}");
-        let err = DbUrl::parse("postgres://u@h:5432", "source")
-            .unwrap_err()
-            .to_string();
+        let err = DbUrl::parse("postgres://u@h:5432", "source").unwrap_err().to_string();
         assert!(err.contains("names no database"), "{err}");
     }
 }

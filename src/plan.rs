@@ -62,12 +62,7 @@ pub struct PlanOptions {
     pub limits: BatchLimits,
 }
 
-pub fn resolve(
-    config: &Config,
-    source: &Schema,
-    target: &Schema,
-    options: PlanOptions,
-) -> Result<Plan, PlanError> {
+pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanOptions) -> Result<Plan, PlanError> {
     let mut problems = Vec::new();
     let schemas: Vec<&str> = config.schemas.iter().map(|s| s.as_str()).collect();
 
@@ -83,16 +78,12 @@ pub fn resolve(
     let mut rules: BTreeMap<TableName, &TableSpec> = BTreeMap::new();
     for (name, spec) in &config.tables {
         match find_table(source, &schemas, name) {
-            Ok(t) if excluded.contains(&t.name) => problems.push(format!(
-                "table {}: has mask rules but is also excluded",
-                t.name
-            )),
+            Ok(t) if excluded.contains(&t.name) => {
+                problems.push(format!("table {}: has mask rules but is also excluded", t.name))
+            }
             Ok(t) => {
                 if rules.insert(t.name.clone(), spec).is_some() {
-                    problems.push(format!(
-                        "table {}: configured twice (as {name} and another name)",
-                        t.name
-                    ));
+                    problems.push(format!("table {}: configured twice (as {name} and another name)", t.name));
                 }
             }
             Err(p) => problems.push(p),
@@ -113,41 +104,33 @@ pub fn resolve(
             Vec::new()
         }
     };
-    if problems.is_empty() {
-        Ok(Plan { tables, waves })
-    } else {
-        Err(PlanError { problems })
-    }
+    if problems.is_empty() { Ok(Plan { tables, waves }) } else { Err(PlanError { problems }) }
+}
+
+/// One column rule from the config; `kind` is `None` in the short form (inferred).
+struct Requested<'a> {
+    column: String,
+    kind: Option<Kind>,
+    value: Option<&'a str>,
 }
 
 /// A config table name: `name` in one of the configured schemas, or `schema.name`.
 fn find_table<'a>(schema: &'a Schema, schemas: &[&str], name: &str) -> Result<&'a Table, String> {
-    let unqualified: Vec<&Table> = schema
-        .tables
-        .iter()
-        .filter(|t| t.name.name == name && schemas.contains(&t.name.schema.as_str()))
-        .collect();
+    let unqualified: Vec<&Table> =
+        schema.tables.iter().filter(|t| t.name.name == name && schemas.contains(&t.name.schema.as_str())).collect();
     match unqualified.as_slice() {
         [one] => return Ok(one),
         [] => {}
         many => {
             let names: Vec<String> = many.iter().map(|t| t.name.to_string()).collect();
-            return Err(format!(
-                "table {name}: ambiguous, it is in {}; write schema.table",
-                names.join(" and ")
-            ));
+            return Err(format!("table {name}: ambiguous, it is in {}; write schema.table", names.join(" and ")));
         }
     }
     schema
         .tables
         .iter()
         .find(|t| t.name.to_string() == name)
-        .ok_or_else(|| {
-            format!(
-                "table {name}: not found in the source (schemas: {})",
-                schemas.join(", ")
-            )
-        })
+        .ok_or_else(|| format!("table {name}: not found in the source (schemas: {})", schemas.join(", ")))
 }
 
 fn plan_table(
@@ -166,14 +149,9 @@ fn plan_table(
     let mut columns = Vec::new();
     for col in table.columns.iter().filter(|c| !c.generated) {
         match dest.columns.iter().find(|d| d.name == col.name) {
-            None => problems.push(format!(
-                "table {name}, column {}: does not exist in the target",
-                col.name
-            )),
-            Some(d) if d.generated => problems.push(format!(
-                "table {name}, column {}: is generated in the target but not in the source",
-                col.name
-            )),
+            None => problems.push(format!("table {name}, column {}: does not exist in the target", col.name)),
+            Some(d) if d.generated => problems
+                .push(format!("table {name}, column {}: is generated in the target but not in the source", col.name)),
             Some(d) if d.declared_type != col.declared_type => problems.push(format!(
                 "table {name}, column {}: type differs (source {}, target {})",
                 col.name, col.declared_type, d.declared_type
@@ -182,44 +160,36 @@ fn plan_table(
         }
     }
 
-    let (mode, requested): (
-        Option<Mode>,
-        Vec<(String, Option<Kind>, Option<&str>, bool)>,
-    ) = match spec {
+    let (mode, requested): (Option<Mode>, Vec<Requested>) = match spec {
         None => (None, Vec::new()),
-        Some(TableSpec::Short(cols)) => (
-            None,
-            cols.iter().map(|c| (c.clone(), None, None, true)).collect(),
-        ),
+        Some(TableSpec::Short(cols)) => {
+            (None, cols.iter().map(|c| Requested { column: c.clone(), kind: None, value: None }).collect())
+        }
         Some(TableSpec::Full(rules)) => (
             rules.mode,
             rules
                 .columns
                 .iter()
-                .map(|(c, rule)| {
-                    let kind = rule.as_ref().map_or(Kind::Null, |r| r.kind());
-                    (
-                        c.clone(),
-                        Some(kind),
-                        rule.as_ref().and_then(|r| r.value()),
-                        false,
-                    )
+                .map(|(c, rule)| Requested {
+                    column: c.clone(),
+                    kind: Some(rule.as_ref().map_or(Kind::Null, |r| r.kind())),
+                    value: rule.as_ref().and_then(|r| r.value()),
                 })
                 .collect(),
         ),
     };
 
     let mut masks = Vec::new();
-    for (column, kind, value, inferred) in requested {
+    for Requested { column, kind, value } in requested {
+        let inferred = kind.is_none();
         let Some(src_index) = table.column_index(&column) else {
-            problems.push(format!(
-                "table {name}, column {column}: not found in the source table"
-            ));
+            problems.push(format!("table {name}, column {column}: not found in the source table"));
             continue;
         };
         let col = &table.columns[src_index];
         if col.generated {
-            problems.push(format!("table {name}, column {column}: is generated, so it is not copied and cannot be masked"));
+            problems
+                .push(format!("table {name}, column {column}: is generated, so it is not copied and cannot be masked"));
             continue;
         }
         let Some(kind) = kind.or_else(|| mask::infer(col)) else {
@@ -236,26 +206,15 @@ fn plan_table(
             continue;
         };
         match Masker::new(kind, col, value, options.binary) {
-            Ok(masker) => masks.push(ColumnMask {
-                index,
-                column,
-                masker,
-                inferred,
-            }),
+            Ok(masker) => masks.push(ColumnMask { index, column, masker, inferred }),
             Err(reason) => problems.push(format!("table {name}, column {column}: {reason}")),
         }
     }
 
-    let key: Vec<String> = dest
-        .primary_key
-        .iter()
-        .map(|&i| dest.columns[i].name.clone())
-        .collect();
+    let key: Vec<String> = dest.primary_key.iter().map(|&i| dest.columns[i].name.clone()).collect();
     let mode = match mode {
         Some(Mode::Upsert) if key.is_empty() => {
-            problems.push(format!(
-                "table {name}: mode upsert needs a primary key and the target table has none"
-            ));
+            problems.push(format!("table {name}: mode upsert needs a primary key and the target table has none"));
             Mode::Upsert
         }
         Some(m) => m,
@@ -271,42 +230,20 @@ fn plan_table(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let auto_increment = dest
-        .columns
-        .iter()
-        .filter(|c| c.auto_increment && columns.contains(&c.name))
-        .map(|c| c.name.clone())
-        .collect();
-    let referenced = target.tables.iter().any(|t| {
-        t.foreign_keys
-            .iter()
-            .any(|fk| &fk.references == name && &t.name != name)
-    });
+    let auto_increment =
+        dest.columns.iter().filter(|c| c.auto_increment && columns.contains(&c.name)).map(|c| c.name.clone()).collect();
+    let referenced =
+        target.tables.iter().any(|t| t.foreign_keys.iter().any(|fk| &fk.references == name && &t.name != name));
     Ok(TablePlan {
-        read: ReadRequest {
-            table: name.clone(),
-            columns: columns.clone(),
-            limits: options.limits,
-        },
-        write: WriteRequest {
-            table: dest.name.clone(),
-            columns,
-            mode,
-            key,
-            referenced,
-            auto_increment,
-        },
+        read: ReadRequest { table: name.clone(), columns: columns.clone(), limits: options.limits },
+        write: WriteRequest { table: dest.name.clone(), columns, mode, key, referenced, auto_increment },
         masks,
         row_estimate: table.row_estimate,
     })
 }
 
 /// Waves of table indices. Largest tables first within a wave, so the longest copy starts early.
-fn order(
-    tables: &[TablePlan],
-    source: &Schema,
-    checks_off: bool,
-) -> Result<Vec<Vec<usize>>, String> {
+fn order(tables: &[TablePlan], source: &Schema, checks_off: bool) -> Result<Vec<Vec<usize>>, String> {
     let by_size = |mut wave: Vec<usize>| {
         wave.sort_by_key(|&i| std::cmp::Reverse(tables[i].row_estimate.unwrap_or(0)));
         wave
@@ -314,11 +251,7 @@ fn order(
     if checks_off {
         return Ok(vec![by_size((0..tables.len()).collect())]);
     }
-    let index: BTreeMap<&TableName, usize> = tables
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name(), i))
-        .collect();
+    let index: BTreeMap<&TableName, usize> = tables.iter().enumerate().map(|(i, t)| (t.name(), i)).collect();
     let parents: Vec<BTreeSet<usize>> = tables
         .iter()
         .map(|t| {
@@ -337,14 +270,10 @@ fn order(
     let mut done = vec![false; tables.len()];
     let mut waves = Vec::new();
     while done.iter().any(|d| !d) {
-        let wave: Vec<usize> = (0..tables.len())
-            .filter(|&i| !done[i] && parents[i].iter().all(|&p| done[p]))
-            .collect();
+        let wave: Vec<usize> = (0..tables.len()).filter(|&i| !done[i] && parents[i].iter().all(|&p| done[p])).collect();
         if wave.is_empty() {
-            let cycle: Vec<String> = (0..tables.len())
-                .filter(|&i| !done[i])
-                .map(|i| tables[i].name().to_string())
-                .collect();
+            let cycle: Vec<String> =
+                (0..tables.len()).filter(|&i| !done[i]).map(|i| tables[i].name().to_string()).collect();
             return Err(format!(
                 "foreign keys form a cycle among {}; loading them needs the target user to be allowed to set \
                  session_replication_role (superuser)",

@@ -11,10 +11,7 @@ pub struct TableName {
 
 impl TableName {
     pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
-        TableName {
-            schema: schema.into(),
-            name: name.into(),
-        }
+        TableName { schema: schema.into(), name: name.into() }
     }
 }
 

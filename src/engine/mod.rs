@@ -53,11 +53,7 @@ impl fmt::Display for Side {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("cannot connect to the {side} database {url}: {message}")]
-    Connect {
-        side: Side,
-        url: String,
-        message: String,
-    },
+    Connect { side: Side, url: String, message: String },
     #[error("{context}: {message}")]
     Query { context: String, message: String },
     #[error("{0}")]
@@ -69,10 +65,7 @@ pub enum EngineError {
 impl EngineError {
     /// Wrap a driver error with what was being done; database errors keep their detail line.
     pub fn query(context: impl Into<String>, err: sqlx::Error) -> Self {
-        EngineError::Query {
-            context: context.into(),
-            message: describe(&err),
-        }
+        EngineError::Query { context: context.into(), message: describe(&err) }
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -85,12 +78,12 @@ pub fn describe(err: &sqlx::Error) -> String {
     match err {
         sqlx::Error::Database(db) => {
             let mut text = db.message().to_string();
-            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-                if let Some(detail) = pg.detail() {
-                    text.push_str(" (");
-                    text.push_str(detail);
-                    text.push(')');
-                }
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                && let Some(detail) = pg.detail()
+            {
+                text.push_str(" (");
+                text.push_str(detail);
+                text.push(')');
             }
             text
         }
@@ -179,19 +172,13 @@ pub struct ConnectOptions {
     pub jobs: usize,
 }
 
-pub async fn connect_source(
-    url: &DbUrl,
-    options: ConnectOptions,
-) -> Result<Box<dyn Source>, EngineError> {
+pub async fn connect_source(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Source>, EngineError> {
     match url.engine() {
         EngineKind::Postgres => Ok(Box::new(postgres::PgSource::connect(url, options).await?)),
     }
 }
 
-pub async fn connect_target(
-    url: &DbUrl,
-    options: ConnectOptions,
-) -> Result<Box<dyn Target>, EngineError> {
+pub async fn connect_target(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Target>, EngineError> {
     match url.engine() {
         EngineKind::Postgres => Ok(Box::new(postgres::PgTarget::connect(url, options).await?)),
     }

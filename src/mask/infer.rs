@@ -14,35 +14,17 @@ pub fn infer(column: &Column) -> Option<Kind> {
         Some(Kind::Email)
     } else if joined.contains("username") || has("login") || has("nickname") || has("handle") {
         Some(Kind::Username)
-    } else if joined.contains("firstname")
-        || joined.contains("givenname")
-        || has("fname")
-        || has("forename")
-    {
+    } else if joined.contains("firstname") || joined.contains("givenname") || has("fname") || has("forename") {
         Some(Kind::FirstName)
-    } else if joined.contains("lastname")
-        || joined.contains("familyname")
-        || has("surname")
-        || has("lname")
-    {
+    } else if joined.contains("lastname") || joined.contains("familyname") || has("surname") || has("lname") {
         Some(Kind::LastName)
     } else if has("company") || has("employer") || has("organization") || has("organisation") {
         Some(Kind::Company)
     } else if joined.contains("birth") || has("dob") || has("born") {
         Some(Kind::DateOfBirth)
-    } else if has("phone")
-        || has("mobile")
-        || has("tel")
-        || has("telephone")
-        || has("fax")
-        || has("cell")
-    {
+    } else if has("phone") || has("mobile") || has("tel") || has("telephone") || has("fax") || has("cell") {
         Some(Kind::Phone)
-    } else if has("ip")
-        || joined.starts_with("ipaddr")
-        || has("ipv4")
-        || column.class == TypeClass::Inet
-    {
+    } else if has("ip") || joined.starts_with("ipaddr") || has("ipv4") || column.class == TypeClass::Inet {
         Some(Kind::Ipv4)
     } else if has("zip") || has("postcode") || has("postal") || joined.contains("zipcode") {
         Some(Kind::Zip)
@@ -56,9 +38,7 @@ pub fn infer(column: &Column) -> Option<Kind> {
         None
     };
     let fits = |k: Kind| super::Masker::new(k, column, None, super::BinaryText::Raw).is_ok();
-    by_name
-        .filter(|&k| fits(k))
-        .or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
+    by_name.filter(|&k| fits(k)).or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
 }
 
 /// Lower-case words of an identifier: `homePhone`, `home_phone` and `Home Phone` all give
@@ -129,23 +109,14 @@ mod tests {
         assert_eq!(text("shipping"), Some(Kind::Hash), "no ip inside shipping");
         assert_eq!(text("last_ip"), Some(Kind::Ipv4));
         assert_eq!(text("notes"), Some(Kind::Hash));
-        assert_eq!(
-            infer(&col("birth_date", TypeClass::Date)),
-            Some(Kind::DateOfBirth)
-        );
-        assert_eq!(
-            infer(&col("born", TypeClass::Date)),
-            Some(Kind::DateOfBirth)
-        );
+        assert_eq!(infer(&col("birth_date", TypeClass::Date)), Some(Kind::DateOfBirth));
+        assert_eq!(infer(&col("born", TypeClass::Date)), Some(Kind::DateOfBirth));
         assert_eq!(infer(&col("client", TypeClass::Inet)), Some(Kind::Ipv4));
     }
 
     #[test]
     fn falls_back_to_hash_when_the_type_rejects_the_named_kind() {
-        assert_eq!(
-            infer(&col("phone", TypeClass::Int { bytes: 8 })),
-            Some(Kind::Hash)
-        );
+        assert_eq!(infer(&col("phone", TypeClass::Int { bytes: 8 })), Some(Kind::Hash));
         assert_eq!(infer(&col("flags", TypeClass::Bool)), None);
         assert_eq!(infer(&col("email", TypeClass::Bool)), None);
     }

@@ -14,9 +14,7 @@ pub struct Keyring {
 
 impl Keyring {
     pub fn from_secret(secret: &str) -> Self {
-        Keyring {
-            key: blake3::derive_key("dbtwin 2026 mask key v1", secret.as_bytes()),
-        }
+        Keyring { key: blake3::derive_key("dbtwin 2026 mask key v1", secret.as_bytes()) }
     }
 
     pub fn random() -> Self {

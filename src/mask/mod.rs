@@ -120,27 +120,15 @@ pub struct Masker {
 impl Masker {
     /// Check that `kind` can produce values `column` accepts. The error is the reason, without
     /// the column's name.
-    pub fn new(
-        kind: Kind,
-        column: &Column,
-        constant: Option<&str>,
-        binary: BinaryText,
-    ) -> Result<Self, String> {
+    pub fn new(kind: Kind, column: &Column, constant: Option<&str>, binary: BinaryText) -> Result<Self, String> {
         let class = column.class;
         let max_chars = column.max_chars.map(|n| n as usize);
         let type_mismatch = || {
-            Err(format!(
-                "mask {kind} cannot produce a value for a {} column ({})",
-                class.label(),
-                column.declared_type
-            ))
+            Err(format!("mask {kind} cannot produce a value for a {} column ({})", class.label(), column.declared_type))
         };
         match kind {
             Kind::Null if !column.nullable => {
-                return Err(format!(
-                    "mask null on a NOT NULL column ({})",
-                    column.declared_type
-                ));
+                return Err(format!("mask null on a NOT NULL column ({})", column.declared_type));
             }
             Kind::Null | Kind::Keep => {}
             Kind::Set => {
@@ -148,21 +136,14 @@ impl Masker {
                 if let Some(max) = max_chars {
                     let len = value.chars().count();
                     if len > max {
-                        return Err(format!(
-                            "set value is {len} characters, longer than {}",
-                            column.declared_type
-                        ));
+                        return Err(format!("set value is {len} characters, longer than {}", column.declared_type));
                     }
                 }
             }
             Kind::Hash => {
                 if !matches!(
                     class,
-                    TypeClass::Text
-                        | TypeClass::Int { .. }
-                        | TypeClass::Uuid
-                        | TypeClass::Binary
-                        | TypeClass::Json
+                    TypeClass::Text | TypeClass::Int { .. } | TypeClass::Uuid | TypeClass::Binary | TypeClass::Json
                 ) {
                     return type_mismatch();
                 }
@@ -173,13 +154,7 @@ impl Masker {
                 }
             }
             Kind::DateOfBirth => {
-                if !matches!(
-                    class,
-                    TypeClass::Text
-                        | TypeClass::Date
-                        | TypeClass::Timestamp
-                        | TypeClass::TimestampTz
-                ) {
+                if !matches!(class, TypeClass::Text | TypeClass::Date | TypeClass::Timestamp | TypeClass::TimestampTz) {
                     return type_mismatch();
                 }
             }
@@ -198,18 +173,14 @@ impl Masker {
             constant: constant.map(|c| c.as_bytes().to_vec()),
             binary,
         };
-        if let (Some(max), Some(min)) = (max_chars, masker.min_chars()) {
-            if max < min {
-                return Err(format!(
-                    "{} holds {max} characters, mask {kind} needs at least {min}{}",
-                    column.declared_type,
-                    if masker.suffixed {
-                        " to stay unique"
-                    } else {
-                        ""
-                    }
-                ));
-            }
+        if let (Some(max), Some(min)) = (max_chars, masker.min_chars())
+            && max < min
+        {
+            return Err(format!(
+                "{} holds {max} characters, mask {kind} needs at least {min}{}",
+                column.declared_type,
+                if masker.suffixed { " to stay unique" } else { "" }
+            ));
         }
         Ok(masker)
     }
@@ -275,10 +246,7 @@ impl Masker {
                 b[6] = (b[6] & 0x0f) | 0x40;
                 b[8] = (b[8] & 0x3f) | 0x80;
                 let hex = hex(&b);
-                for (i, range) in [0..8, 8..12, 12..16, 16..20, 20..32]
-                    .into_iter()
-                    .enumerate()
-                {
+                for (i, range) in [0..8, 8..12, 12..16, 16..20, 20..32].into_iter().enumerate() {
                     if i > 0 {
                         out.push(b'-');
                     }
@@ -298,9 +266,7 @@ impl Masker {
                 out.push(b'"');
             }
             _ => {
-                let len = self
-                    .max_chars
-                    .map_or(HASH_TEXT_HEX, |m| m.min(HASH_TEXT_HEX));
+                let len = self.max_chars.map_or(HASH_TEXT_HEX, |m| m.min(HASH_TEXT_HEX));
                 out.extend_from_slice(&hex(&digest).as_bytes()[..len]);
             }
         }
@@ -308,32 +274,18 @@ impl Masker {
 
     /// Make a generated value fit the column: keyed suffix where the kind has one, then the
     /// length limit (min_chars guarantees room for the suffix).
-    fn fit(
-        &self,
-        value: String,
-        rng: &mut rand_chacha::ChaCha8Rng,
-        input: &[u8],
-        keys: &Keyring,
-    ) -> String {
+    fn fit(&self, value: String, rng: &mut rand_chacha::ChaCha8Rng, input: &[u8], keys: &Keyring) -> String {
         let max = self.max_chars.unwrap_or(usize::MAX);
         if self.suffixed {
             let digest = keys.digest(&format!("{}/suffix", self.kind.name()), input);
             let suffix = &hex(&digest)[..UNIQUE_SUFFIX_HEX];
             let (head, tail, sep) = match self.kind {
-                Kind::Email => (
-                    value.split('@').next().unwrap_or_default(),
-                    EMAIL_DOMAIN,
-                    '.',
-                ),
+                Kind::Email => (value.split('@').next().unwrap_or_default(), EMAIL_DOMAIN, '.'),
                 _ => (value.as_str(), "", '_'),
             };
             let room = max.saturating_sub(suffix.len() + tail.len() + 1);
             let head = truncate_chars(head, room).trim_end_matches(['.', '_', ' ']);
-            return if head.is_empty() {
-                format!("{suffix}{tail}")
-            } else {
-                format!("{head}{sep}{suffix}{tail}")
-            };
+            return if head.is_empty() { format!("{suffix}{tail}") } else { format!("{head}{sep}{suffix}{tail}") };
         }
         if value.chars().count() <= max {
             return value;

@@ -50,10 +50,7 @@ fn same_secret_same_output_other_secret_other_output() {
     let a = Keyring::from_secret("one");
     let b = Keyring::from_secret("one");
     let c = Keyring::from_secret("two");
-    for kind in TEXT_KINDS
-        .into_iter()
-        .chain([Kind::Hash, Kind::Ipv4, Kind::DateOfBirth])
-    {
+    for kind in TEXT_KINDS.into_iter().chain([Kind::Hash, Kind::Ipv4, Kind::DateOfBirth]) {
         let m = masker(kind, &text(None));
         let inputs = ["alice@corp.test", "bob", "Zoë Ñúñez"];
         let on_a: Vec<_> = inputs.iter().map(|i| apply(&m, &a, i)).collect();
@@ -61,10 +58,7 @@ fn same_secret_same_output_other_secret_other_output() {
         let on_c: Vec<_> = inputs.iter().map(|i| apply(&m, &c, i)).collect();
         assert_eq!(on_a, on_b, "{kind} is deterministic under one secret");
         assert_ne!(on_a, on_c, "{kind} changes with the secret");
-        assert!(
-            on_a.iter().zip(inputs).all(|(o, i)| o != i),
-            "{kind} changed every input: {on_a:?}"
-        );
+        assert!(on_a.iter().zip(inputs).all(|(o, i)| o != i), "{kind} changed every input: {on_a:?}");
     }
 }
 
@@ -72,14 +66,8 @@ fn same_secret_same_output_other_secret_other_output() {
 fn null_stays_null_under_every_kind() {
     let keys = Keyring::from_secret("k");
     let mut out = vec![1, 2, 3];
-    for kind in TEXT_KINDS
-        .into_iter()
-        .chain([Kind::Hash, Kind::Null, Kind::Keep])
-    {
-        assert!(
-            !masker(kind, &text(None)).apply(None, &keys, &mut out),
-            "{kind}"
-        );
+    for kind in TEXT_KINDS.into_iter().chain([Kind::Hash, Kind::Null, Kind::Keep]) {
+        assert!(!masker(kind, &text(None)).apply(None, &keys, &mut out), "{kind}");
         assert!(out.is_empty());
     }
     let set = Masker::new(Kind::Set, &text(None), Some("x"), BinaryText::Hex).unwrap();
@@ -95,18 +83,12 @@ fn outputs_fit_length_limits() {
         for max in [24u32, 12, 5] {
             let col = text(Some(max));
             let Ok(m) = Masker::new(kind, &col, None, BinaryText::Hex) else {
-                assert!(
-                    matches!(kind, Kind::Email) || (kind == Kind::Username && max < 12),
-                    "{kind} {max}"
-                );
+                assert!(matches!(kind, Kind::Email) || (kind == Kind::Username && max < 12), "{kind} {max}");
                 continue;
             };
             for i in 0..300 {
                 let out = apply(&m, &keys, &format!("input-{i}"));
-                assert!(
-                    out.chars().count() <= max as usize,
-                    "{kind} into {max}: {out:?}"
-                );
+                assert!(out.chars().count() <= max as usize, "{kind} into {max}: {out:?}");
                 assert!(!out.is_empty(), "{kind}");
             }
         }
@@ -145,10 +127,7 @@ fn hash_takes_the_column_form() {
     let s = String::from_utf8(out(TypeClass::Text, Some(10), BinaryText::Hex)).unwrap();
     assert_eq!(s.len(), 10);
     assert!(s.bytes().all(|b| b.is_ascii_hexdigit()));
-    let n: i64 = String::from_utf8(out(TypeClass::Int { bytes: 2 }, None, BinaryText::Hex))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let n: i64 = String::from_utf8(out(TypeClass::Int { bytes: 2 }, None, BinaryText::Hex)).unwrap().parse().unwrap();
     assert!((0..=i64::from(i16::MAX)).contains(&n));
     let u = String::from_utf8(out(TypeClass::Uuid, None, BinaryText::Hex)).unwrap();
     assert_eq!(u.len(), 36);
@@ -164,16 +143,9 @@ fn hash_takes_the_column_form() {
 fn incompatible_rules_are_rejected_with_the_reason() {
     let int = column(TypeClass::Int { bytes: 4 }, None, true);
     let err = Masker::new(Kind::Email, &int, None, BinaryText::Hex).unwrap_err();
-    assert_eq!(
-        err,
-        "mask email cannot produce a value for a integer column (integer)"
-    );
+    assert_eq!(err, "mask email cannot produce a value for a integer column (integer)");
     let not_null = column(TypeClass::Text, None, false);
-    assert!(
-        Masker::new(Kind::Null, &not_null, None, BinaryText::Hex)
-            .unwrap_err()
-            .contains("NOT NULL")
-    );
+    assert!(Masker::new(Kind::Null, &not_null, None, BinaryText::Hex).unwrap_err().contains("NOT NULL"));
     let err = Masker::new(Kind::Set, &text(Some(3)), Some("toolong"), BinaryText::Hex).unwrap_err();
     assert!(err.contains("longer than character varying(3)"), "{err}");
     let err = Masker::new(Kind::Email, &text(Some(10)), None, BinaryText::Hex).unwrap_err();
@@ -183,21 +155,10 @@ fn incompatible_rules_are_rejected_with_the_reason() {
 #[test]
 fn date_of_birth_forms() {
     let keys = Keyring::from_secret("k");
-    let d = apply(
-        &masker(Kind::DateOfBirth, &column(TypeClass::Date, None, true)),
-        &keys,
-        "1990-01-02",
-    );
+    let d = apply(&masker(Kind::DateOfBirth, &column(TypeClass::Date, None, true)), &keys, "1990-01-02");
     assert_eq!(d.len(), 10);
     let year: i32 = d[..4].parse().unwrap();
     assert!((1935..=2007).contains(&year), "{d}");
-    let ts = apply(
-        &masker(
-            Kind::DateOfBirth,
-            &column(TypeClass::TimestampTz, None, true),
-        ),
-        &keys,
-        "x",
-    );
+    let ts = apply(&masker(Kind::DateOfBirth, &column(TypeClass::TimestampTz, None, true)), &keys, "x");
     assert!(ts.ends_with(" 00:00:00+00"), "{ts}");
 }

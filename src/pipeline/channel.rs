@@ -37,10 +37,7 @@ impl BatchSender {
         if batch.is_empty() {
             return Ok(());
         }
-        self.tx
-            .send(Message::Batch(batch))
-            .await
-            .map_err(|_| Cancelled)
+        self.tx.send(Message::Batch(batch)).await.map_err(|_| Cancelled)
     }
 
     /// Mark the table complete. Dropping a sender without this tells the receiver to abort.

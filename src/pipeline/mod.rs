@@ -50,26 +50,17 @@ pub async fn run(
     reporter: Arc<dyn Reporter>,
     settings: Settings,
 ) -> Result<Vec<TableStats>, TableError> {
-    let mut slots: Vec<Option<Arc<TablePlan>>> =
-        plan.tables.into_iter().map(|t| Some(Arc::new(t))).collect();
+    let mut slots: Vec<Option<Arc<TablePlan>>> = plan.tables.into_iter().map(|t| Some(Arc::new(t))).collect();
     let permits = Arc::new(Semaphore::new(settings.jobs.max(1)));
     let mut stats = Vec::new();
     for wave in plan.waves {
         let mut tasks = JoinSet::new();
         for i in wave {
             let table = slots[i].take().expect("each table is in one wave");
-            let (source, target, keys, reporter, permits) = (
-                source.clone(),
-                target.clone(),
-                keys.clone(),
-                reporter.clone(),
-                permits.clone(),
-            );
+            let (source, target, keys, reporter, permits) =
+                (source.clone(), target.clone(), keys.clone(), reporter.clone(), permits.clone());
             tasks.spawn(async move {
-                let _permit = permits
-                    .acquire_owned()
-                    .await
-                    .expect("the semaphore is never closed");
+                let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
                 copy_table(table, source, target, keys, reporter, settings).await
             });
         }
@@ -108,36 +99,22 @@ async fn copy_table(
     } else {
         let (mtx, mrx) = channel::channel(settings.channel_capacity);
         let plan = plan.clone();
-        (
-            mrx,
-            Some(tokio::spawn(async move {
-                mask_stage(rx, mtx, &plan.masks, &keys).await
-            })),
-        )
+        (mrx, Some(tokio::spawn(async move { mask_stage(rx, mtx, &plan.masks, &keys).await })))
     };
     let written = target.write(&plan.write, write_rx, progress.as_ref()).await;
-    let read = reader
-        .await
-        .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+    let read = reader.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
     let masked = match masking {
-        Some(task) => task
-            .await
-            .unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())),
+        Some(task) => task.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())),
         None => Ok(()),
     };
     let rows = match (read, masked, written) {
         (Ok(_), Ok(()), Ok(rows)) => rows,
         (read, masked, written) => {
             // The stage that failed is the cause; the others only saw their channel close.
-            let mut errors: Vec<EngineError> = [read.err(), masked.err(), written.err()]
-                .into_iter()
-                .flatten()
-                .collect();
+            let mut errors: Vec<EngineError> =
+                [read.err(), masked.err(), written.err()].into_iter().flatten().collect();
             let first_real = errors.iter().position(|e| !e.is_cancelled()).unwrap_or(0);
-            return Err(TableError {
-                table: plan.name().clone(),
-                source: errors.swap_remove(first_real),
-            });
+            return Err(TableError { table: plan.name().clone(), source: errors.swap_remove(first_real) });
         }
     };
     let elapsed = started.elapsed();
@@ -146,11 +123,7 @@ async fn copy_table(
         table: plan.name().clone(),
         mode: plan.write.mode,
         rows,
-        masked: plan
-            .masks
-            .iter()
-            .map(|m| format!("{} ({})", m.column, m.masker.kind()))
-            .collect(),
+        masked: plan.masks.iter().map(|m| format!("{} ({})", m.column, m.masker.kind())).collect(),
         elapsed,
     })
 }

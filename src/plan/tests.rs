@@ -19,21 +19,11 @@ fn schema() -> Schema {
     let users = Table {
         name: TableName::new("public", "users"),
         columns: vec![
-            Column {
-                auto_increment: true,
-                nullable: false,
-                ..col("id", "integer", TypeClass::Int { bytes: 4 })
-            },
-            Column {
-                max_chars: Some(60),
-                ..col("email", "character varying(60)", text)
-            },
+            Column { auto_increment: true, nullable: false, ..col("id", "integer", TypeClass::Int { bytes: 4 }) },
+            Column { max_chars: Some(60), ..col("email", "character varying(60)", text) },
             col("name", "text", text),
             col("active", "boolean", TypeClass::Bool),
-            Column {
-                generated: true,
-                ..col("upper_name", "text", text)
-            },
+            Column { generated: true, ..col("upper_name", "text", text) },
         ],
         primary_key: vec![0],
         unique_keys: vec![vec![1]],
@@ -42,10 +32,7 @@ fn schema() -> Schema {
     };
     let orders = Table {
         name: TableName::new("public", "orders"),
-        columns: vec![
-            col("user_id", "integer", TypeClass::Int { bytes: 4 }),
-            col("note", "text", text),
-        ],
+        columns: vec![col("user_id", "integer", TypeClass::Int { bytes: 4 }), col("note", "text", text)],
         primary_key: vec![],
         unique_keys: vec![],
         foreign_keys: vec![ForeignKey {
@@ -55,20 +42,11 @@ fn schema() -> Schema {
         }],
         row_estimate: Some(1000),
     };
-    Schema {
-        tables: vec![orders, users],
-    }
+    Schema { tables: vec![orders, users] }
 }
 
 fn options(checks_off: bool) -> PlanOptions {
-    PlanOptions {
-        binary: BinaryText::Hex,
-        checks_off,
-        limits: BatchLimits {
-            rows: 10,
-            bytes: 100,
-        },
-    }
+    PlanOptions { binary: BinaryText::Hex, checks_off, limits: BatchLimits { rows: 10, bytes: 100 } }
 }
 
 fn plan(yaml: &str, checks_off: bool) -> Result<Plan, PlanError> {
@@ -82,16 +60,8 @@ fn short_form_infers_kinds_and_defaults_modes() {
     let p = plan("tables:\n  users: email,name\n", true).unwrap();
     let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
     assert_eq!(users.write.mode, Mode::Upsert);
-    assert_eq!(
-        users.read.columns,
-        ["id", "email", "name", "active"],
-        "generated column skipped"
-    );
-    let kinds: Vec<_> = users
-        .masks
-        .iter()
-        .map(|m| (m.index, m.masker.kind(), m.inferred))
-        .collect();
+    assert_eq!(users.read.columns, ["id", "email", "name", "active"], "generated column skipped");
+    let kinds: Vec<_> = users.masks.iter().map(|m| (m.index, m.masker.kind(), m.inferred)).collect();
     assert_eq!(kinds, [(1, Kind::Email, true), (2, Kind::Name, true)]);
     assert_eq!(users.write.auto_increment, ["id"]);
     assert!(users.write.referenced);
@@ -103,15 +73,8 @@ fn short_form_infers_kinds_and_defaults_modes() {
 #[test]
 fn fk_checks_on_loads_parents_first() {
     let p = plan("tables: {}\n", false).unwrap();
-    let names: Vec<Vec<&str>> = p
-        .waves
-        .iter()
-        .map(|w| {
-            w.iter()
-                .map(|&i| p.tables[i].name().name.as_str())
-                .collect()
-        })
-        .collect();
+    let names: Vec<Vec<&str>> =
+        p.waves.iter().map(|w| w.iter().map(|&i| p.tables[i].name().name.as_str()).collect()).collect();
     assert_eq!(names, vec![vec!["users"], vec!["orders"]]);
 }
 
@@ -151,38 +114,24 @@ fn target_mismatches_are_named() {
         ]
     );
     let err = resolve(&config, &source, &Schema::default(), options(true)).unwrap_err();
-    assert!(
-        err.problems
-            .contains(&"table public.users: does not exist in the target".to_string())
-    );
+    assert!(err.problems.contains(&"table public.users: does not exist in the target".to_string()));
 }
 
 #[test]
 fn qualified_names_and_exclusions() {
-    let p = plan(
-        "exclude: [orders]\ntables:\n  public.users:\n    columns:\n      name: keep\n",
-        false,
-    )
-    .unwrap();
+    let p = plan("exclude: [orders]\ntables:\n  public.users:\n    columns:\n      name: keep\n", false).unwrap();
     assert_eq!(p.tables.len(), 1);
     assert!(p.tables[0].masks.is_empty(), "keep masks nothing");
 }
 
 #[test]
 fn emails_get_a_collision_free_suffix() {
-    let p = plan(
-        "tables:\n  users:\n    columns:\n      email: email\n",
-        true,
-    )
-    .unwrap();
+    let p = plan("tables:\n  users:\n    columns:\n      email: email\n", true).unwrap();
     let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
     let keys = crate::mask::Keyring::from_secret("s");
     let mut out = Vec::new();
     users.masks[0].masker.apply(Some(b"a@b.c"), &keys, &mut out);
     let email = String::from_utf8(out).unwrap();
     let local = email.split('@').next().unwrap();
-    assert!(
-        local.rsplit('.').next().unwrap().len() == 12,
-        "unique suffix in {email}"
-    );
+    assert!(local.rsplit('.').next().unwrap().len() == 12, "unique suffix in {email}");
 }

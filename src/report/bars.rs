@@ -3,6 +3,8 @@
 //! above the bars instead of tearing them.
 
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -13,6 +15,8 @@ use crate::schema::TableName;
 pub struct Bars {
     multi: MultiProgress,
     total: ProgressBar,
+    tables: usize,
+    finished: Arc<AtomicUsize>,
 }
 
 impl Bars {
@@ -29,14 +33,11 @@ impl Bars {
         );
         total.set_prefix("total");
         total.set_message(format!("0/{tables} tables"));
-        Bars { multi, total }
+        Bars { multi, total, tables, finished: Arc::new(AtomicUsize::new(0)) }
     }
 
     pub fn writer(&self) -> BarsWriter {
-        BarsWriter {
-            multi: self.multi.clone(),
-            buf: Vec::new(),
-        }
+        BarsWriter { multi: self.multi.clone(), buf: Vec::new() }
     }
 
     pub fn finish(&self) {
@@ -47,51 +48,31 @@ impl Bars {
 struct TableBar {
     bar: ProgressBar,
     total: ProgressBar,
+    tables: usize,
+    finished: Arc<AtomicUsize>,
 }
 
 impl Reporter for Bars {
     fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Box<dyn TableProgress> {
-        let bar = self
-            .multi
-            .insert_before(&self.total, ProgressBar::new(estimate.unwrap_or(0)));
+        let bar = self.multi.insert_before(&self.total, ProgressBar::new(estimate.unwrap_or(0)));
         let template = if estimate.is_some() {
             "{prefix:>24} [{bar:30.cyan/blue}] {human_pos}/~{human_len}  {per_sec}  ETA {eta}"
         } else {
             "{prefix:>24} {spinner} {human_pos} rows  {per_sec}"
         };
-        bar.set_style(
-            ProgressStyle::with_template(template)
-                .expect("template is valid")
-                .progress_chars("=> "),
-        );
-        let mut name = table.to_string();
-        if name.chars().count() > 24 {
-            name = format!(
-                "…{}",
-                name.chars()
-                    .rev()
-                    .take(23)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<String>()
-            );
-        }
+        bar.set_style(ProgressStyle::with_template(template).expect("template is valid").progress_chars("=> "));
+        // Long names keep their end, which tells tables apart better than the schema does.
+        let name = table.to_string();
+        let chars = name.chars().count();
+        let name = if chars > 24 { format!("…{}", name.chars().skip(chars - 23).collect::<String>()) } else { name };
         bar.set_prefix(name);
-        Box::new(TableBar {
-            bar,
-            total: self.total.clone(),
-        })
+        Box::new(TableBar { bar, total: self.total.clone(), tables: self.tables, finished: self.finished.clone() })
     }
 }
 
 impl TableProgress for TableBar {
     fn add(&self, rows: u64) {
-        if self
-            .bar
-            .length()
-            .is_some_and(|l| self.bar.position() + rows > l)
-        {
+        if self.bar.length().is_some_and(|l| self.bar.position() + rows > l) {
             // The estimate was low: grow rather than sit at 100 %.
             self.bar.set_length(self.bar.position() + rows);
         }
@@ -104,12 +85,8 @@ impl TableProgress for TableBar {
 
     fn finish(&self, _rows: u64) {
         self.bar.finish_and_clear();
-        let done = self.total.message();
-        if let Some((n, of)) = done.split_once('/') {
-            if let Ok(n) = n.parse::<u64>() {
-                self.total.set_message(format!("{}/{of}", n + 1));
-            }
-        }
+        let done = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
+        self.total.set_message(format!("{done}/{} tables", self.tables));
     }
 }
 

@@ -74,10 +74,7 @@ impl TableProgress for LogTable {
             *last = Instant::now();
             let secs = self.started.elapsed().as_secs_f64();
             let rate = total as f64 / secs.max(1e-9);
-            let percent = self
-                .estimate
-                .filter(|&e| e > 0)
-                .map(|e| format!("{:.0}%", 100.0 * total as f64 / e as f64));
+            let percent = self.estimate.filter(|&e| e > 0).map(|e| format!("{:.0}%", 100.0 * total as f64 / e as f64));
             tracing::info!(table = %self.table, rows = total, rows_per_sec = rate as u64, done = percent, "copying");
         }
     }

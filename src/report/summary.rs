@@ -3,14 +3,7 @@
 use crate::pipeline::TableStats;
 
 pub fn render(stats: &[TableStats], notes: &[String]) -> String {
-    let header = [
-        "table",
-        "mode",
-        "rows",
-        "masked columns",
-        "seconds",
-        "rows/s",
-    ];
+    let header = ["table", "mode", "rows", "masked columns", "seconds", "rows/s"];
     let mut rows: Vec<[String; 6]> = stats
         .iter()
         .map(|s| {
@@ -19,11 +12,7 @@ pub fn render(stats: &[TableStats], notes: &[String]) -> String {
                 s.table.to_string(),
                 s.mode.to_string(),
                 s.rows.to_string(),
-                if s.masked.is_empty() {
-                    "-".into()
-                } else {
-                    s.masked.join(", ")
-                },
+                masked_list(&s.masked),
                 format!("{secs:.2}"),
                 format!("{:.0}", s.rows as f64 / secs.max(1e-6)),
             ]
@@ -58,12 +47,27 @@ pub fn render(stats: &[TableStats], notes: &[String]) -> String {
     for r in &rows {
         out.push_str(&line(r));
     }
-    out.push_str(&format!(
-        "{} tables, {total_rows} rows copied\n",
-        stats.len()
-    ));
+    out.push_str(&format!("{} tables, {total_rows} rows copied\n", stats.len()));
     for n in notes {
         out.push_str(&format!("note: {n}\n"));
+    }
+    out
+}
+
+/// Column names up to about 40 characters, then a count of the rest.
+fn masked_list(columns: &[String]) -> String {
+    const WIDTH: usize = 40;
+    if columns.is_empty() {
+        return "-".into();
+    }
+    let mut out = String::new();
+    for (i, c) in columns.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        if i > 0 && out.chars().count() + sep.len() + c.chars().count() > WIDTH {
+            return format!("{out} +{} more", columns.len() - i);
+        }
+        out.push_str(sep);
+        out.push_str(c);
     }
     out
 }
@@ -81,20 +85,23 @@ mod tests {
             table: TableName::new("public", "users"),
             mode: Mode::Upsert,
             rows: 1200,
-            masked: vec!["email (email)".into()],
+            masked: vec!["email".into()],
             elapsed: Duration::from_millis(500),
         }];
         let text = render(&stats, &["triggers were off".into()]);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(
-            lines[0],
-            "table         mode    rows  masked columns  seconds  rows/s"
-        );
-        assert_eq!(
-            lines[2],
-            "public.users  upsert  1200  email (email)      0.50    2400"
-        );
+        assert_eq!(lines[0], "table         mode    rows  masked columns  seconds  rows/s");
+        assert_eq!(lines[2], "public.users  upsert  1200  email              0.50    2400");
         assert_eq!(lines[3], "1 tables, 1200 rows copied");
         assert_eq!(lines[4], "note: triggers were off");
+    }
+
+    #[test]
+    fn long_masked_lists_are_cut_with_a_count() {
+        let cols: Vec<String> =
+            ["email", "first_name", "last_name", "phone", "street", "city", "zip"].map(String::from).into();
+        assert_eq!(masked_list(&cols), "email, first_name, last_name, phone +3 more");
+        assert_eq!(masked_list(&cols[..2]), "email, first_name");
+        assert_eq!(masked_list(&[]), "-");
     }
 }

@@ -41,16 +41,8 @@ async fn wrong_password_and_unreachable_host_exit_3_without_the_password() {
     let wrong = source.url.replace("dbtwin-test-pw", "Wr0ngPassw0rd");
     let run = copy(&wrong, &target.url, "", &[]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("password authentication failed"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains(":***@"),
-        "the URL is shown redacted: {}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("password authentication failed"), "{}", run.stderr);
+    assert!(run.stderr.contains(":***@"), "the URL is shown redacted: {}", run.stderr);
     assert!(!run.stderr.contains("Wr0ngPassw0rd") && !run.stdout.contains("Wr0ngPassw0rd"));
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 
@@ -58,9 +50,7 @@ async fn wrong_password_and_unreachable_host_exit_3_without_the_password() {
     let run = copy(&source.url, nowhere, "", &[]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
-        run.stderr.starts_with(
-            "error: cannot connect to the target database postgres://u:***@127.0.0.1:1/db"
-        ),
+        run.stderr.starts_with("error: cannot connect to the target database postgres://u:***@127.0.0.1:1/db"),
         "{}",
         run.stderr
     );
@@ -73,18 +63,9 @@ async fn config_mistakes_exit_2_with_their_location() {
     let cases: [(&str, &str); 5] = [
         ("tables:\n  users: email,\n  bad: [unclosed\n", "line"),
         ("tables:\n  users:\n    colums: {}\n", "colums"),
-        (
-            "secret: ${DBTWIN_TEST_UNSET_VARIABLE}\n",
-            "environment variable DBTWIN_TEST_UNSET_VARIABLE is not set",
-        ),
-        (
-            "tables:\n  users: email, name, email\n",
-            "table users: column email is listed twice",
-        ),
-        (
-            "tables:\n  users:\n    columns:\n      email: emial\n",
-            "emial",
-        ),
+        ("secret: ${DBTWIN_TEST_UNSET_VARIABLE}\n", "environment variable DBTWIN_TEST_UNSET_VARIABLE is not set"),
+        ("tables:\n  users: email, name, email\n", "table users: column email is listed twice"),
+        ("tables:\n  users:\n    columns:\n      email: emial\n", "emial"),
     ];
     for (rules, expected) in cases {
         let run = copy(&source.url, &target.url, rules, &[]).await;
@@ -96,13 +77,7 @@ async fn config_mistakes_exit_2_with_their_location() {
 
     let missing = dbtwin(&["copy", "--config", "/nonexistent/mask.yaml"]).await;
     assert_eq!(missing.code, 2);
-    assert!(
-        missing
-            .stderr
-            .contains("cannot read config file /nonexistent/mask.yaml"),
-        "{}",
-        missing.stderr
-    );
+    assert!(missing.stderr.contains("cannot read config file /nonexistent/mask.yaml"), "{}", missing.stderr);
 }
 
 #[tokio::test]
@@ -115,11 +90,7 @@ async fn copying_a_database_onto_itself_is_refused() {
     let alias = source.url.replace("127.0.0.1", "localhost");
     let run = copy(&source.url, &alias, "", &[]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("same database on the same server"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("same database on the same server"), "{}", run.stderr);
     assert_eq!(source.count("users").await, 1);
 }
 
@@ -127,19 +98,9 @@ async fn copying_a_database_onto_itself_is_refused() {
 async fn urls_on_the_command_line_override_the_config() {
     let (source, target) = pair().await;
     let base = &servers().pg;
-    let path = config_file(&format!(
-        "source: {base}/nonexistent_db\ntarget: {base}/nonexistent_db2\n"
-    ));
-    let run = dbtwin(&[
-        "copy",
-        "--config",
-        path.to_str().unwrap(),
-        "--source",
-        &source.url,
-        "--target",
-        &target.url,
-    ])
-    .await;
+    let path = config_file(&format!("source: {base}/nonexistent_db\ntarget: {base}/nonexistent_db2\n"));
+    let run =
+        dbtwin(&["copy", "--config", path.to_str().unwrap(), "--source", &source.url, "--target", &target.url]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(target.count("users").await, 1);
 }

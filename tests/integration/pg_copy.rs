@@ -98,8 +98,7 @@ tables:
 
 const CUSTOMER_KEPT: &str = "id, note, balance, big, active, grade, created, seen, wait, token, doc, docb, photo, \
                              scores, tags, feeling, rank, search, last_update";
-const CUSTOMER_MASKED: &str =
-    r#"id::text, email, first_name, last_name, "Home Phone", born::text, ip::text"#;
+const CUSTOMER_MASKED: &str = r#"id::text, email, first_name, last_name, "Home Phone", born::text, ip::text"#;
 
 async fn source_and_target() -> (PgDb, PgDb) {
     let (source, target) = tokio::join!(PgDb::create(), PgDb::create());
@@ -127,35 +126,14 @@ async fn dump(db: &PgDb) -> String {
 #[tokio::test]
 async fn pg_copy_keeps_unmasked_bytes_and_masks_the_rest() {
     let (source, target) = source_and_target().await;
-    let run = copy(
-        &source.url,
-        &target.url,
-        RULES,
-        &["--batch-rows", "500", "--jobs", "3"],
-    )
-    .await;
+    let run = copy(&source.url, &target.url, RULES, &["--batch-rows", "500", "--jobs", "3"]).await;
     assert_ok(&run);
 
-    for table in [
-        "customer",
-        r#""Order Items""#,
-        "audit_log",
-        "staff",
-        "animal",
-        "dog",
-    ] {
-        assert_eq!(
-            source.count(table).await,
-            target.count(table).await,
-            "row count of {table}"
-        );
+    for table in ["customer", r#""Order Items""#, "audit_log", "staff", "animal", "dog"] {
+        assert_eq!(source.count(table).await, target.count(table).await, "row count of {table}");
     }
     assert_eq!(target.count("customer").await, 3003);
-    assert!(
-        run.stdout.contains("public.customer") && run.stdout.contains("3003"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("public.customer") && run.stdout.contains("3003"), "{}", run.stdout);
 
     // Unmasked columns arrive byte-identical, including the trigger-maintained last_update:
     // the target's trigger did not fire during the load.
@@ -188,20 +166,13 @@ async fn pg_copy_keeps_unmasked_bytes_and_masks_the_rest() {
         }
         let email = a[1].as_deref().unwrap();
         let (local, domain) = email.split_once('@').expect("an e-mail has an @");
-        assert!(
-            !local.is_empty() && domain == "example.com" && email.chars().count() <= 60,
-            "{email}"
-        );
+        assert!(!local.is_empty() && domain == "example.com" && email.chars().count() <= 60, "{email}");
         if let Some(phone) = &a[4] {
             assert!(phone.chars().count() <= 30, "{phone}");
         }
     }
     let emails: std::collections::HashSet<_> = after.iter().map(|r| r[1].clone()).collect();
-    assert_eq!(
-        emails.len(),
-        after.len(),
-        "the unique e-mail column stays unique"
-    );
+    assert_eq!(emails.len(), after.len(), "the unique e-mail column stays unique");
 
     // The generated column is recomputed by the target from the masked names.
     let generated = target
@@ -210,35 +181,19 @@ async fn pg_copy_keeps_unmasked_bytes_and_masks_the_rest() {
     assert_eq!(generated[0][0].as_deref(), Some("0"));
 
     // Full-form rules on staff; the same e-mail in two tables gets the same fake.
-    let staff = target
-        .rows("SELECT email, password, picture::text, role FROM staff ORDER BY id")
-        .await;
+    let staff = target.rows("SELECT email, password, picture::text, role FROM staff ORDER BY id").await;
     let shared = target.rows("SELECT email FROM customer WHERE id = 1").await;
-    assert_eq!(
-        staff[0][0], shared[0][0],
-        "one address, one pseudonym, in every table"
-    );
+    assert_eq!(staff[0][0], shared[0][0], "one address, one pseudonym, in every table");
     assert!(staff.iter().all(|r| r[2].is_none()), "picture: null");
-    assert_eq!(
-        staff.iter().map(|r| r[3].as_deref()).collect::<Vec<_>>(),
-        [Some("clerk"), None, Some("clerk")]
-    );
+    assert_eq!(staff.iter().map(|r| r[3].as_deref()).collect::<Vec<_>>(), [Some("clerk"), None, Some("clerk")]);
     let hunter = staff[0][1].as_deref().unwrap();
-    assert!(
-        hunter.len() == 20 && hunter.bytes().all(|b| b.is_ascii_hexdigit()),
-        "hash fits varchar(20): {hunter}"
-    );
+    assert!(hunter.len() == 20 && hunter.bytes().all(|b| b.is_ascii_hexdigit()), "hash fits varchar(20): {hunter}");
     assert_eq!(staff[2][1], None);
 
     // Sequences and identities continue past the copied ids.
     target.exec("INSERT INTO customer (email) VALUES ('new@corp.test'); INSERT INTO staff (email) VALUES ('n')").await;
-    let ids = target
-        .rows("SELECT max(id)::text FROM customer UNION ALL SELECT max(id)::text FROM staff")
-        .await;
-    assert_eq!(
-        ids,
-        vec![vec![Some("3004".to_string())], vec![Some("4".to_string())]]
-    );
+    let ids = target.rows("SELECT max(id)::text FROM customer UNION ALL SELECT max(id)::text FROM staff").await;
+    assert_eq!(ids, vec![vec![Some("3004".to_string())], vec![Some("4".to_string())]]);
 }
 
 #[tokio::test]
@@ -247,11 +202,7 @@ async fn pg_second_upsert_run_is_idempotent_deterministic_and_picks_up_changes()
     assert_ok(&copy(&source.url, &target.url, RULES, &[]).await);
     let first = dump(&target).await;
     assert_ok(&copy(&source.url, &target.url, RULES, &[]).await);
-    assert_eq!(
-        dump(&target).await,
-        first,
-        "a second run with nothing changed changes nothing"
-    );
+    assert_eq!(dump(&target).await, first, "a second run with nothing changed changes nothing");
 
     source
         .exec(
@@ -263,49 +214,24 @@ async fn pg_second_upsert_run_is_idempotent_deterministic_and_picks_up_changes()
     let run = copy(&source.url, &target.url, RULES, &[]).await;
     assert_ok(&run);
     for table in ["customer", "audit_log", "staff", r#""Order Items""#] {
-        assert_eq!(
-            source.count(table).await,
-            target.count(table).await,
-            "{table}: no duplicates, no losses"
-        );
+        assert_eq!(source.count(table).await, target.count(table).await, "{table}: no duplicates, no losses");
     }
-    let changed = target
-        .rows("SELECT note, first_name FROM customer WHERE id = 2")
-        .await;
+    let changed = target.rows("SELECT note, first_name FROM customer WHERE id = 2").await;
     assert_eq!(changed[0][0].as_deref(), Some("changed"));
-    assert_ne!(
-        changed[0][1].as_deref(),
-        Some("Renamed"),
-        "a changed value is masked too"
-    );
+    assert_ne!(changed[0][1].as_deref(), Some("Renamed"), "a changed value is masked too");
 
     // The same secret gives the same target as a fresh copy; another secret gives another.
     let fresh = PgDb::create().await;
     fresh.exec(SCHEMA).await;
     assert_ok(&copy(&source.url, &fresh.url, RULES, &["--jobs", "1"]).await);
-    assert_eq!(
-        dump(&fresh).await,
-        dump(&target).await,
-        "same source, config and secret: identical targets"
-    );
+    assert_eq!(dump(&fresh).await, dump(&target).await, "same source, config and secret: identical targets");
 
     let other = PgDb::create().await;
     other.exec(SCHEMA).await;
-    assert_ok(
-        &copy(
-            &source.url,
-            &other.url,
-            &RULES.replace("integration-secret", "another"),
-            &[],
-        )
-        .await,
-    );
+    assert_ok(&copy(&source.url, &other.url, &RULES.replace("integration-secret", "another"), &[]).await);
     let emails = "SELECT email FROM customer ORDER BY id";
     let (a, b) = (target.rows(emails).await, other.rows(emails).await);
-    assert!(
-        a.iter().zip(&b).all(|(x, y)| x != y),
-        "another secret, other pseudonyms"
-    );
+    assert!(a.iter().zip(&b).all(|(x, y)| x != y), "another secret, other pseudonyms");
 }
 
 #[tokio::test]
@@ -320,24 +246,8 @@ async fn pg_failed_replace_keeps_the_previous_rows() {
     source.exec("INSERT INTO audit_log SELECT NULL, 'row ' || g FROM generate_series(1, 5000) g; INSERT INTO audit_log VALUES (NULL, 'later');").await;
     let run = copy(&source.url, &target.url, RULES, &["--batch-rows", "100"]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("table public.audit_log"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("no_later"),
-        "the server's reason is shown: {}",
-        run.stderr
-    );
-    let rows = target
-        .rows("SELECT message FROM audit_log ORDER BY 1")
-        .await;
-    assert_eq!(
-        rows,
-        vec![
-            vec![Some("old 1".to_string())],
-            vec![Some("old 2".to_string())]
-        ]
-    );
+    assert!(run.stderr.contains("table public.audit_log"), "{}", run.stderr);
+    assert!(run.stderr.contains("no_later"), "the server's reason is shown: {}", run.stderr);
+    let rows = target.rows("SELECT message FROM audit_log ORDER BY 1").await;
+    assert_eq!(rows, vec![vec![Some("old 1".to_string())], vec![Some("old 2".to_string())]]);
 }

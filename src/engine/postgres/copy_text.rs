@@ -150,16 +150,8 @@ mod tests {
     fn wrong_field_count_is_an_error_and_leaves_the_batch_whole() {
         let mut b = Batch::new(2, 2, 16);
         decode_row(b"a\tb", &mut b).unwrap();
-        assert!(
-            decode_row(b"a\tb\tc", &mut b)
-                .unwrap_err()
-                .contains("3 fields, expected 2")
-        );
-        assert!(
-            decode_row(b"a", &mut b)
-                .unwrap_err()
-                .contains("1 fields, expected 2")
-        );
+        assert!(decode_row(b"a\tb\tc", &mut b).unwrap_err().contains("3 fields, expected 2"));
+        assert!(decode_row(b"a", &mut b).unwrap_err().contains("1 fields, expected 2"));
         assert_eq!(b.rows(), 1);
     }
 
@@ -173,9 +165,7 @@ mod tests {
                 .map(|_| {
                     (!rng.random_bool(0.2)).then(|| {
                         let len = rng.random_range(0..8);
-                        (0..len)
-                            .map(|_| alphabet[rng.random_range(0..alphabet.len())])
-                            .collect()
+                        (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect()
                     })
                 })
                 .collect();

@@ -14,11 +14,7 @@ struct Rel {
     attnums: Vec<i16>,
 }
 
-pub async fn schema(
-    conn: &mut PgConnection,
-    side: Side,
-    schemas: &[String],
-) -> Result<Schema, EngineError> {
+pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
     let ctx = |what: &str| format!("{side}: reading {what} from pg_catalog");
     // Leaf partitions are skipped: their rows are read through the partitioned parent.
     let rels: Vec<(i64, String, String, f64)> = sqlx::query_as(
@@ -54,19 +50,7 @@ pub async fn schema(
     }
     let oids: Vec<i64> = order.clone();
 
-    type ColumnRow = (
-        i64,
-        i16,
-        String,
-        String,
-        bool,
-        bool,
-        bool,
-        String,
-        i32,
-        String,
-        String,
-    );
+    type ColumnRow = (i64, i16, String, String, bool, bool, bool, String, i32, String, String);
     let columns: Vec<ColumnRow> = sqlx::query_as(
         "SELECT a.attrelid::int8, a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod),
                 a.attnotnull OR COALESCE(t.typnotnull, false),
@@ -87,15 +71,12 @@ pub async fn schema(
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| EngineError::query(ctx("columns"), e))?;
-    for (rel, attnum, name, declared, not_null, generated, auto, base, typmod, category, typtype) in
-        columns
-    {
+    for (rel, attnum, name, declared, not_null, generated, auto, base, typmod, category, typtype) in columns {
         let Some(r) = by_oid.get_mut(&rel) else {
             continue;
         };
         let class = type_class(&base, &category, &typtype);
-        let max_chars = (matches!(base.as_str(), "varchar" | "bpchar") && typmod > 4)
-            .then(|| (typmod - 4) as u32);
+        let max_chars = (matches!(base.as_str(), "varchar" | "bpchar") && typmod > 4).then(|| (typmod - 4) as u32);
         r.attnums.push(attnum);
         r.table.columns.push(Column {
             name,
@@ -152,27 +133,14 @@ pub async fn schema(
         let Some(columns) = positions(&r.attnums, &attnums) else {
             continue;
         };
-        r.table.foreign_keys.push(ForeignKey {
-            name,
-            columns,
-            references: TableName::new(ref_schema, ref_name),
-        });
+        r.table.foreign_keys.push(ForeignKey { name, columns, references: TableName::new(ref_schema, ref_name) });
     }
 
-    Ok(Schema {
-        tables: order
-            .iter()
-            .filter_map(|oid| by_oid.remove(oid))
-            .map(|r| r.table)
-            .collect(),
-    })
+    Ok(Schema { tables: order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect() })
 }
 
 fn positions(attnums: &[i16], wanted: &[i16]) -> Option<Vec<usize>> {
-    wanted
-        .iter()
-        .map(|a| attnums.iter().position(|x| x == a))
-        .collect()
+    wanted.iter().map(|a| attnums.iter().position(|x| x == a)).collect()
 }
 
 fn type_class(base: &str, category: &str, typtype: &str) -> TypeClass {

@@ -35,33 +35,20 @@ pub fn quote_ident(name: &str) -> String {
 }
 
 pub fn quote_table(table: &TableName) -> String {
-    format!(
-        "{}.{}",
-        quote_ident(&table.schema),
-        quote_ident(&table.name)
-    )
+    format!("{}.{}", quote_ident(&table.schema), quote_ident(&table.name))
 }
 
 fn quote_list(columns: &[String]) -> String {
-    columns
-        .iter()
-        .map(|c| quote_ident(c))
-        .collect::<Vec<_>>()
-        .join(", ")
+    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
 }
 
 /// Driver options from the URL plus the session settings every dbtwin connection needs.
-fn connect_options(
-    url: &DbUrl,
-    side: Side,
-    extra: &[(&str, &str)],
-) -> Result<PgConnectOptions, EngineError> {
-    let options =
-        PgConnectOptions::from_str(url.expose_secret()).map_err(|e| EngineError::Connect {
-            side,
-            url: url.to_string(),
-            message: url.scrub(&describe(&e)),
-        })?;
+fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<PgConnectOptions, EngineError> {
+    let options = PgConnectOptions::from_str(url.expose_secret()).map_err(|e| EngineError::Connect {
+        side,
+        url: url.to_string(),
+        message: url.scrub(&describe(&e)),
+    })?;
     let mut settings = vec![
         // Outputs that the same server reads back unchanged, whatever postgresql.conf says.
         ("IntervalStyle", "postgres"),
@@ -76,21 +63,14 @@ fn connect_options(
     Ok(options.application_name("dbtwin").options(settings))
 }
 
-async fn pool(
-    url: &DbUrl,
-    side: Side,
-    options: PgConnectOptions,
-    size: usize,
-) -> Result<PgPool, EngineError> {
+async fn pool(url: &DbUrl, side: Side, options: PgConnectOptions, size: usize) -> Result<PgPool, EngineError> {
     // One direct connection first: the pool retries failed connects until its acquire timeout,
     // which would keep a user with a wrong port or password waiting instead of telling them.
-    let probe = PgConnection::connect_with(&options)
-        .await
-        .map_err(|e| EngineError::Connect {
-            side,
-            url: url.to_string(),
-            message: url.scrub(&describe(&e)),
-        })?;
+    let probe = PgConnection::connect_with(&options).await.map_err(|e| EngineError::Connect {
+        side,
+        url: url.to_string(),
+        message: url.scrub(&describe(&e)),
+    })?;
     let _closing_is_best_effort = probe.close().await;
     Ok(PgPoolOptions::new()
         .max_connections(size as u32)
@@ -102,12 +82,11 @@ async fn pool(
 /// Server and database identity: same postmaster start time, port and database is the same
 /// database whatever host name or address reached it.
 async fn identity(pool: &PgPool, side: Side) -> Result<String, EngineError> {
-    let (db, started, port): (String, String, String) = sqlx::query_as(
-        "SELECT current_database()::text, pg_postmaster_start_time()::text, current_setting('port')",
-    )
-    .fetch_one(pool)
-    .await
-    .map_err(|e| EngineError::query(format!("{side}: reading the server identity"), e))?;
+    let (db, started, port): (String, String, String) =
+        sqlx::query_as("SELECT current_database()::text, pg_postmaster_start_time()::text, current_setting('port')")
+            .fetch_one(pool)
+            .await
+            .map_err(|e| EngineError::query(format!("{side}: reading the server identity"), e))?;
     Ok(format!("postgres:{port}:{started}:{db}"))
 }
 
@@ -120,9 +99,6 @@ mod tests {
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(quote_ident("select"), "\"select\"");
         assert_eq!(quote_ident("Ünï cödé.x"), "\"Ünï cödé.x\"");
-        assert_eq!(
-            quote_table(&TableName::new("my schema", "Tab\"le")),
-            "\"my schema\".\"Tab\"\"le\""
-        );
+        assert_eq!(quote_table(&TableName::new("my schema", "Tab\"le")), "\"my schema\".\"Tab\"\"le\"");
     }
 }

@@ -27,19 +27,13 @@ pub struct PgSource {
 impl PgSource {
     pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
         // Every source session refuses writes, whatever a bug elsewhere might send.
-        let opts = connect_options(
-            url,
-            Side::Source,
-            &[("default_transaction_read_only", "on")],
-        )?;
+        let opts = connect_options(url, Side::Source, &[("default_transaction_read_only", "on")])?;
         let connect_err = |e: sqlx::Error| EngineError::Connect {
             side: Side::Source,
             url: url.to_string(),
             message: url.scrub(&describe(&e)),
         };
-        let mut coordinator = PgConnection::connect_with(&opts)
-            .await
-            .map_err(connect_err)?;
+        let mut coordinator = PgConnection::connect_with(&opts).await.map_err(connect_err)?;
         (&mut coordinator)
             .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
@@ -51,34 +45,25 @@ impl PgSource {
         // The id is pasted into SET TRANSACTION SNAPSHOT (it takes no parameters): accept only
         // the server's own format.
         if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(EngineError::Data(format!(
-                "source: unexpected snapshot id {snapshot:?}"
-            )));
+            return Err(EngineError::Data(format!("source: unexpected snapshot id {snapshot:?}")));
         }
         let readers = pool(url, Side::Source, opts, options.jobs).await?;
         let identity = identity(&readers, Side::Source).await?;
-        Ok(PgSource {
-            coordinator: Mutex::new(coordinator),
-            readers,
-            snapshot,
-            identity,
-        })
+        Ok(PgSource { coordinator: Mutex::new(coordinator), readers, snapshot, identity })
     }
 
     async fn begin_reader(&self, table: &str) -> Result<PoolConnection<Postgres>, EngineError> {
-        let mut conn = self.readers.acquire().await.map_err(|e| {
-            EngineError::query(format!("source: connecting a reader for {table}"), e)
-        })?;
-        let sql = format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
-            self.snapshot
-        );
+        let mut conn = self
+            .readers
+            .acquire()
+            .await
+            .map_err(|e| EngineError::query(format!("source: connecting a reader for {table}"), e))?;
+        let sql =
+            format!("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'", self.snapshot);
         (&mut *conn)
             .execute(sqlx::raw_sql(AssertSqlSafe(sql)))
             .await
-            .map_err(|e| {
-                EngineError::query(format!("source: importing the snapshot for {table}"), e)
-            })?;
+            .map_err(|e| EngineError::query(format!("source: importing the snapshot for {table}"), e))?;
         Ok(conn)
     }
 }
@@ -102,16 +87,10 @@ impl Source for PgSource {
         let table = &request.table;
         let mut conn = self.begin_reader(&table.to_string()).await?;
         // ONLY: an inheritance parent's rows without its children's, which are tables of their own.
-        let sql = format!(
-            "COPY (SELECT {} FROM ONLY {}) TO STDOUT",
-            quote_list(&request.columns),
-            quote_table(table)
-        );
+        let sql = format!("COPY (SELECT {} FROM ONLY {}) TO STDOUT", quote_list(&request.columns), quote_table(table));
         let result = {
-            let stream = conn
-                .copy_out_raw(&sql)
-                .await
-                .map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;
+            let stream =
+                conn.copy_out_raw(&sql).await.map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;
             stream_batches(stream, request, &out).await
         };
         let rows = match result {
@@ -122,10 +101,7 @@ impl Source for PgSource {
                 return Err(e);
             }
         };
-        (&mut *conn)
-            .execute("COMMIT")
-            .await
-            .map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;
+        (&mut *conn).execute("COMMIT").await.map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;
         out.finish().await?;
         Ok(rows)
     }
@@ -144,15 +120,10 @@ async fn stream_batches(
     let mut partial: Vec<u8> = Vec::new();
     let mut rows = 0u64;
     let bad_row = |rows: u64, reason: String| {
-        EngineError::Data(format!(
-            "source: reading {}: row {}: {reason}",
-            request.table,
-            rows + 1
-        ))
+        EngineError::Data(format!("source: reading {}: row {}: {reason}", request.table, rows + 1))
     };
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|e| EngineError::query(format!("source: reading {}", request.table), e))?;
+        let chunk = chunk.map_err(|e| EngineError::query(format!("source: reading {}", request.table), e))?;
         let mut data: &[u8] = &chunk;
         while let Some(nl) = memchr::memchr(b'\n', data) {
             let line = if partial.is_empty() {

@@ -30,16 +30,11 @@ impl PgTarget {
         let identity = identity(&pool, Side::Target).await?;
         // session_replication_role = replica turns off user triggers and FK checks; it needs
         // superuser (or a grant on PostgreSQL 15+). Probe once, then set it per transaction.
-        let checks_off =
-            sqlx::raw_sql("SET session_replication_role = replica; RESET session_replication_role")
-                .execute(&pool)
-                .await
-                .is_ok();
-        Ok(PgTarget {
-            pool,
-            identity,
-            settings: LoadSettings { checks_off },
-        })
+        let checks_off = sqlx::raw_sql("SET session_replication_role = replica; RESET session_replication_role")
+            .execute(&pool)
+            .await
+            .is_ok();
+        Ok(PgTarget { pool, identity, settings: LoadSettings { checks_off } })
     }
 }
 
@@ -54,11 +49,8 @@ impl Target for PgTarget {
     }
 
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| EngineError::query("target: connecting for introspection", e))?;
+        let mut conn =
+            self.pool.acquire().await.map_err(|e| EngineError::query("target: connecting for introspection", e))?;
         super::introspect::schema(&mut conn, Side::Target, schemas).await
     }
 
@@ -73,20 +65,10 @@ impl Target for PgTarget {
             let context = format!("target: {what} {table}");
             move |e: sqlx::Error| EngineError::query(context, e)
         };
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(fail("connecting to write"))?;
-        let mut tx = conn
-            .begin()
-            .await
-            .map_err(fail("starting the transaction for"))?;
+        let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
+        let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
         if self.settings.checks_off {
-            (&mut *tx)
-                .execute("SET LOCAL session_replication_role = replica")
-                .await
-                .map_err(fail("preparing"))?;
+            (&mut *tx).execute("SET LOCAL session_replication_role = replica").await.map_err(fail("preparing"))?;
         }
         let quoted = quote_table(table);
         let columns = quote_list(&request.columns);
@@ -99,29 +81,21 @@ impl Target for PgTarget {
                 } else {
                     format!("TRUNCATE ONLY {quoted}")
                 };
-                (&mut *tx)
-                    .execute(sqlx::raw_sql(AssertSqlSafe(empty)))
-                    .await
-                    .map_err(fail("emptying"))?;
+                (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(empty))).await.map_err(fail("emptying"))?;
                 quoted.clone()
             }
             Mode::Upsert => {
                 let stage = format!(
                     "CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS SELECT {columns} FROM ONLY {quoted} WITH NO DATA"
                 );
-                (&mut *tx)
-                    .execute(sqlx::raw_sql(AssertSqlSafe(stage)))
-                    .await
-                    .map_err(fail("staging"))?;
+                (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(stage))).await.map_err(fail("staging"))?;
                 STAGE.to_string()
             }
         };
-        let rows = copy_in(&mut tx, &destination, &columns, &mut input, progress)
-            .await
-            .map_err(|e| match e {
-                CopyError::Cancelled => EngineError::Cancelled(crate::pipeline::channel::Cancelled),
-                CopyError::Db(e) => fail("writing")(e),
-            })?;
+        let rows = copy_in(&mut tx, &destination, &columns, &mut input, progress).await.map_err(|e| match e {
+            CopyError::Cancelled => EngineError::Cancelled(crate::pipeline::channel::Cancelled),
+            CopyError::Db(e) => fail("writing")(e),
+        })?;
         if request.mode == Mode::Upsert {
             (&mut *tx)
                 .execute(sqlx::raw_sql(AssertSqlSafe(upsert_sql(request))))
@@ -152,9 +126,7 @@ async fn copy_in(
     input: &mut BatchReceiver,
     progress: &dyn TableProgress,
 ) -> Result<u64, CopyError> {
-    let mut copy = conn
-        .copy_in_raw(&format!("COPY {destination} ({columns}) FROM STDIN"))
-        .await?;
+    let mut copy = conn.copy_in_raw(&format!("COPY {destination} ({columns}) FROM STDIN")).await?;
     let mut buf = Vec::with_capacity(SEND_BYTES + SEND_BYTES / 2);
     let mut rows = 0u64;
     loop {
@@ -194,11 +166,8 @@ fn upsert_sql(request: &WriteRequest) -> String {
         .filter(|c| !request.key.contains(c))
         .map(|c| format!("{q} = EXCLUDED.{q}", q = quote_ident(c)))
         .collect();
-    let action = if updates.is_empty() {
-        "DO NOTHING".to_string()
-    } else {
-        format!("DO UPDATE SET {}", updates.join(", "))
-    };
+    let action =
+        if updates.is_empty() { "DO NOTHING".to_string() } else { format!("DO UPDATE SET {}", updates.join(", ")) };
     // OVERRIDING SYSTEM VALUE: copied ids go into GENERATED ALWAYS identity columns as they are.
     format!(
         "INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {STAGE} ON CONFLICT ({}) {action}",
@@ -207,10 +176,7 @@ fn upsert_sql(request: &WriteRequest) -> String {
 }
 
 /// Move each sequence feeding a copied column past the largest copied value, never backwards.
-async fn continue_sequences(
-    conn: &mut PgConnection,
-    request: &WriteRequest,
-) -> Result<(), EngineError> {
+async fn continue_sequences(conn: &mut PgConnection, request: &WriteRequest) -> Result<(), EngineError> {
     let table = quote_table(&request.table);
     for column in &request.auto_increment {
         let sql = format!(
@@ -221,20 +187,9 @@ async fn continue_sequences(
                AND m.top > COALESCE(pg_sequence_last_value(s.seq::regclass), 0)",
             col = quote_ident(column)
         );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(&table)
-            .bind(column)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| {
-                EngineError::query(
-                    format!(
-                        "target: continuing the sequence of {}.{column}",
-                        request.table
-                    ),
-                    e,
-                )
-            })?;
+        sqlx::query(AssertSqlSafe(sql)).bind(&table).bind(column).execute(&mut *conn).await.map_err(|e| {
+            EngineError::query(format!("target: continuing the sequence of {}.{column}", request.table), e)
+        })?;
     }
     Ok(())
 }
@@ -260,10 +215,7 @@ mod tests {
              SELECT \"id\", \"line\", \"note\" FROM \"dbtwin_stage\" ON CONFLICT (\"id\", \"line\") \
              DO UPDATE SET \"note\" = EXCLUDED.\"note\""
         );
-        let keys_only = WriteRequest {
-            columns: vec!["id".into(), "line".into()],
-            ..request
-        };
+        let keys_only = WriteRequest { columns: vec!["id".into(), "line".into()], ..request };
         assert!(upsert_sql(&keys_only).ends_with("DO NOTHING"));
     }
 }

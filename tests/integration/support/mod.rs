@@ -33,25 +33,15 @@ pub fn servers() -> &'static Servers {
                 .unwrap_or_else(|| panic!("test-servers.sh printed no {key}"))
                 .to_string()
         };
-        Servers {
-            pg: var("DBTWIN_TEST_PG_URL"),
-        }
+        Servers { pg: var("DBTWIN_TEST_PG_URL") }
     })
 }
 
 fn unique_name(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}_{}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed),
-        nanos % 100_000
-    )
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos % 100_000)
 }
 
 /// A fresh PostgreSQL database on the test server.
@@ -63,22 +53,13 @@ impl PgDb {
     pub async fn create() -> PgDb {
         let base = &servers().pg;
         let name = unique_name("dbtwin");
-        let mut admin = PgConnection::connect(&format!("{base}/postgres"))
-            .await
-            .expect("connect to the test server");
-        admin
-            .execute(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create database");
-        PgDb {
-            url: format!("{base}/{name}"),
-        }
+        let mut admin = PgConnection::connect(&format!("{base}/postgres")).await.expect("connect to the test server");
+        admin.execute(AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+        PgDb { url: format!("{base}/{name}") }
     }
 
     pub async fn conn(&self) -> PgConnection {
-        PgConnection::connect(&self.url)
-            .await
-            .expect("connect to test database")
+        PgConnection::connect(&self.url).await.expect("connect to test database")
     }
 
     /// Run a script of one or more statements.
@@ -94,10 +75,7 @@ impl PgDb {
     pub async fn copy_text(&self, query: &str) -> String {
         use futures_util::StreamExt;
         let mut c = self.conn().await;
-        let mut stream = c
-            .copy_out_raw(&format!("COPY ({query}) TO STDOUT"))
-            .await
-            .expect("copy out");
+        let mut stream = c.copy_out_raw(&format!("COPY ({query}) TO STDOUT")).await.expect("copy out");
         let mut out = Vec::new();
         while let Some(chunk) = stream.next().await {
             out.extend_from_slice(&chunk.expect("copy chunk"));
@@ -108,27 +86,17 @@ impl PgDb {
     /// Rows of a query whose columns are all cast to text.
     pub async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
         let mut c = self.conn().await;
-        let rows = sqlx::raw_sql(AssertSqlSafe(query.to_string()))
-            .fetch_all(&mut c)
-            .await
-            .expect(query);
+        let rows = sqlx::raw_sql(AssertSqlSafe(query.to_string())).fetch_all(&mut c).await.expect(query);
         use sqlx::Row;
-        rows.iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| r.get::<Option<String>, _>(i))
-                    .collect()
-            })
-            .collect()
+        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<Option<String>, _>(i)).collect()).collect()
     }
 
     pub async fn count(&self, table: &str) -> i64 {
         let mut c = self.conn().await;
-        let (n,): (i64,) =
-            sqlx::query_as(AssertSqlSafe(format!("SELECT count(*) FROM ONLY {table}")))
-                .fetch_one(&mut c)
-                .await
-                .expect(table);
+        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(format!("SELECT count(*) FROM ONLY {table}")))
+            .fetch_one(&mut c)
+            .await
+            .expect(table);
         n
     }
 }
@@ -174,9 +142,5 @@ pub async fn copy(source: &str, target: &str, rules: &str, extra: &[&str]) -> Ru
 }
 
 pub fn assert_ok(run: &Run) {
-    assert_eq!(
-        run.code, 0,
-        "dbtwin failed:\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
+    assert_eq!(run.code, 0, "dbtwin failed:\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
 }

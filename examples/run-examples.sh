@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every example as written and checks what it printed (part of scripts/test.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=$(bash examples/pg-demo.sh 2>&1) || { echo "$out"; echo "examples/pg-demo.sh failed"; exit 1; }
+for expect in "public.customers" "2000" "public.orders" "5000" "4 tables, " "@example.com"; do
+    grep -qF -- "$expect" <<<"$out" || { echo "$out"; echo "examples/pg-demo.sh: missing \"$expect\""; exit 1; }
+done
+if grep -qF "customer1@mail.example" <<<"$(psql -At "${DBTWIN_TEST_PG_URL:-$(scripts/test-servers.sh env | sed -n 's/^DBTWIN_TEST_PG_URL=//p')}/shop_staging" -c 'SELECT email FROM customers')"; then
+    echo "examples/pg-demo.sh: a real e-mail reached the staging twin"; exit 1
+fi
+echo "examples: 1 passed, 0 failed"
