@@ -10,8 +10,8 @@ mod target;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions as _, Connection};
 
 pub use source::PgSource;
 pub use target::PgTarget;
@@ -60,7 +60,9 @@ fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<Pg
         ("idle_in_transaction_session_timeout", "0"),
     ];
     settings.extend_from_slice(extra);
-    Ok(options.application_name("dbtwin").options(settings))
+    // Statement logging would print every COPY and flag long merges as "slow": dbtwin reports
+    // its own progress and errors.
+    Ok(options.application_name("dbtwin").options(settings).disable_statement_logging())
 }
 
 async fn pool(url: &DbUrl, side: Side, options: PgConnectOptions, size: usize) -> Result<PgPool, EngineError> {
