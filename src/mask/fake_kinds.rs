@@ -26,7 +26,8 @@ pub(super) fn generate(kind: Kind, rng: &mut ChaCha8Rng) -> String {
             format!("{number} {street} {suffix}")
         }
         Kind::City => address::CityName().fake_with_rng(rng),
-        Kind::Zip => address::ZipCode().fake_with_rng(rng),
+        // The crate's en ZipCode is not always five digits.
+        Kind::Zip => format!("{:05}", rng.random_range(501..99_951)),
         Kind::Company => company::CompanyName().fake_with_rng(rng),
         Kind::Username => internet::Username().fake_with_rng(rng),
         Kind::Ipv4 => internet::IPv4().fake_with_rng(rng),
@@ -34,7 +35,11 @@ pub(super) fn generate(kind: Kind, rng: &mut ChaCha8Rng) -> String {
             let words: Vec<String> = lorem::Words(2..6).fake_with_rng(rng);
             words.join(" ")
         }
-        Kind::LoremSentence => lorem::Sentence(4..12).fake_with_rng(rng),
+        Kind::LoremSentence => {
+            let sentence: String = lorem::Sentence(4..12).fake_with_rng(rng);
+            let mut chars = sentence.chars();
+            chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+        }
         other => unreachable!("{other} is not a fake text kind"),
     }
 }
@@ -66,6 +71,18 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zips_are_five_digits_and_sentences_capitalized() {
+        use rand::SeedableRng;
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        for _ in 0..1000 {
+            let zip = generate(Kind::Zip, &mut rng);
+            assert!(zip.len() == 5 && zip.bytes().all(|b| b.is_ascii_digit()), "{zip}");
+            let s = generate(Kind::LoremSentence, &mut rng);
+            assert!(s.starts_with(char::is_uppercase) && s.ends_with('.'), "{s}");
+        }
+    }
 
     #[test]
     fn civil_dates() {
