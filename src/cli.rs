@@ -189,7 +189,7 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         &config,
         &source_schema,
         &target_schema,
-        PlanOptions { binary: source.binary_text(), checks_off: settings.checks_off, limits },
+        PlanOptions { binary: source.binary_text(), checks_off: settings.foreign_keys_off, limits },
     )?;
 
     let bars = (progress_mode == ProgressMode::Bars)
@@ -219,14 +219,21 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         None => Keyring::random(),
     });
     let mut notes = Vec::new();
-    notes.push(if settings.checks_off {
-        "target: triggers and foreign-key checks were off while loading (session_replication_role = replica)"
-            .to_string()
-    } else {
-        "target: the target user may not set session_replication_role, so triggers fired while loading and tables \
-         were loaded parents first"
-            .to_string()
-    });
+    notes.push(
+        match (settings.triggers_off, settings.foreign_keys_off) {
+            (true, true) => "target: triggers and foreign-key checks were off while loading",
+            (false, true) => {
+                "target: foreign-key checks were off while loading; triggers fired (this engine cannot turn them off \
+                 for one session)"
+            }
+            (true, false) => "target: triggers were off while loading; tables were loaded parents first",
+            (false, false) => {
+                "target: the target user may not turn off triggers or foreign-key checks, so triggers fired and \
+                 tables were loaded parents first"
+            }
+        }
+        .to_string(),
+    );
     if config.secret.is_none() {
         notes.push("no `secret` in the config: masked values differ from run to run".to_string());
     }

@@ -29,18 +29,15 @@ pub struct Config {
     pub target: Option<EnvString>,
     /// Key for deterministic masks; without it every run draws a fresh random key.
     pub secret: Option<EnvString>,
-    /// Schemas whose tables are copied, and where unqualified table names are looked up.
-    #[serde(default = "default_schemas")]
+    /// Schemas whose tables are copied. Empty: the engine's default (PostgreSQL `public`, MySQL
+    /// the URL's database).
+    #[serde(default)]
     pub schemas: Vec<EnvString>,
     /// Tables not copied at all.
     #[serde(default)]
     pub exclude: Vec<EnvString>,
     #[serde(default)]
     pub tables: BTreeMap<String, TableSpec>,
-}
-
-fn default_schemas() -> Vec<EnvString> {
-    vec![EnvString("public".into())]
 }
 
 /// One entry under `tables:`.
@@ -248,9 +245,6 @@ fn validate(config: &Config) -> Result<(), String> {
             }
         }
     }
-    if config.schemas.is_empty() {
-        problems.push("`schemas` must name at least one schema".into());
-    }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }
 
@@ -298,7 +292,7 @@ tables:
     fn parses_the_documented_example() {
         let c = parse_with_env(EXAMPLE).unwrap();
         assert_eq!(c.source.unwrap().0, "postgres://app:pa$$w:rd@db.internal:5432/app");
-        assert_eq!(c.schemas, vec![EnvString("public".into())]);
+        assert!(c.schemas.is_empty(), "the engine's default schema");
         assert_eq!(
             c.tables["customer"],
             TableSpec::Short(vec!["email".into(), "first_name".into(), "last_name".into()])

@@ -12,7 +12,9 @@ pub enum UrlError {
     // The URL text itself is never repeated: it may hold a password.
     #[error("{what} URL is not a valid URL ({reason}); percent-encode special characters in the password")]
     Malformed { what: &'static str, reason: url::ParseError },
-    #[error("{what} URL {url}: unsupported scheme {scheme:?} (expected postgres://, postgresql://)")]
+    #[error(
+        "{what} URL {url}: unsupported scheme {scheme:?} (expected postgres://, postgresql://, mysql://, mariadb://)"
+    )]
     Scheme { what: &'static str, url: String, scheme: String },
     #[error("{what} URL {url}: names no database (add /dbname to the URL)")]
     NoDatabase { what: &'static str, url: String },

@@ -64,11 +64,10 @@ pub struct PlanOptions {
 
 pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanOptions) -> Result<Plan, PlanError> {
     let mut problems = Vec::new();
-    let schemas: Vec<&str> = config.schemas.iter().map(|s| s.as_str()).collect();
 
     let mut excluded = BTreeSet::new();
     for name in &config.exclude {
-        match find_table(source, &schemas, name.as_str()) {
+        match find_table(source, name.as_str()) {
             Ok(t) => {
                 excluded.insert(t.name.clone());
             }
@@ -77,7 +76,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
     }
     let mut rules: BTreeMap<TableName, &TableSpec> = BTreeMap::new();
     for (name, spec) in &config.tables {
-        match find_table(source, &schemas, name) {
+        match find_table(source, name) {
             Ok(t) if excluded.contains(&t.name) => {
                 problems.push(format!("table {}: has mask rules but is also excluded", t.name))
             }
@@ -114,11 +113,10 @@ struct Requested<'a> {
     value: Option<&'a str>,
 }
 
-/// A config table name: `name` in one of the configured schemas, or `schema.name`.
-fn find_table<'a>(schema: &'a Schema, schemas: &[&str], name: &str) -> Result<&'a Table, String> {
-    let unqualified: Vec<&Table> =
-        schema.tables.iter().filter(|t| t.name.name == name && schemas.contains(&t.name.schema.as_str())).collect();
-    match unqualified.as_slice() {
+/// A config table name: `name`, or `schema.name`, among the introspected tables.
+fn find_table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, String> {
+    let by_name: Vec<&Table> = schema.tables.iter().filter(|t| t.name.name == name).collect();
+    match by_name.as_slice() {
         [one] => return Ok(one),
         [] => {}
         many => {
@@ -130,7 +128,19 @@ fn find_table<'a>(schema: &'a Schema, schemas: &[&str], name: &str) -> Result<&'
         .tables
         .iter()
         .find(|t| t.name.to_string() == name)
-        .ok_or_else(|| format!("table {name}: not found in the source (schemas: {})", schemas.join(", ")))
+        .ok_or_else(|| format!("table {name}: not found in the source"))
+}
+
+/// The target table for a source table: the same schema and name, else the only table of that
+/// name (a MySQL source `prod.users` goes to `staging.users`).
+fn target_table<'a>(target: &'a Schema, name: &TableName) -> Option<&'a Table> {
+    target.table(name).or_else(|| {
+        let mut same = target.tables.iter().filter(|t| t.name.name == name.name);
+        match (same.next(), same.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    })
 }
 
 fn plan_table(
@@ -141,7 +151,7 @@ fn plan_table(
 ) -> Result<TablePlan, Vec<String>> {
     let name = &table.name;
     let mut problems = Vec::new();
-    let Some(dest) = target.table(name) else {
+    let Some(dest) = target_table(target, name) else {
         return Err(vec![format!("table {name}: does not exist in the target")]);
     };
 
@@ -233,7 +243,7 @@ fn plan_table(
     let auto_increment =
         dest.columns.iter().filter(|c| c.auto_increment && columns.contains(&c.name)).map(|c| c.name.clone()).collect();
     let referenced =
-        target.tables.iter().any(|t| t.foreign_keys.iter().any(|fk| &fk.references == name && &t.name != name));
+        target.tables.iter().any(|t| t.foreign_keys.iter().any(|fk| fk.references == dest.name && t.name != dest.name));
     Ok(TablePlan {
         read: ReadRequest { table: name.clone(), columns: columns.clone(), limits: options.limits },
         write: WriteRequest { table: dest.name.clone(), columns, mode, key, referenced, auto_increment },

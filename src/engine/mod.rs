@@ -2,6 +2,7 @@
 //! per direction. [`connect_source`] and [`connect_target`] are the only places that pick an
 //! engine; every other module talks to `dyn Source` and `dyn Target`.
 
+pub mod mysql;
 pub mod postgres;
 
 use std::fmt;
@@ -18,12 +19,14 @@ use crate::schema::{Schema, TableName};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EngineKind {
     Postgres,
+    MySql,
 }
 
 impl EngineKind {
     pub fn from_scheme(scheme: &str) -> Option<Self> {
         match scheme {
             "postgres" | "postgresql" => Some(EngineKind::Postgres),
+            "mysql" | "mariadb" => Some(EngineKind::MySql),
             _ => None,
         }
     }
@@ -31,6 +34,7 @@ impl EngineKind {
     pub fn default_port(self) -> u16 {
         match self {
             EngineKind::Postgres => 5432,
+            EngineKind::MySql => 3306,
         }
     }
 }
@@ -123,8 +127,10 @@ pub struct WriteRequest {
 /// How the target loads: said in the run summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoadSettings {
-    /// Triggers and foreign-key checks are off for the writer sessions.
-    pub checks_off: bool,
+    /// Foreign-key checks are off for the writer sessions, so tables load in any order.
+    pub foreign_keys_off: bool,
+    /// Target triggers do not fire for the rows dbtwin writes.
+    pub triggers_off: bool,
 }
 
 /// The read side of an engine. One value per run; every method may be called concurrently.
@@ -175,11 +181,13 @@ pub struct ConnectOptions {
 pub async fn connect_source(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Source>, EngineError> {
     match url.engine() {
         EngineKind::Postgres => Ok(Box::new(postgres::PgSource::connect(url, options).await?)),
+        EngineKind::MySql => Ok(Box::new(mysql::MySqlSource::connect(url, options).await?)),
     }
 }
 
 pub async fn connect_target(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Target>, EngineError> {
     match url.engine() {
         EngineKind::Postgres => Ok(Box::new(postgres::PgTarget::connect(url, options).await?)),
+        EngineKind::MySql => Ok(Box::new(mysql::MySqlTarget::connect(url, options).await?)),
     }
 }

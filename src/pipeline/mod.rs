@@ -123,7 +123,7 @@ async fn copy_table(
         table: plan.name().clone(),
         mode: plan.write.mode,
         rows,
-        masked: plan.masks.iter().map(|m| format!("{} ({})", m.column, m.masker.kind())).collect(),
+        masked: plan.masks.iter().map(|m| m.column.clone()).collect(),
         elapsed,
     })
 }

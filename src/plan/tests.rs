@@ -88,8 +88,8 @@ fn every_problem_is_reported_at_once_with_its_table_and_column() {
     assert_eq!(
         err.problems,
         [
-            "exclude: table nope: not found in the source (schemas: public)",
-            "table ghosts: not found in the source (schemas: public)",
+            "exclude: table nope: not found in the source",
+            "table ghosts: not found in the source",
             "table public.orders: mode upsert needs a primary key and the target table has none",
             "table public.users, column active: mask email cannot produce a value for a boolean column (boolean)",
             "table public.users, column emial: not found in the source table",
@@ -115,6 +115,23 @@ fn target_mismatches_are_named() {
     );
     let err = resolve(&config, &source, &Schema::default(), options(true)).unwrap_err();
     assert!(err.problems.contains(&"table public.users: does not exist in the target".to_string()));
+}
+
+#[test]
+fn target_tables_are_found_by_name_in_another_database() {
+    let config = config::parse("tables: {}\n", "m.yaml").unwrap();
+    let source = schema();
+    let mut target = schema();
+    for t in &mut target.tables {
+        t.name.schema = "staging".into();
+    }
+    for t in &mut target.tables[0].foreign_keys {
+        t.references.schema = "staging".into();
+    }
+    let p = resolve(&config, &source, &target, options(true)).unwrap();
+    let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
+    assert_eq!(users.write.table, TableName::new("staging", "users"));
+    assert!(users.write.referenced);
 }
 
 #[test]

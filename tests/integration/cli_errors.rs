@@ -27,7 +27,7 @@ async fn unknown_names_are_all_reported_and_nothing_is_written() {
     assert_eq!(
         lines,
         [
-            "error: table nosuch: not found in the source (schemas: public)",
+            "error: table nosuch: not found in the source",
             "error: table public.users, column email: mask null on a NOT NULL column (text)",
             "error: table public.users, column emial: not found in the source table",
         ]

@@ -15,6 +15,8 @@ struct Rel {
 }
 
 pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
+    let default = ["public".to_string()];
+    let schemas = if schemas.is_empty() { &default[..] } else { schemas };
     let ctx = |what: &str| format!("{side}: reading {what} from pg_catalog");
     // Leaf partitions are skipped: their rows are read through the partitioned parent.
     let rels: Vec<(i64, String, String, f64)> = sqlx::query_as(

@@ -30,11 +30,12 @@ impl PgTarget {
         let identity = identity(&pool, Side::Target).await?;
         // session_replication_role = replica turns off user triggers and FK checks; it needs
         // superuser (or a grant on PostgreSQL 15+). Probe once, then set it per transaction.
-        let checks_off = sqlx::raw_sql("SET session_replication_role = replica; RESET session_replication_role")
+        let replica_role = sqlx::raw_sql("SET session_replication_role = replica; RESET session_replication_role")
             .execute(&pool)
             .await
             .is_ok();
-        Ok(PgTarget { pool, identity, settings: LoadSettings { checks_off } })
+        let settings = LoadSettings { foreign_keys_off: replica_role, triggers_off: replica_role };
+        Ok(PgTarget { pool, identity, settings })
     }
 }
 
@@ -67,7 +68,7 @@ impl Target for PgTarget {
         };
         let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
         let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
-        if self.settings.checks_off {
+        if self.settings.triggers_off {
             (&mut *tx).execute("SET LOCAL session_replication_role = replica").await.map_err(fail("preparing"))?;
         }
         let quoted = quote_table(table);

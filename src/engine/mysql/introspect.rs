@@ -1,0 +1,196 @@
+//! Tables, columns and keys of one database from information_schema.
+
+use std::collections::BTreeMap;
+
+use sqlx::mysql::MySqlConnection;
+
+use crate::engine::{EngineError, Side};
+use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass};
+
+/// `schemas` empty means the URL's database.
+pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
+    let ctx = |what: &str| format!("{side}: reading {what} from information_schema");
+    let schemas = if schemas.is_empty() {
+        let (db,): (Option<String>,) = sqlx::query_as("SELECT DATABASE()")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| EngineError::query(ctx("the database"), e))?;
+        vec![db.ok_or_else(|| EngineError::Data(format!("{side}: the URL names no database")))?]
+    } else {
+        schemas.to_vec()
+    };
+    let mut tables: BTreeMap<TableName, Table> = BTreeMap::new();
+    for db in &schemas {
+        let rels: Vec<(String, Option<u64>)> = sqlx::query_as(
+            "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES
+             WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+        )
+        .bind(db)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| EngineError::query(ctx("tables"), e))?;
+        for (name, rows) in rels {
+            let name = TableName::new(db.clone(), name);
+            tables.insert(
+                name.clone(),
+                Table {
+                    name,
+                    columns: Vec::new(),
+                    primary_key: Vec::new(),
+                    unique_keys: Vec::new(),
+                    foreign_keys: Vec::new(),
+                    row_estimate: rows,
+                },
+            );
+        }
+
+        type ColumnRow = (String, String, String, String, String, Option<u64>, String);
+        let columns: Vec<ColumnRow> = sqlx::query_as(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, EXTRA
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        )
+        .bind(db)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| EngineError::query(ctx("columns"), e))?;
+        for (table, name, column_type, data_type, nullable, max_len, extra) in columns {
+            let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
+            let data_type = data_type.to_ascii_lowercase();
+            let extra = extra.to_ascii_uppercase();
+            t.columns.push(Column {
+                name,
+                class: type_class(&data_type, &column_type),
+                max_chars: matches!(data_type.as_str(), "char" | "varchar")
+                    .then_some(max_len)
+                    .flatten()
+                    .map(|n| n as u32),
+                declared_type: column_type,
+                nullable: nullable == "YES",
+                generated: extra.contains("GENERATED")
+                    || extra == "VIRTUAL"
+                    || extra == "PERSISTENT"
+                    || extra == "STORED",
+                auto_increment: extra.contains("AUTO_INCREMENT"),
+            });
+        }
+
+        // Unique indexes on plain columns (prefix and functional indexes are not keys of values).
+        let indexes: Vec<(String, String, i64, Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT TABLE_NAME, INDEX_NAME, CAST(NON_UNIQUE AS SIGNED), COLUMN_NAME, CAST(SUB_PART AS SIGNED)
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?
+             ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        )
+        .bind(db)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| EngineError::query(ctx("keys"), e))?;
+        let mut keys: BTreeMap<(String, String), Option<Vec<String>>> = BTreeMap::new();
+        for (table, index, non_unique, column, sub_part) in indexes {
+            if non_unique != 0 {
+                continue;
+            }
+            let entry = keys.entry((table, index)).or_insert_with(|| Some(Vec::new()));
+            match (column, sub_part, entry.as_mut()) {
+                (Some(c), None, Some(cols)) => cols.push(c),
+                _ => *entry = None,
+            }
+        }
+        for ((table, index), cols) in keys {
+            let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
+            let Some(cols) = cols.and_then(|c| c.iter().map(|n| t.column_index(n)).collect::<Option<Vec<_>>>()) else {
+                continue;
+            };
+            if index == "PRIMARY" {
+                t.primary_key = cols;
+            } else {
+                t.unique_keys.push(cols);
+            }
+        }
+
+        let fks: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME
+             FROM information_schema.KEY_COLUMN_USAGE
+             WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
+             ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+        )
+        .bind(db)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| EngineError::query(ctx("foreign keys"), e))?;
+        for (table, name, column, ref_schema, ref_table) in fks {
+            let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
+            let Some(index) = t.column_index(&column) else { continue };
+            match t.foreign_keys.iter_mut().find(|fk| fk.name == name) {
+                Some(fk) => fk.columns.push(index),
+                None => t.foreign_keys.push(ForeignKey {
+                    name,
+                    columns: vec![index],
+                    references: TableName::new(ref_schema, ref_table),
+                }),
+            }
+        }
+    }
+    Ok(Schema { tables: tables.into_values().collect() })
+}
+
+fn type_class(data_type: &str, column_type: &str) -> TypeClass {
+    match data_type {
+        "tinyint" if column_type.starts_with("tinyint(1)") => TypeClass::Bool,
+        "tinyint" => TypeClass::Int { bytes: 1 },
+        "smallint" => TypeClass::Int { bytes: 2 },
+        "mediumint" => TypeClass::Int { bytes: 3 },
+        "int" | "integer" => TypeClass::Int { bytes: 4 },
+        "bigint" => TypeClass::Int { bytes: 8 },
+        "decimal" | "numeric" => TypeClass::Decimal,
+        "float" | "double" | "real" => TypeClass::Float,
+        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => TypeClass::Text,
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => TypeClass::Binary,
+        "date" => TypeClass::Date,
+        "time" => TypeClass::Time,
+        // MySQL TIMESTAMP reads back as a zone-less text like DATETIME (the session is UTC).
+        "datetime" | "timestamp" => TypeClass::Timestamp,
+        "json" => TypeClass::Json,
+        "enum" => TypeClass::Enum,
+        // MariaDB spells inet6 / uuid types by name.
+        "inet4" | "inet6" => TypeClass::Inet,
+        "uuid" => TypeClass::Uuid,
+        _ => TypeClass::Other,
+    }
+}
+
+/// Column types whose text-protocol value is raw bytes, to be bound as bytes when written.
+pub fn is_byte_valued(data_type_class: TypeClass, declared_type: &str) -> bool {
+    let t = declared_type.to_ascii_lowercase();
+    data_type_class == TypeClass::Binary
+        || t.starts_with("bit")
+        || [
+            "geometry",
+            "point",
+            "linestring",
+            "polygon",
+            "multipoint",
+            "multilinestring",
+            "multipolygon",
+            "geometrycollection",
+        ]
+        .iter()
+        .any(|g| t.starts_with(g))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_byte_valued_types() {
+        assert_eq!(type_class("tinyint", "tinyint(1)"), TypeClass::Bool);
+        assert_eq!(type_class("int", "int(10) unsigned"), TypeClass::Int { bytes: 4 });
+        assert_eq!(type_class("varchar", "varchar(40)"), TypeClass::Text);
+        assert_eq!(type_class("timestamp", "timestamp(6)"), TypeClass::Timestamp);
+        assert!(is_byte_valued(TypeClass::Other, "bit(12)"));
+        assert!(is_byte_valued(TypeClass::Other, "point"));
+        assert!(is_byte_valued(TypeClass::Binary, "varbinary(16)"));
+        assert!(!is_byte_valued(TypeClass::Text, "varchar(40)"));
+        assert!(!is_byte_valued(TypeClass::Other, "set('a','b')"));
+    }
+}

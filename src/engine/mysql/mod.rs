@@ -1,0 +1,100 @@
+//! MySQL and MariaDB: read with the text protocol (a plain, non-prepared SELECT streamed row by
+//! row), so every value arrives in the server's own text form and goes back unchanged; write
+//! with prepared multi-row INSERTs whose values are bound, never pasted into SQL.
+
+mod introspect;
+mod source;
+mod target;
+
+use std::str::FromStr;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
+use sqlx::{ConnectOptions as _, Connection, Executor};
+
+pub use source::MySqlSource;
+pub use target::MySqlTarget;
+
+use super::{EngineError, Side, describe};
+use crate::dburl::DbUrl;
+use crate::schema::TableName;
+
+/// `` `name` `` with embedded backticks doubled.
+pub fn quote_ident(name: &str) -> String {
+    let mut q = String::with_capacity(name.len() + 2);
+    q.push('`');
+    for ch in name.chars() {
+        if ch == '`' {
+            q.push('`');
+        }
+        q.push(ch);
+    }
+    q.push('`');
+    q
+}
+
+pub fn quote_table(table: &TableName) -> String {
+    format!("{}.{}", quote_ident(&table.schema), quote_ident(&table.name))
+}
+
+fn quote_list(columns: &[String]) -> String {
+    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// A year in seconds: long enough that a slow writer never gets the reader killed by the
+/// server (net_write_timeout), nor an idle writer between batches (net_read_timeout).
+const NET_TIMEOUT: &str = "31536000";
+
+fn connect_options(url: &DbUrl, side: Side) -> Result<MySqlConnectOptions, EngineError> {
+    let text = url.expose_secret();
+    // The driver knows only mysql://; mariadb:// is the same protocol.
+    let text = match text.strip_prefix("mariadb://") {
+        Some(rest) => format!("mysql://{rest}"),
+        None => text.to_string(),
+    };
+    let options = MySqlConnectOptions::from_str(&text).map_err(|e| EngineError::Connect {
+        side,
+        url: url.to_string(),
+        message: url.scrub(&describe(&e)),
+    })?;
+    // utf8mb4 for 4-byte characters; UTC so TIMESTAMP values read and write unshifted.
+    Ok(options.charset("utf8mb4").timezone(Some("+00:00".to_string())).disable_statement_logging())
+}
+
+async fn connect(url: &DbUrl, side: Side, options: &MySqlConnectOptions) -> Result<MySqlConnection, EngineError> {
+    MySqlConnection::connect_with(options).await.map_err(|e| EngineError::Connect {
+        side,
+        url: url.to_string(),
+        message: url.scrub(&describe(&e)),
+    })
+}
+
+/// Session settings both directions need.
+async fn prepare_session(conn: &mut MySqlConnection, side: Side, extra: &str) -> Result<(), EngineError> {
+    let sql = format!("SET SESSION net_write_timeout = {NET_TIMEOUT}, net_read_timeout = {NET_TIMEOUT}{extra}");
+    conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))
+        .await
+        .map_err(|e| EngineError::query(format!("{side}: preparing the session"), e))?;
+    Ok(())
+}
+
+/// Server and database identity, to refuse a target that is the source under another name.
+async fn identity(conn: &mut MySqlConnection, side: Side) -> Result<(String, String), EngineError> {
+    let (host, port, datadir, db, version): (String, u32, String, Option<String>, String) =
+        sqlx::query_as("SELECT @@hostname, CAST(@@port AS UNSIGNED), @@datadir, DATABASE(), VERSION()")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| EngineError::query(format!("{side}: reading the server identity"), e))?;
+    Ok((format!("mysql:{host}:{port}:{datadir}:{}", db.unwrap_or_default()), version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_doubles_backticks() {
+        assert_eq!(quote_ident("a`b"), "`a``b`");
+        assert_eq!(quote_ident("select"), "`select`");
+        assert_eq!(quote_table(&TableName::new("my db", "Tab`le 🦀")), "`my db`.`Tab``le 🦀`");
+    }
+}

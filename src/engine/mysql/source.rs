@@ -1,0 +1,116 @@
+//! Reading a MySQL/MariaDB source. `--jobs` reader sessions each open a
+//! `WITH CONSISTENT SNAPSHOT, READ ONLY` transaction together at connect time and keep it for the
+//! whole run, so every table a session reads comes from its one snapshot (with `--jobs 1`, one
+//! snapshot for the whole database, as `mysqldump --single-transaction` gives).
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use sqlx::mysql::MySqlConnection;
+use sqlx::{AssertSqlSafe, Executor, Row};
+use tokio::sync::{Mutex, Semaphore};
+
+use super::{connect, connect_options, identity, prepare_session, quote_list, quote_table};
+use crate::batch::Batch;
+use crate::dburl::DbUrl;
+use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source};
+use crate::mask::BinaryText;
+use crate::pipeline::channel::BatchSender;
+use crate::schema::Schema;
+
+pub struct MySqlSource {
+    idle: Mutex<Vec<MySqlConnection>>,
+    available: Semaphore,
+    identity: String,
+}
+
+impl MySqlSource {
+    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
+        let opts = connect_options(url, Side::Source)?;
+        let mut sessions = Vec::with_capacity(options.jobs);
+        for _ in 0..options.jobs.max(1) {
+            let mut conn = connect(url, Side::Source, &opts).await?;
+            // max_execution_time exists on MySQL only, max_statement_time on MariaDB only: a
+            // long read must not be cut by either, so each is set where it exists.
+            prepare_session(&mut conn, Side::Source, "").await?;
+            for limit in ["SET SESSION max_execution_time = 0", "SET SESSION max_statement_time = 0"] {
+                let _absent_on_the_other_server = conn.execute(limit).await;
+            }
+            sessions.push(conn);
+        }
+        // Snapshots are opened back to back so that they are as close as one instant as
+        // possible without locking the server (FLUSH TABLES WITH READ LOCK would stall writers).
+        for conn in &mut sessions {
+            conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                .await
+                .map_err(|e| EngineError::query("source: preparing the snapshot", e))?;
+            conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                .await
+                .map_err(|e| EngineError::query("source: starting the snapshot", e))?;
+        }
+        let (identity, _version) = identity(&mut sessions[0], Side::Source).await?;
+        Ok(MySqlSource { available: Semaphore::new(sessions.len()), idle: Mutex::new(sessions), identity })
+    }
+
+    async fn take(&self) -> Result<(tokio::sync::SemaphorePermit<'_>, MySqlConnection), EngineError> {
+        let permit = self.available.acquire().await.expect("the semaphore is never closed");
+        let conn = self.idle.lock().await.pop();
+        // A session is only lost after a failed read, which has already stopped the run.
+        let conn = conn.ok_or_else(|| EngineError::Data("source: a reader session was lost".into()))?;
+        Ok((permit, conn))
+    }
+}
+
+#[async_trait]
+impl Source for MySqlSource {
+    fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    fn binary_text(&self) -> BinaryText {
+        BinaryText::Raw
+    }
+
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
+        let (_permit, mut conn) = self.take().await?;
+        let schema = super::introspect::schema(&mut conn, Side::Source, schemas).await;
+        self.idle.lock().await.push(conn);
+        schema
+    }
+
+    async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
+        let (_permit, mut conn) = self.take().await?;
+        let rows = read_table(&mut conn, request, &out).await?;
+        // Only a session that finished its result set is clean enough to read the next table.
+        self.idle.lock().await.push(conn);
+        out.finish().await?;
+        Ok(rows)
+    }
+}
+
+async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
+    let table = &request.table;
+    let width = request.columns.len();
+    let limits = request.limits;
+    // Text protocol: raw_sql is not prepared, so values come in the server's text form.
+    let sql = format!("SELECT {} FROM {}", quote_list(&request.columns), quote_table(table));
+    let fail = |e: sqlx::Error| EngineError::query(format!("source: reading {table}"), e);
+    let new_batch = || Batch::new(width, limits.rows, limits.bytes + limits.bytes / 4);
+    let mut batch = new_batch();
+    let mut rows = 0u64;
+    let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(&mut *conn);
+    while let Some(row) = stream.try_next().await.map_err(fail)? {
+        for i in 0..width {
+            match row.try_get_unchecked::<Option<&[u8]>, _>(i).map_err(fail)? {
+                Some(v) => batch.push(v),
+                None => batch.push_null(),
+            }
+        }
+        rows += 1;
+        if batch.rows() >= limits.rows || batch.byte_len() >= limits.bytes {
+            out.send(std::mem::replace(&mut batch, new_batch())).await?;
+        }
+    }
+    drop(stream);
+    out.send(batch).await?;
+    Ok(rows)
+}

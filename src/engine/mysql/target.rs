@@ -1,0 +1,316 @@
+//! Writing a MySQL/MariaDB target: prepared multi-row INSERTs with bound values, sized to stay
+//! under `max_allowed_packet` and the 65,535-placeholder limit, one transaction per table.
+//!
+//! Replace mode DELETEs the old rows inside that transaction rather than TRUNCATE (which commits
+//! implicitly) or a shadow table swapped in with RENAME TABLE (which would carry other tables'
+//! foreign keys, triggers and grants away with the old table): a failure leaves the old rows.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sqlx::mysql::{MySql, MySqlPool, MySqlPoolOptions};
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, Connection, Executor};
+
+use super::introspect::is_byte_valued;
+use super::{connect, connect_options, identity, prepare_session, quote_ident, quote_list, quote_table};
+use crate::batch::Batch;
+use crate::config::Mode;
+use crate::dburl::DbUrl;
+use crate::engine::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
+use crate::pipeline::channel::{BatchReceiver, Cancelled};
+use crate::report::TableProgress;
+use crate::schema::{Schema, TableName};
+
+const MAX_PLACEHOLDERS: usize = 65_535;
+/// Rows per statement beyond which bigger statements only cost memory (measured: 2,000–4,000).
+const MAX_ROWS_PER_STATEMENT: usize = 4_000;
+
+/// How MySQL 8.0.19+ and MariaDB spell "the value this row tried to insert" in an upsert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UpsertSyntax {
+    /// `VALUES(col)`: MariaDB and MySQL before 8.0.19 (deprecated from 8.0.20).
+    ValuesFunction,
+    /// `INSERT … AS new ON DUPLICATE KEY UPDATE col = new.col`: MySQL 8.0.19+.
+    RowAlias,
+}
+
+pub struct MySqlTarget {
+    pool: MySqlPool,
+    identity: String,
+    upsert: UpsertSyntax,
+    /// Bytes of bound values per statement: half of max_allowed_packet leaves room for framing.
+    statement_bytes: usize,
+    /// Per table, which columns are bound as bytes (binary, bit, geometry) rather than text.
+    byte_columns: std::sync::Mutex<HashMap<TableName, HashMap<String, bool>>>,
+}
+
+impl MySqlTarget {
+    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
+        let opts = connect_options(url, Side::Target)?;
+        // A direct connection first: it fails at once with the reason, where a pool would retry.
+        let mut probe = connect(url, Side::Target, &opts).await?;
+        let (identity, version) = identity(&mut probe, Side::Target).await?;
+        let (packet,): (u64,) = sqlx::query_as("SELECT CAST(@@max_allowed_packet AS UNSIGNED)")
+            .fetch_one(&mut probe)
+            .await
+            .map_err(|e| EngineError::query("target: reading max_allowed_packet", e))?;
+        let _closing_is_best_effort = probe.close().await;
+        let pool = MySqlPoolOptions::new()
+            .max_connections(options.jobs as u32)
+            .min_connections(0)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    // Strict (no silent truncation) but zero dates allowed, since the source
+                    // holds them; id 0 stays 0; foreign keys are checked by the source already.
+                    prepare_session(
+                        conn,
+                        Side::Target,
+                        ", sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', \
+                         foreign_key_checks = 0",
+                    )
+                    .await
+                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+                })
+            })
+            .connect_lazy_with(opts);
+        Ok(MySqlTarget {
+            pool,
+            identity,
+            upsert: upsert_syntax(&version),
+            statement_bytes: (packet as usize / 2).clamp(64 << 10, 16 << 20),
+            byte_columns: std::sync::Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+fn upsert_syntax(version: &str) -> UpsertSyntax {
+    if version.contains("MariaDB") {
+        return UpsertSyntax::ValuesFunction;
+    }
+    let parts: Vec<u32> = version.split(['.', '-']).take(3).map(|p| p.parse().unwrap_or(0)).collect();
+    if parts.len() == 3 && (parts[0], parts[1], parts[2]) >= (8, 0, 19) {
+        UpsertSyntax::RowAlias
+    } else {
+        UpsertSyntax::ValuesFunction
+    }
+}
+
+#[async_trait]
+impl Target for MySqlTarget {
+    fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    fn load_settings(&self) -> LoadSettings {
+        // foreign_key_checks is a session setting anyone may change; MySQL has no session-level
+        // switch for triggers.
+        LoadSettings { foreign_keys_off: true, triggers_off: false }
+    }
+
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
+        let mut conn =
+            self.pool.acquire().await.map_err(|e| EngineError::query("target: connecting for introspection", e))?;
+        let schema = super::introspect::schema(&mut conn, Side::Target, schemas).await?;
+        let mut map = self.byte_columns.lock().expect("byte column map");
+        for t in &schema.tables {
+            let cols = t.columns.iter().map(|c| (c.name.clone(), is_byte_valued(c.class, &c.declared_type))).collect();
+            map.insert(t.name.clone(), cols);
+        }
+        Ok(schema)
+    }
+
+    async fn write(
+        &self,
+        request: &WriteRequest,
+        mut input: BatchReceiver,
+        progress: &dyn TableProgress,
+    ) -> Result<u64, EngineError> {
+        let table = &request.table;
+        let fail = |what: &str| {
+            let context = format!("target: {what} {table}");
+            move |e: sqlx::Error| EngineError::query(context, e)
+        };
+        let as_bytes: Vec<bool> = {
+            let map = self.byte_columns.lock().expect("byte column map");
+            let cols = map.get(table);
+            request.columns.iter().map(|c| cols.and_then(|m| m.get(c)).copied().unwrap_or(false)).collect()
+        };
+        let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
+        let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
+        if request.mode == Mode::Replace {
+            let delete = format!("DELETE FROM {}", quote_table(table));
+            (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(delete))).await.map_err(fail("emptying"))?;
+        }
+        let mut statements = Statements::new(request, self.upsert);
+        let mut rows = 0u64;
+        loop {
+            let batch = match input.recv().await {
+                Ok(Some(batch)) => batch,
+                Ok(None) => break,
+                // The reader died: returning drops the transaction, which rolls back.
+                Err(Cancelled) => return Err(EngineError::Cancelled(Cancelled)),
+            };
+            let mut start = 0;
+            while start < batch.rows() {
+                let end = self.chunk_end(&batch, start, request.columns.len());
+                let sql = statements.sql(end - start);
+                let query = bind_rows(sqlx::query(AssertSqlSafe(sql)), &batch, start..end, &as_bytes, request)?;
+                query.execute(&mut *tx).await.map_err(fail("writing"))?;
+                progress.add((end - start) as u64);
+                start = end;
+            }
+            rows += batch.rows() as u64;
+        }
+        tx.commit().await.map_err(fail("committing"))?;
+        Ok(rows)
+    }
+}
+
+impl MySqlTarget {
+    /// The end of the chunk that starts at `start`: within the placeholder limit, the row cap,
+    /// and the statement byte budget (at least one row, whatever its size).
+    fn chunk_end(&self, batch: &Batch, start: usize, width: usize) -> usize {
+        let max_rows = (MAX_PLACEHOLDERS / width.max(1)).min(MAX_ROWS_PER_STATEMENT);
+        let mut bytes = 0;
+        let mut end = start;
+        while end < batch.rows() && end - start < max_rows {
+            let row_bytes: usize = batch.row(end).map(|c| c.map_or(0, <[u8]>::len) + 8).sum();
+            if end > start && bytes + row_bytes > self.statement_bytes {
+                break;
+            }
+            bytes += row_bytes;
+            end += 1;
+        }
+        end
+    }
+}
+
+fn bind_rows<'q>(
+    mut query: Query<'q, MySql, sqlx::mysql::MySqlArguments>,
+    batch: &'q Batch,
+    rows: std::ops::Range<usize>,
+    as_bytes: &[bool],
+    request: &WriteRequest,
+) -> Result<Query<'q, MySql, sqlx::mysql::MySqlArguments>, EngineError> {
+    for r in rows {
+        for (i, cell) in batch.row(r).enumerate() {
+            query = if as_bytes[i] {
+                query.bind(cell)
+            } else {
+                let text = cell.map(std::str::from_utf8).transpose().map_err(|_| {
+                    EngineError::Data(format!(
+                        "target: table {}, column {}: a value is not valid UTF-8 for a text column",
+                        request.table, request.columns[i]
+                    ))
+                })?;
+                query.bind(text)
+            };
+        }
+    }
+    Ok(query)
+}
+
+/// INSERT statements by row count: the full-size one is built once and reused, so the server
+/// prepares it once per connection.
+struct Statements {
+    head: String,
+    row: String,
+    tail: String,
+    cache: HashMap<usize, String>,
+}
+
+impl Statements {
+    fn new(request: &WriteRequest, syntax: UpsertSyntax) -> Self {
+        let columns = quote_list(&request.columns);
+        let row = format!("({})", vec!["?"; request.columns.len()].join(", "));
+        let tail = match request.mode {
+            Mode::Replace => String::new(),
+            Mode::Upsert => upsert_tail(request, syntax),
+        };
+        Statements {
+            head: format!("INSERT INTO {} ({columns}) VALUES ", quote_table(&request.table)),
+            row,
+            tail,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn sql(&mut self, rows: usize) -> String {
+        self.cache
+            .entry(rows)
+            .or_insert_with(|| {
+                let mut sql = String::with_capacity(self.head.len() + rows * (self.row.len() + 2) + self.tail.len());
+                sql.push_str(&self.head);
+                for i in 0..rows {
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&self.row);
+                }
+                sql.push_str(&self.tail);
+                sql
+            })
+            .clone()
+    }
+}
+
+fn upsert_tail(request: &WriteRequest, syntax: UpsertSyntax) -> String {
+    let rest: Vec<String> =
+        request.columns.iter().filter(|c| !request.key.contains(c)).map(|c| quote_ident(c)).collect();
+    let (alias, value): (&str, fn(&str) -> String) = match syntax {
+        UpsertSyntax::ValuesFunction => ("", |q| format!("VALUES({q})")),
+        UpsertSyntax::RowAlias => (" AS dbtwin_new", |q| format!("dbtwin_new.{q}")),
+    };
+    let updates: Vec<String> = if rest.is_empty() {
+        // Only key columns: an existing row is already what the source has.
+        let k = quote_ident(&request.key[0]);
+        vec![format!("{k} = {k}")]
+    } else {
+        rest.iter().map(|q| format!("{q} = {}", value(q))).collect()
+    };
+    format!("{alias} ON DUPLICATE KEY UPDATE {}", updates.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(columns: &[&str], key: &[&str]) -> WriteRequest {
+        WriteRequest {
+            table: TableName::new("shop", "order`s"),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            mode: Mode::Upsert,
+            key: key.iter().map(|c| c.to_string()).collect(),
+            referenced: false,
+            auto_increment: vec![],
+        }
+    }
+
+    #[test]
+    fn upsert_statements_for_both_servers() {
+        let r = request(&["id", "note"], &["id"]);
+        let mut s = Statements::new(&r, UpsertSyntax::ValuesFunction);
+        assert_eq!(
+            s.sql(2),
+            "INSERT INTO `shop`.`order``s` (`id`, `note`) VALUES (?, ?), (?, ?) \
+             ON DUPLICATE KEY UPDATE `note` = VALUES(`note`)"
+        );
+        let mut s = Statements::new(&r, UpsertSyntax::RowAlias);
+        assert_eq!(
+            s.sql(1),
+            "INSERT INTO `shop`.`order``s` (`id`, `note`) VALUES (?, ?) AS dbtwin_new \
+             ON DUPLICATE KEY UPDATE `note` = dbtwin_new.`note`"
+        );
+        let keys_only = request(&["a", "b"], &["a", "b"]);
+        assert!(upsert_tail(&keys_only, UpsertSyntax::ValuesFunction).ends_with("UPDATE `a` = `a`"));
+    }
+
+    #[test]
+    fn server_versions_pick_the_syntax() {
+        assert_eq!(upsert_syntax("10.11.19-MariaDB-0+deb12u1"), UpsertSyntax::ValuesFunction);
+        assert_eq!(upsert_syntax("8.0.36"), UpsertSyntax::RowAlias);
+        assert_eq!(upsert_syntax("8.0.18-log"), UpsertSyntax::ValuesFunction);
+        assert_eq!(upsert_syntax("5.7.44"), UpsertSyntax::ValuesFunction);
+    }
+}
