@@ -2,5 +2,6 @@
 //! `scripts/test-servers.sh` installs and starts (see support::servers).
 
 mod cli_errors;
+mod mysql_copy;
 mod pg_copy;
 mod support;

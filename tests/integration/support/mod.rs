@@ -4,19 +4,21 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
 
-use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, Executor, MySqlConnection, PgConnection};
 
 pub struct Servers {
     /// `postgres://user:pw@host:port`, no database.
     pub pg: String,
+    /// `mysql://user:pw@host:port`, no database (MariaDB here, MySQL or MariaDB elsewhere).
+    pub my: String,
 }
 
 /// Reuse servers named in the environment, else start (or reuse) the project's own.
 pub fn servers() -> &'static Servers {
     static SERVERS: OnceLock<Servers> = OnceLock::new();
     SERVERS.get_or_init(|| {
-        if let Ok(pg) = std::env::var("DBTWIN_TEST_PG_URL") {
-            return Servers { pg };
+        if let (Ok(pg), Ok(my)) = (std::env::var("DBTWIN_TEST_PG_URL"), std::env::var("DBTWIN_TEST_MY_URL")) {
+            return Servers { pg, my };
         }
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test-servers.sh");
         let out = std::process::Command::new("bash")
@@ -33,7 +35,7 @@ pub fn servers() -> &'static Servers {
                 .unwrap_or_else(|| panic!("test-servers.sh printed no {key}"))
                 .to_string()
         };
-        Servers { pg: var("DBTWIN_TEST_PG_URL") }
+        Servers { pg: var("DBTWIN_TEST_PG_URL"), my: var("DBTWIN_TEST_MY_URL") }
     })
 }
 
@@ -98,6 +100,82 @@ impl PgDb {
             .await
             .expect(table);
         n
+    }
+}
+
+/// A fresh MySQL/MariaDB database on the test server.
+pub struct MyDb {
+    pub name: String,
+    pub url: String,
+}
+
+/// One row as the server's text protocol gives it: bytes, NULL apart.
+pub type RawRow = Vec<Option<Vec<u8>>>;
+
+impl MyDb {
+    pub async fn create() -> MyDb {
+        let base = &servers().my;
+        let name = unique_name("dbtwin");
+        let mut admin = MySqlConnection::connect(base).await.expect("connect to the MariaDB test server");
+        admin
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4")))
+            .await
+            .expect("create database");
+        MyDb { url: format!("{base}/{name}"), name }
+    }
+
+    pub async fn conn(&self) -> MySqlConnection {
+        let mut c = MySqlConnection::connect(&self.url).await.expect("connect to test database");
+        c.execute("SET time_zone = '+00:00'").await.expect("set time zone");
+        c
+    }
+
+    /// Run a script of one or more statements (zero dates allowed, as a legacy source has them).
+    pub async fn exec(&self, sql: &str) {
+        let mut c = self.conn().await;
+        c.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'").await.expect("sql_mode");
+        // Data is generated with recursive CTEs; MariaDB stops them at 1000 rows by default.
+        // Each server has its own name for the limit.
+        for limit in
+            ["SET SESSION max_recursive_iterations = 10000000", "SET SESSION cte_max_recursion_depth = 10000000"]
+        {
+            let _absent_on_the_other_server = c.execute(limit).await;
+        }
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"));
+    }
+
+    /// Rows of a query through the text protocol, every cell as the server's bytes.
+    pub async fn raw_rows(&self, query: &str) -> Vec<RawRow> {
+        use futures_util::TryStreamExt;
+        use sqlx::Row;
+        let mut c = self.conn().await;
+        let mut stream = sqlx::raw_sql(AssertSqlSafe(query.to_string())).fetch(&mut c);
+        let mut rows = Vec::new();
+        while let Some(row) = stream.try_next().await.expect(query) {
+            rows.push(
+                (0..row.len())
+                    .map(|i| row.try_get_unchecked::<Option<&[u8]>, _>(i).unwrap().map(<[u8]>::to_vec))
+                    .collect(),
+            );
+        }
+        rows
+    }
+
+    /// Like `raw_rows`, for text results.
+    pub async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
+        self.raw_rows(query)
+            .await
+            .into_iter()
+            .map(|r| r.into_iter().map(|c| c.map(|b| String::from_utf8(b).expect("utf-8"))).collect())
+            .collect()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let n = self.rows(&format!("SELECT count(*) FROM {table}")).await;
+        n[0][0].as_deref().unwrap().parse().unwrap()
     }
 }
 
