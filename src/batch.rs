@@ -51,6 +51,13 @@ impl Batch {
         self.end_cell(start);
     }
 
+    pub fn push_cell(&mut self, value: Option<&[u8]>) {
+        match value {
+            Some(v) => self.push(v),
+            None => self.push_null(),
+        }
+    }
+
     /// Start a cell whose bytes the caller appends to [`Batch::buf`], then [`Batch::end_cell`].
     /// Lets a decoder unescape straight into the batch without an intermediate copy.
     pub fn begin_cell(&self) -> usize {
@@ -77,20 +84,6 @@ impl Batch {
         (c.len != NULL).then(|| &self.data[c.start as usize..(c.start + c.len) as usize])
     }
 
-    /// Replace one cell. The new bytes are appended and the old ones left in place: a batch
-    /// lives only until it is written, so the garbage is bounded by the batch itself.
-    pub fn set(&mut self, row: usize, col: usize, value: Option<&[u8]>) {
-        let idx = row * self.width + col;
-        self.cells[idx] = match value {
-            None => CellRef { start: 0, len: NULL },
-            Some(v) => {
-                let start = self.data.len();
-                self.data.extend_from_slice(v);
-                CellRef { start: start as u32, len: v.len() as u32 }
-            }
-        };
-    }
-
     /// Iterate one row's cells.
     pub fn row(&self, row: usize) -> impl Iterator<Item = Option<&[u8]>> + '_ {
         (0..self.width).map(move |col| self.cell(row, col))
@@ -115,10 +108,9 @@ mod tests {
         assert_eq!(b.rows(), 2);
         assert_eq!(b.row(0).collect::<Vec<_>>(), vec![Some(&b"a"[..]), None, Some(&b""[..])]);
         assert_eq!(b.row(1).collect::<Vec<_>>(), vec![Some(&b"xyz"[..]), Some(&b"\t"[..]), None]);
-        b.set(0, 0, Some(b"changed"));
-        b.set(1, 0, None);
-        assert_eq!(b.cell(0, 0), Some(&b"changed"[..]));
-        assert_eq!(b.cell(1, 0), None);
-        assert_eq!(b.cell(0, 2), Some(&b""[..]));
+        b.push_cell(Some(b"c"));
+        b.push_cell(None);
+        b.push_cell(Some(b""));
+        assert_eq!(b.row(2).collect::<Vec<_>>(), vec![Some(&b"c"[..]), None, Some(&b""[..])]);
     }
 }

@@ -153,6 +153,14 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let config = config::load(&args.config)?;
     let source_url = url(args.source.as_deref(), config.source.as_ref(), "source")?;
     let target_url = url(args.target.as_deref(), config.target.as_ref(), "target")?;
+    if source_url.engine() != target_url.engine() {
+        return Err(Refused(format!(
+            "copies between engines ({} → {}) are not supported yet; source and target must be the same engine",
+            source_url.engine(),
+            target_url.engine()
+        ))
+        .into());
+    }
     let port = |u: &DbUrl| u.port().unwrap_or(u.engine().default_port());
     if source_url.engine() == target_url.engine()
         && source_url.host() == target_url.host()

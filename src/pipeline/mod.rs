@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::batch::Batch;
 use crate::config::Mode;
 use crate::engine::{EngineError, Source, Target};
 use crate::mask::Keyring;
@@ -20,7 +21,9 @@ use channel::{BatchReceiver, BatchSender};
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
     pub jobs: usize,
-    /// Batches in flight per channel: memory per table is about this many batches per stage.
+    /// Batches queued between reader and writer per table, split between the two channels when
+    /// a masking stage sits between them: memory per table is about this many batches plus one
+    /// per stage.
     pub channel_capacity: usize,
 }
 
@@ -89,7 +92,9 @@ async fn copy_table(
 ) -> Result<TableStats, TableError> {
     let started = Instant::now();
     let progress = reporter.start_table(plan.name(), plan.row_estimate);
-    let (tx, rx) = channel::channel(settings.channel_capacity);
+    let hops = if plan.masks.is_empty() { 1 } else { 2 };
+    let depth = (settings.channel_capacity / hops).max(1);
+    let (tx, rx) = channel::channel(depth);
     let reader = {
         let plan = plan.clone();
         tokio::spawn(async move { source.read(&plan.read, tx).await })
@@ -97,7 +102,7 @@ async fn copy_table(
     let (write_rx, masking) = if plan.masks.is_empty() {
         (rx, None)
     } else {
-        let (mtx, mrx) = channel::channel(settings.channel_capacity);
+        let (mtx, mrx) = channel::channel(depth);
         let plan = plan.clone();
         (mrx, Some(tokio::spawn(async move { mask_stage(rx, mtx, &plan.masks, &keys).await })))
     };
@@ -128,8 +133,10 @@ async fn copy_table(
     })
 }
 
-/// Replace masked cells in every batch. CPU-bound work between two awaits; a batch is small
-/// enough (≤ batch rows) that it does not starve the runtime.
+/// Rebuild every batch with its masked cells replaced. A fresh, right-sized batch rather than
+/// patching in place: appended values would double the old buffer's capacity, and memory per
+/// batch is what keeps the run's footprint bounded. CPU-bound work between two awaits; a batch
+/// is small enough (≤ batch rows) not to starve the runtime.
 async fn mask_stage(
     mut input: BatchReceiver,
     output: BatchSender,
@@ -137,14 +144,26 @@ async fn mask_stage(
     keys: &Keyring,
 ) -> Result<(), EngineError> {
     let mut scratch = Vec::new();
-    while let Some(mut batch) = input.recv().await? {
+    let mut by_column: Vec<Option<&ColumnMask>> = Vec::new();
+    while let Some(batch) = input.recv().await? {
+        if by_column.is_empty() {
+            by_column = (0..batch.width()).map(|c| masks.iter().find(|m| m.index == c)).collect();
+        }
+        let mut masked = Batch::new(batch.width(), batch.rows(), batch.byte_len() + batch.byte_len() / 8);
         for row in 0..batch.rows() {
-            for m in masks {
-                let present = m.masker.apply(batch.cell(row, m.index), keys, &mut scratch);
-                batch.set(row, m.index, present.then_some(scratch.as_slice()));
+            for (col, mask) in by_column.iter().enumerate() {
+                let cell = batch.cell(row, col);
+                match mask {
+                    None => masked.push_cell(cell),
+                    Some(m) => {
+                        let present = m.masker.apply(cell, keys, &mut scratch);
+                        masked.push_cell(present.then_some(scratch.as_slice()));
+                    }
+                }
             }
         }
-        output.send(batch).await?;
+        drop(batch);
+        output.send(masked).await?;
     }
     output.finish().await?;
     Ok(())

@@ -75,7 +75,9 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         }
 
         // Unique indexes on plain columns (prefix and functional indexes are not keys of values).
-        let indexes: Vec<(String, String, i64, Option<String>, Option<i64>)> = sqlx::query_as(
+        // table, index, non_unique, column (NULL for a functional part), prefix length
+        type IndexRow = (String, String, i64, Option<String>, Option<i64>);
+        let indexes: Vec<IndexRow> = sqlx::query_as(
             "SELECT TABLE_NAME, INDEX_NAME, CAST(NON_UNIQUE AS SIGNED), COLUMN_NAME, CAST(SUB_PART AS SIGNED)
              FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?
              ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",

@@ -23,8 +23,8 @@ use crate::report::TableProgress;
 use crate::schema::{Schema, TableName};
 
 const MAX_PLACEHOLDERS: usize = 65_535;
-/// Rows per statement beyond which bigger statements only cost memory (measured: 2,000–4,000).
-const MAX_ROWS_PER_STATEMENT: usize = 4_000;
+/// Rows per statement: bigger statements only cost memory (measured: 2,000 as fast as 4,000).
+const MAX_ROWS_PER_STATEMENT: usize = 2_000;
 
 /// How MySQL 8.0.19+ and MariaDB spell "the value this row tried to insert" in an upsert.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,72 +143,115 @@ impl Target for MySqlTarget {
             (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(delete))).await.map_err(fail("emptying"))?;
         }
         let mut statements = Statements::new(request, self.upsert);
+        let full = (MAX_PLACEHOLDERS / request.columns.len().max(1)).min(MAX_ROWS_PER_STATEMENT);
+        let mut pending = Pending::default();
         let mut rows = 0u64;
         loop {
-            let batch = match input.recv().await {
-                Ok(Some(batch)) => batch,
-                Ok(None) => break,
+            let finished = match input.recv().await {
+                Ok(Some(batch)) => {
+                    pending.push(batch);
+                    false
+                }
+                Ok(None) => true,
                 // The reader died: returning drops the transaction, which rolls back.
                 Err(Cancelled) => return Err(EngineError::Cancelled(Cancelled)),
             };
-            let mut start = 0;
-            while start < batch.rows() {
-                let end = self.chunk_end(&batch, start, request.columns.len());
-                let sql = statements.sql(end - start);
-                let query = bind_rows(sqlx::query(AssertSqlSafe(sql)), &batch, start..end, &as_bytes, request)?;
+            // Full-size statements only, carrying rows over from batch to batch, so the server
+            // prepares one statement per table instead of one per odd-sized remainder.
+            while pending.rows >= full || (finished && pending.rows > 0) {
+                let n = pending.fitting(full, self.statement_bytes);
+                let sql = statements.sql(n);
+                let query = pending.bind(sqlx::query(AssertSqlSafe(sql)), n, &as_bytes, request)?;
                 query.execute(&mut *tx).await.map_err(fail("writing"))?;
-                progress.add((end - start) as u64);
-                start = end;
+                pending.consume(n);
+                progress.add(n as u64);
+                rows += n as u64;
             }
-            rows += batch.rows() as u64;
+            if finished {
+                break;
+            }
         }
         tx.commit().await.map_err(fail("committing"))?;
         Ok(rows)
     }
 }
 
-impl MySqlTarget {
-    /// The end of the chunk that starts at `start`: within the placeholder limit, the row cap,
-    /// and the statement byte budget (at least one row, whatever its size).
-    fn chunk_end(&self, batch: &Batch, start: usize, width: usize) -> usize {
-        let max_rows = (MAX_PLACEHOLDERS / width.max(1)).min(MAX_ROWS_PER_STATEMENT);
+/// Rows received and not yet written, possibly spanning several batches.
+#[derive(Default)]
+struct Pending {
+    batches: std::collections::VecDeque<Batch>,
+    /// Rows of the front batch already written.
+    offset: usize,
+    rows: usize,
+}
+
+impl Pending {
+    fn push(&mut self, batch: Batch) {
+        self.rows += batch.rows();
+        self.batches.push_back(batch);
+    }
+
+    /// Unwritten rows in order, as (batch, row).
+    fn iter(&self) -> impl Iterator<Item = (&Batch, usize)> {
+        self.batches.iter().enumerate().flat_map(move |(i, b)| {
+            let first = if i == 0 { self.offset } else { 0 };
+            (first..b.rows()).map(move |r| (b, r))
+        })
+    }
+
+    /// How many of the next rows (at most `max`) fit in `budget` bytes of values; at least one.
+    fn fitting(&self, max: usize, budget: usize) -> usize {
         let mut bytes = 0;
-        let mut end = start;
-        while end < batch.rows() && end - start < max_rows {
-            let row_bytes: usize = batch.row(end).map(|c| c.map_or(0, <[u8]>::len) + 8).sum();
-            if end > start && bytes + row_bytes > self.statement_bytes {
+        let mut n = 0;
+        for (batch, r) in self.iter().take(max.min(self.rows)) {
+            let row_bytes: usize = batch.row(r).map(|c| c.map_or(0, <[u8]>::len) + 8).sum();
+            if n > 0 && bytes + row_bytes > budget {
                 break;
             }
             bytes += row_bytes;
-            end += 1;
+            n += 1;
         }
-        end
+        n
     }
-}
 
-fn bind_rows<'q>(
-    mut query: Query<'q, MySql, sqlx::mysql::MySqlArguments>,
-    batch: &'q Batch,
-    rows: std::ops::Range<usize>,
-    as_bytes: &[bool],
-    request: &WriteRequest,
-) -> Result<Query<'q, MySql, sqlx::mysql::MySqlArguments>, EngineError> {
-    for r in rows {
-        for (i, cell) in batch.row(r).enumerate() {
-            query = if as_bytes[i] {
-                query.bind(cell)
-            } else {
-                let text = cell.map(std::str::from_utf8).transpose().map_err(|_| {
-                    EngineError::Data(format!(
-                        "target: table {}, column {}: a value is not valid UTF-8 for a text column",
-                        request.table, request.columns[i]
-                    ))
-                })?;
-                query.bind(text)
-            };
+    fn bind<'q>(
+        &'q self,
+        mut query: Query<'q, MySql, sqlx::mysql::MySqlArguments>,
+        n: usize,
+        as_bytes: &[bool],
+        request: &WriteRequest,
+    ) -> Result<Query<'q, MySql, sqlx::mysql::MySqlArguments>, EngineError> {
+        for (batch, r) in self.iter().take(n) {
+            for (i, cell) in batch.row(r).enumerate() {
+                query = if as_bytes[i] {
+                    query.bind(cell)
+                } else {
+                    let text = cell.map(std::str::from_utf8).transpose().map_err(|_| {
+                        EngineError::Data(format!(
+                            "target: table {}, column {}: a value is not valid UTF-8 for a text column",
+                            request.table, request.columns[i]
+                        ))
+                    })?;
+                    query.bind(text)
+                };
+            }
+        }
+        Ok(query)
+    }
+
+    fn consume(&mut self, mut n: usize) {
+        self.rows -= n;
+        while n > 0 {
+            let left = self.batches[0].rows() - self.offset;
+            if n < left {
+                self.offset += n;
+                return;
+            }
+            n -= left;
+            self.offset = 0;
+            self.batches.pop_front();
         }
     }
-    Ok(query)
 }
 
 /// INSERT statements by row count: the full-size one is built once and reused, so the server
@@ -275,6 +318,32 @@ fn upsert_tail(request: &WriteRequest, syntax: UpsertSyntax) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn batch(values: &[&str]) -> Batch {
+        let mut b = Batch::new(1, values.len(), 64);
+        for v in values {
+            b.push(v.as_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn pending_rows_span_batches_in_order() {
+        let mut p = Pending::default();
+        p.push(batch(&["a", "b", "c"]));
+        p.push(batch(&["d"]));
+        p.push(batch(&["e", "f"]));
+        let next = |p: &Pending, n: usize| p.iter().take(n).map(|(b, r)| b.cell(r, 0).unwrap()[0]).collect::<Vec<_>>();
+        assert_eq!(p.fitting(4, usize::MAX), 4);
+        assert_eq!(next(&p, 4), b"abcd");
+        p.consume(2);
+        assert_eq!((p.rows, next(&p, 10)), (4, b"cdef".to_vec()));
+        p.consume(2);
+        assert_eq!((p.batches.len(), p.offset, next(&p, 10)), (1, 0, b"ef".to_vec()));
+        assert_eq!(p.fitting(10, 9), 1, "a byte budget cuts the statement short, never below one row");
+        p.consume(2);
+        assert_eq!((p.rows, p.batches.len()), (0, 0));
+    }
 
     fn request(columns: &[&str], key: &[&str]) -> WriteRequest {
         WriteRequest {
