@@ -178,8 +178,10 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         ProgressMode::Auto => ProgressMode::Log,
         m => m,
     };
-    // Bars are created once the plan knows the row estimates; logging needs to know about them
-    // now, so the draw target is set up first and filled in later.
+    // Logging writes above the bars, so both exist from the start; the bars learn their totals
+    // once the plan knows the row estimates.
+    let bars = (progress_mode == ProgressMode::Bars).then(Bars::new);
+    init_logging(cli, bars.as_ref());
     let options = ConnectOptions { jobs: args.jobs as usize };
     let (source, target) =
         tokio::try_join!(engine::connect_source(&source_url, options), engine::connect_target(&target_url, options))?;
@@ -200,9 +202,9 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         PlanOptions { binary: source.binary_text(), checks_off: settings.foreign_keys_off, limits },
     )?;
 
-    let bars = (progress_mode == ProgressMode::Bars)
-        .then(|| Bars::new(plan.tables.iter().filter_map(|t| t.row_estimate).sum(), plan.tables.len()));
-    init_logging(cli, bars.as_ref());
+    if let Some(b) = &bars {
+        b.set_totals(plan.tables.iter().filter_map(|t| t.row_estimate).sum(), plan.tables.len());
+    }
     for t in &plan.tables {
         let masks: Vec<String> = t
             .masks

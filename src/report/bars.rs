@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use super::{Reporter, TableProgress};
 use crate::schema::TableName;
@@ -15,25 +15,33 @@ use crate::schema::TableName;
 pub struct Bars {
     multi: MultiProgress,
     total: ProgressBar,
-    tables: usize,
+    tables: Arc<AtomicUsize>,
     finished: Arc<AtomicUsize>,
 }
 
+impl Default for Bars {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Bars {
-    /// `estimated_rows` sums the tables' estimates, for the total bar's ETA.
-    pub fn new(estimated_rows: u64, tables: usize) -> Self {
+    pub fn new() -> Self {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-        let total = multi.add(ProgressBar::new(estimated_rows.max(1)));
-        total.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>24.bold} [{bar:30.green/blue}] {human_pos}/~{human_len} rows  {per_sec}  ETA {eta}  {msg}",
-            )
-            .expect("template is valid")
-            .progress_chars("=> "),
-        );
+        // No length until the plan knows the row estimates.
+        let total = multi.add(ProgressBar::no_length());
+        total.set_style(style(
+            "{prefix:>24.bold} [{bar:30.green/blue}] {human_pos}/~{human_len} rows  {rate}  ETA {eta}  {msg}",
+        ));
         total.set_prefix("total");
-        total.set_message(format!("0/{tables} tables"));
-        Bars { multi, total, tables, finished: Arc::new(AtomicUsize::new(0)) }
+        Bars { multi, total, tables: Arc::new(AtomicUsize::new(0)), finished: Arc::new(AtomicUsize::new(0)) }
+    }
+
+    /// `estimated_rows` sums the tables' estimates, for the total bar's ETA.
+    pub fn set_totals(&self, estimated_rows: u64, tables: usize) {
+        self.tables.store(tables, Ordering::Relaxed);
+        self.total.set_length(estimated_rows.max(1));
+        self.total.set_message(format!("0/{tables} tables"));
     }
 
     pub fn writer(&self) -> BarsWriter {
@@ -45,28 +53,42 @@ impl Bars {
     }
 }
 
+/// A bar style with `{rate}`: whole rows per second (indicatif's `{per_sec}` shows decimals).
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .expect("templates are fixed and valid")
+        .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{}/s", HumanCount(state.per_sec() as u64));
+        })
+        .progress_chars("=> ")
+}
+
 struct TableBar {
     bar: ProgressBar,
     total: ProgressBar,
-    tables: usize,
+    tables: Arc<AtomicUsize>,
     finished: Arc<AtomicUsize>,
 }
 
 impl Reporter for Bars {
     fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Box<dyn TableProgress> {
         let bar = self.multi.insert_before(&self.total, ProgressBar::new(estimate.unwrap_or(0)));
-        let template = if estimate.is_some() {
-            "{prefix:>24} [{bar:30.cyan/blue}] {human_pos}/~{human_len}  {per_sec}  ETA {eta}"
+        bar.set_style(style(if estimate.is_some() {
+            "{prefix:>24} [{bar:30.cyan/blue}] {human_pos}/~{human_len}  {rate}  ETA {eta}"
         } else {
-            "{prefix:>24} {spinner} {human_pos} rows  {per_sec}"
-        };
-        bar.set_style(ProgressStyle::with_template(template).expect("template is valid").progress_chars("=> "));
+            "{prefix:>24} {spinner} {human_pos} rows  {rate}"
+        }));
         // Long names keep their end, which tells tables apart better than the schema does.
         let name = table.to_string();
         let chars = name.chars().count();
         let name = if chars > 24 { format!("…{}", name.chars().skip(chars - 23).collect::<String>()) } else { name };
         bar.set_prefix(name);
-        Box::new(TableBar { bar, total: self.total.clone(), tables: self.tables, finished: self.finished.clone() })
+        Box::new(TableBar {
+            bar,
+            total: self.total.clone(),
+            tables: self.tables.clone(),
+            finished: self.finished.clone(),
+        })
     }
 }
 
@@ -86,7 +108,7 @@ impl TableProgress for TableBar {
     fn finish(&self, _rows: u64) {
         self.bar.finish_and_clear();
         let done = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
-        self.total.set_message(format!("{done}/{} tables", self.tables));
+        self.total.set_message(format!("{done}/{} tables", self.tables.load(Ordering::Relaxed)));
     }
 }
 
