@@ -251,3 +251,81 @@ async fn pg_failed_replace_keeps_the_previous_rows() {
     let rows = target.rows("SELECT message FROM audit_log ORDER BY 1").await;
     assert_eq!(rows, vec![vec![Some("old 1".to_string())], vec![Some("old 2".to_string())]]);
 }
+
+#[tokio::test]
+async fn pg_target_without_superuser_loads_parents_first_and_says_triggers_fired() {
+    let (source, target) = (PgDb::create().await, PgDb::create().await);
+    // A role that may not set session_replication_role, owning the target database.
+    source
+        .exec(
+            "DO $$ BEGIN CREATE ROLE dbtwin_plain LOGIN PASSWORD 'plain-pw';
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+        )
+        .await;
+    let target_db = target.url.rsplit('/').next().unwrap().to_string();
+    source.exec(&format!("ALTER DATABASE {target_db} OWNER TO dbtwin_plain")).await;
+    let plain = PgDb { url: target.url.replace("postgres:dbtwin-test-pw@", "dbtwin_plain:plain-pw@") };
+    // "child" sorts before "parent": only foreign-key waves load it second.
+    let schema = "CREATE TABLE parent (id int PRIMARY KEY, name text);
+                  CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent (id), note text);";
+    source
+        .exec(&format!(
+            "{schema} INSERT INTO parent SELECT g, 'p' || g FROM generate_series(1, 50) g;
+             INSERT INTO child SELECT g, 1 + g % 50, 'original' FROM generate_series(1, 500) g;"
+        ))
+        .await;
+    plain
+        .exec(&format!(
+            "{schema} CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $f$
+             BEGIN NEW.note := 'touched'; RETURN NEW; END $f$;
+             CREATE TRIGGER child_touch BEFORE INSERT ON child FOR EACH ROW EXECUTE FUNCTION touch();"
+        ))
+        .await;
+    let run = copy(&source.url, &plain.url, "tables:\n  parent: name\n", &[]).await;
+    assert_ok(&run);
+    assert!(run.stdout.contains("triggers fired") && run.stdout.contains("parents first"), "{}", run.stdout);
+    assert_eq!(plain.count("parent").await, 50);
+    assert_eq!(plain.count("child").await, 500);
+    let notes = plain.rows("SELECT DISTINCT note FROM child").await;
+    assert_eq!(notes, vec![vec![Some("touched".to_string())]], "the target's trigger fired, as the summary says");
+}
+
+#[tokio::test]
+async fn pg_interrupted_copy_exits_130_and_keeps_the_previous_rows() {
+    let (source, target) = (PgDb::create().await, PgDb::create().await);
+    let table = "CREATE TABLE events (at timestamptz, payload text);";
+    source
+        .exec(&format!("{table} INSERT INTO events SELECT now(), repeat('x', 200) FROM generate_series(1, 1500000);"))
+        .await;
+    target.exec(&format!("{table} INSERT INTO events VALUES ('2001-01-01', 'old 1'), ('2001-01-02', 'old 2');")).await;
+    let path = crate::support::config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+        .args(["copy", "--progress=none", "--config", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the target is receiving rows.
+    let admin = PgDb { url: target.url.clone() };
+    let mut loading = false;
+    for _ in 0..500 {
+        let rows = admin
+            .rows("SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'dbtwin' AND query LIKE 'COPY %FROM STDIN'")
+            .await;
+        if rows[0][0].as_deref() != Some("0") {
+            loading = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(loading, "saw the load running");
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    // The interrupted load never committed: only the old rows are visible.
+    let rows = target.rows("SELECT payload FROM events ORDER BY at").await;
+    assert_eq!(rows, vec![vec![Some("old 1".to_string())], vec![Some("old 2".to_string())]]);
+}
