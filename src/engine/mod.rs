@@ -104,6 +104,21 @@ pub fn describe(err: &sqlx::Error) -> String {
     }
 }
 
+/// `name` between `quote` characters, with each `quote` inside doubled: the SQL standard's rule,
+/// which both `"…"` (PostgreSQL) and `` `…` `` (MySQL) follow.
+pub fn quote_with(name: &str, quote: char) -> String {
+    let mut q = String::with_capacity(name.len() + 2);
+    q.push(quote);
+    for ch in name.chars() {
+        if ch == quote {
+            q.push(quote);
+        }
+        q.push(ch);
+    }
+    q.push(quote);
+    q
+}
+
 /// Limits on one batch; a reader sends when either is reached.
 #[derive(Clone, Copy, Debug)]
 pub struct BatchLimits {

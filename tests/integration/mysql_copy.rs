@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::support::{MyDb, PgDb, RawRow, assert_ok, copy, servers};
+use crate::support::scenarios::{self, Shop, assert_masked};
+use crate::support::{MyDb, PgDb, assert_ok, copy, servers};
 
 const SCHEMA: &str = r#"
 CREATE TABLE customer (
@@ -106,24 +107,16 @@ const CUSTOMER_KEPT: &str = "id, active, tiny, small, medium, big, ubig, price, 
                              doc, created, seen, duration, yr, mood, tags, attrs, flags, place, zero_day";
 
 async fn source_and_target() -> (MyDb, MyDb) {
-    let (source, target) = tokio::join!(MyDb::create(), MyDb::create());
-    let filled = format!("{SCHEMA}{DATA}");
-    tokio::join!(source.exec(&filled), target.exec(SCHEMA));
-    (source, target)
+    scenarios::source_and_target(SCHEMA, DATA).await
 }
 
-async fn dump(db: &MyDb) -> Vec<RawRow> {
-    let mut out = Vec::new();
-    for q in [
-        "SELECT * FROM customer ORDER BY id",
-        "SELECT * FROM `Order Items` ORDER BY 1, 2",
-        "SELECT * FROM audit_log ORDER BY 1, 2",
-        "SELECT * FROM staff ORDER BY id",
-    ] {
-        out.extend(db.raw_rows(q).await);
-    }
-    out
-}
+/// Every table's full contents, for comparing whole targets.
+const DUMP: &[&str] = &[
+    "SELECT * FROM customer ORDER BY id",
+    "SELECT * FROM `Order Items` ORDER BY 1, 2",
+    "SELECT * FROM audit_log ORDER BY 1, 2",
+    "SELECT * FROM staff ORDER BY id",
+];
 
 #[tokio::test]
 async fn mysql_copy_keeps_unmasked_bytes_and_masks_the_rest() {
@@ -150,24 +143,7 @@ async fn mysql_copy_keeps_unmasked_bytes_and_masks_the_rest() {
 
     let masked = "SELECT id, email, first_name, last_name, `Home Phone`, born FROM customer ORDER BY id";
     let (before, after) = (source.rows(masked).await, target.rows(masked).await);
-    assert_eq!(before.len(), after.len());
-    for (b, a) in before.iter().zip(&after) {
-        assert_eq!(b[0], a[0]);
-        for col in 1..b.len() {
-            match (&b[col], &a[col]) {
-                (None, None) => {}
-                (Some(orig), Some(new)) => assert_ne!(orig, new, "column {col} of id {:?} was masked", b[0]),
-                other => panic!("NULL must stay NULL and values stay values: {other:?}"),
-            }
-        }
-        let email = a[1].as_deref().unwrap();
-        assert!(email.ends_with("@example.com") && email.chars().count() <= 60, "{email}");
-        for (col, max) in [(2, 40), (3, 40), (4, 30)] {
-            if let Some(v) = &a[col] {
-                assert!(v.chars().count() <= max, "{v} fits varchar({max})");
-            }
-        }
-    }
+    assert_masked(&before, &after, 1, &[(1, 60), (2, 40), (3, 40), (4, 30)]);
     let generated =
         target.rows("SELECT count(*) FROM customer WHERE NOT full_name <=> concat(first_name, ' ', last_name)").await;
     assert_eq!(generated[0][0].as_deref(), Some("0"), "the target recomputes generated columns");
@@ -187,30 +163,11 @@ async fn mysql_copy_keeps_unmasked_bytes_and_masks_the_rest() {
 #[tokio::test]
 async fn mysql_second_upsert_run_is_idempotent_deterministic_and_picks_up_changes() {
     let (source, target) = source_and_target().await;
-    assert_ok(&copy(&source.url, &target.url, RULES, &[]).await);
-    let first = dump(&target).await;
-    assert_ok(&copy(&source.url, &target.url, RULES, &[]).await);
-    assert_eq!(dump(&target).await, first, "a second run with nothing changed changes nothing");
-
-    source
-        .exec(
-            "UPDATE customer SET note = 'changed', first_name = 'Renamed' WHERE id = 2;
-             INSERT INTO customer (email, note) VALUES ('late@corp.test', 'late');
-             INSERT INTO audit_log VALUES (NULL, 'later');",
-        )
-        .await;
-    assert_ok(&copy(&source.url, &target.url, RULES, &[]).await);
-    for table in ["customer", "audit_log", "staff", "`Order Items`"] {
-        assert_eq!(source.count(table).await, target.count(table).await, "{table}: no duplicates, no losses");
-    }
-    let changed = target.rows("SELECT note, first_name FROM customer WHERE id = 2").await;
-    assert_eq!(changed[0][0].as_deref(), Some("changed"));
-    assert_ne!(changed[0][1].as_deref(), Some("Renamed"));
-
-    let fresh = MyDb::create().await;
-    fresh.exec(SCHEMA).await;
-    assert_ok(&copy(&source.url, &fresh.url, RULES, &["--jobs", "1"]).await);
-    assert_eq!(dump(&fresh).await, dump(&target).await, "same source, config and secret: identical targets");
+    let (fresh, other) = (MyDb::create().await, MyDb::create().await);
+    tokio::join!(fresh.exec(SCHEMA), other.exec(SCHEMA));
+    let tables = ["customer", "audit_log", "staff", "`Order Items`"];
+    let shop = Shop { rules: RULES, tables: &tables, dump: DUMP };
+    scenarios::upsert_rerun(&shop, &source, &target, &fresh, &other).await;
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! PostgreSQL → PostgreSQL: fidelity of every type, masks, modes, idempotent upserts,
 //! determinism, triggers, and atomic replace.
 
+use crate::support::scenarios::{self, Shop, assert_masked};
 use crate::support::{PgDb, assert_ok, copy};
 
 const SCHEMA: &str = r#"
@@ -101,27 +102,18 @@ const CUSTOMER_KEPT: &str = "id, note, balance, big, active, grade, created, see
 const CUSTOMER_MASKED: &str = r#"id::text, email, first_name, last_name, "Home Phone", born::text, ip::text"#;
 
 async fn source_and_target() -> (PgDb, PgDb) {
-    let (source, target) = tokio::join!(PgDb::create(), PgDb::create());
-    let filled = format!("{SCHEMA}{DATA}");
-    tokio::join!(source.exec(&filled), target.exec(SCHEMA));
-    (source, target)
+    scenarios::source_and_target(SCHEMA, DATA).await
 }
 
 /// Every table's full contents, for comparing whole targets.
-async fn dump(db: &PgDb) -> String {
-    let mut out = String::new();
-    for q in [
-        "SELECT * FROM customer ORDER BY id",
-        r#"SELECT * FROM "Order Items" ORDER BY 1, 2"#,
-        "SELECT * FROM audit_log ORDER BY 1, 2",
-        "SELECT * FROM staff ORDER BY id",
-        "SELECT * FROM ONLY animal ORDER BY id",
-        "SELECT * FROM dog ORDER BY id",
-    ] {
-        out.push_str(&db.copy_text(q).await);
-    }
-    out
-}
+const DUMP: &[&str] = &[
+    "SELECT * FROM customer ORDER BY id",
+    r#"SELECT * FROM "Order Items" ORDER BY 1, 2"#,
+    "SELECT * FROM audit_log ORDER BY 1, 2",
+    "SELECT * FROM staff ORDER BY id",
+    "SELECT * FROM ONLY animal ORDER BY id",
+    "SELECT * FROM dog ORDER BY id",
+];
 
 #[tokio::test]
 async fn pg_copy_keeps_unmasked_bytes_and_masks_the_rest() {
@@ -152,27 +144,7 @@ async fn pg_copy_keeps_unmasked_bytes_and_masks_the_rest() {
     // Masked columns: changed where there was a value, NULL where there was none, well-formed.
     let masked = format!("SELECT {CUSTOMER_MASKED} FROM customer ORDER BY id");
     let (before, after) = (source.rows(&masked).await, target.rows(&masked).await);
-    assert_eq!(before.len(), after.len());
-    for (b, a) in before.iter().zip(&after) {
-        assert_eq!(b[0], a[0], "same ids in the same order");
-        for col in 1..b.len() {
-            match (&b[col], &a[col]) {
-                (None, None) => {}
-                (Some(orig), Some(new)) => {
-                    assert_ne!(orig, new, "column {col} of id {:?} was masked", b[0])
-                }
-                other => panic!("NULL must stay NULL and values stay values: {other:?}"),
-            }
-        }
-        let email = a[1].as_deref().unwrap();
-        let (local, domain) = email.split_once('@').expect("an e-mail has an @");
-        assert!(!local.is_empty() && domain == "example.com" && email.chars().count() <= 60, "{email}");
-        if let Some(phone) = &a[4] {
-            assert!(phone.chars().count() <= 30, "{phone}");
-        }
-    }
-    let emails: std::collections::HashSet<_> = after.iter().map(|r| r[1].clone()).collect();
-    assert_eq!(emails.len(), after.len(), "the unique e-mail column stays unique");
+    assert_masked(&before, &after, 1, &[(1, 60), (4, 30)]);
 
     // The generated column is recomputed by the target from the masked names.
     let generated = target
@@ -199,39 +171,11 @@ async fn pg_copy_keeps_unmasked_bytes_and_masks_the_rest() {
 #[tokio::test]
 async fn pg_second_upsert_run_is_idempotent_deterministic_and_picks_up_changes() {
     let (source, target) = source_and_target().await;
-    assert_ok(&copy(&source.url, &target.url, RULES, &[]).await);
-    let first = dump(&target).await;
-    assert_ok(&copy(&source.url, &target.url, RULES, &[]).await);
-    assert_eq!(dump(&target).await, first, "a second run with nothing changed changes nothing");
-
-    source
-        .exec(
-            "UPDATE customer SET note = 'changed', first_name = 'Renamed' WHERE id = 2;
-             INSERT INTO customer (email, note) VALUES ('late@corp.test', 'late');
-             INSERT INTO audit_log VALUES (NULL, 'later');",
-        )
-        .await;
-    let run = copy(&source.url, &target.url, RULES, &[]).await;
-    assert_ok(&run);
-    for table in ["customer", "audit_log", "staff", r#""Order Items""#] {
-        assert_eq!(source.count(table).await, target.count(table).await, "{table}: no duplicates, no losses");
-    }
-    let changed = target.rows("SELECT note, first_name FROM customer WHERE id = 2").await;
-    assert_eq!(changed[0][0].as_deref(), Some("changed"));
-    assert_ne!(changed[0][1].as_deref(), Some("Renamed"), "a changed value is masked too");
-
-    // The same secret gives the same target as a fresh copy; another secret gives another.
-    let fresh = PgDb::create().await;
-    fresh.exec(SCHEMA).await;
-    assert_ok(&copy(&source.url, &fresh.url, RULES, &["--jobs", "1"]).await);
-    assert_eq!(dump(&fresh).await, dump(&target).await, "same source, config and secret: identical targets");
-
-    let other = PgDb::create().await;
-    other.exec(SCHEMA).await;
-    assert_ok(&copy(&source.url, &other.url, &RULES.replace("integration-secret", "another"), &[]).await);
-    let emails = "SELECT email FROM customer ORDER BY id";
-    let (a, b) = (target.rows(emails).await, other.rows(emails).await);
-    assert!(a.iter().zip(&b).all(|(x, y)| x != y), "another secret, other pseudonyms");
+    let (fresh, other) = (PgDb::create().await, PgDb::create().await);
+    tokio::join!(fresh.exec(SCHEMA), other.exec(SCHEMA));
+    let tables = ["customer", "audit_log", "staff", r#""Order Items""#];
+    let shop = Shop { rules: RULES, tables: &tables, dump: DUMP };
+    scenarios::upsert_rerun(&shop, &source, &target, &fresh, &other).await;
 }
 
 #[tokio::test]
@@ -299,7 +243,7 @@ async fn pg_interrupted_copy_exits_130_and_keeps_the_previous_rows() {
         .await;
     target.exec(&format!("{table} INSERT INTO events VALUES ('2001-01-01', 'old 1'), ('2001-01-02', 'old 2');")).await;
     let path = crate::support::config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
         .args(["copy", "--progress=none", "--config", path.to_str().unwrap()])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

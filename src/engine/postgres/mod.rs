@@ -22,16 +22,7 @@ use crate::schema::TableName;
 
 /// `"name"` with embedded quotes doubled.
 pub fn quote_ident(name: &str) -> String {
-    let mut q = String::with_capacity(name.len() + 2);
-    q.push('"');
-    for ch in name.chars() {
-        if ch == '"' {
-            q.push('"');
-        }
-        q.push(ch);
-    }
-    q.push('"');
-    q
+    super::quote_with(name, '"')
 }
 
 pub fn quote_table(table: &TableName) -> String {

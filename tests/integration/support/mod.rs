@@ -1,5 +1,7 @@
 //! Servers, throwaway databases, and running the real `dbtwin` binary.
 
+pub mod scenarios;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -176,6 +178,70 @@ impl MyDb {
     pub async fn count(&self, table: &str) -> i64 {
         let n = self.rows(&format!("SELECT count(*) FROM {table}")).await;
         n[0][0].as_deref().unwrap().parse().unwrap()
+    }
+}
+
+/// What scenarios need of a test database, whatever its engine.
+#[allow(async_fn_in_trait)] // static dispatch only: no Send bound is needed
+pub trait TestDb: Sized {
+    /// A fresh, empty database on this engine's test server.
+    async fn create() -> Self;
+    fn url(&self) -> &str;
+    async fn exec(&self, sql: &str);
+    /// Rows of a query, each cell as text (PostgreSQL queries cast to text themselves).
+    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>>;
+    async fn count(&self, table: &str) -> i64;
+    /// The exact contents the queries return, in the engine's own text form, for equality checks.
+    async fn snapshot(&self, queries: &[&str]) -> String;
+}
+
+impl TestDb for PgDb {
+    async fn create() -> Self {
+        PgDb::create().await
+    }
+    fn url(&self) -> &str {
+        &self.url
+    }
+    async fn exec(&self, sql: &str) {
+        PgDb::exec(self, sql).await
+    }
+    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
+        PgDb::rows(self, query).await
+    }
+    async fn count(&self, table: &str) -> i64 {
+        PgDb::count(self, table).await
+    }
+    async fn snapshot(&self, queries: &[&str]) -> String {
+        let mut out = String::new();
+        for q in queries {
+            out.push_str(&self.copy_text(q).await);
+        }
+        out
+    }
+}
+
+impl TestDb for MyDb {
+    async fn create() -> Self {
+        MyDb::create().await
+    }
+    fn url(&self) -> &str {
+        &self.url
+    }
+    async fn exec(&self, sql: &str) {
+        MyDb::exec(self, sql).await
+    }
+    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
+        MyDb::rows(self, query).await
+    }
+    async fn count(&self, table: &str) -> i64 {
+        MyDb::count(self, table).await
+    }
+    async fn snapshot(&self, queries: &[&str]) -> String {
+        let mut out = String::new();
+        for q in queries {
+            out.push_str(&format!("{:?}\n", self.raw_rows(q).await));
+        }
+        out
     }
 }
 
