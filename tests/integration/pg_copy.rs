@@ -56,6 +56,9 @@ CREATE TABLE staff (
 );
 CREATE TABLE animal (id integer PRIMARY KEY, name text);
 CREATE TABLE dog (bark text) INHERITS (animal);
+CREATE TABLE measurement (day date NOT NULL, city text, reading numeric, PRIMARY KEY (day, city)) PARTITION BY RANGE (day);
+CREATE TABLE measurement_2023 PARTITION OF measurement FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE measurement_2024 PARTITION OF measurement FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 "#;
 
 const DATA: &str = r#"
@@ -83,6 +86,7 @@ INSERT INTO staff (email, password, picture, role, manager_id) VALUES
     ('c@corp.test', NULL, '\x00', 'dev', 2);
 INSERT INTO animal VALUES (1, 'generic');
 INSERT INTO dog VALUES (2, 'rex', 'woof');
+INSERT INTO measurement SELECT date '2023-06-01' + g, 'Oslo', g / 10.0 FROM generate_series(0, 400) g;
 ANALYZE;
 "#;
 
@@ -113,6 +117,7 @@ const DUMP: &[&str] = &[
     "SELECT * FROM staff ORDER BY id",
     "SELECT * FROM ONLY animal ORDER BY id",
     "SELECT * FROM dog ORDER BY id",
+    "SELECT * FROM measurement ORDER BY day, city",
 ];
 
 #[tokio::test]
@@ -121,6 +126,8 @@ async fn pg_copy_keeps_unmasked_bytes_and_masks_the_rest() {
     let run = copy(&source.url, &target.url, RULES, &["--batch-rows", "500", "--jobs", "3"]).await;
     assert_ok(&run);
 
+    // A partitioned table is copied through its parent, into the target's partitions.
+    assert_eq!(target.count("measurement_2023").await + target.count("measurement_2024").await, 401);
     for table in ["customer", r#""Order Items""#, "audit_log", "staff", "animal", "dog"] {
         assert_eq!(source.count(table).await, target.count(table).await, "row count of {table}");
     }
@@ -137,6 +144,7 @@ async fn pg_copy_keeps_unmasked_bytes_and_masks_the_rest() {
         "SELECT id, manager_id FROM staff ORDER BY id",
         "SELECT * FROM ONLY animal ORDER BY id",
         "SELECT * FROM dog ORDER BY id",
+        "SELECT * FROM measurement ORDER BY day, city",
     ] {
         assert_eq!(source.copy_text(q).await, target.copy_text(q).await, "{q}");
     }
@@ -173,7 +181,7 @@ async fn pg_second_upsert_run_is_idempotent_deterministic_and_picks_up_changes()
     let (source, target) = source_and_target().await;
     let (fresh, other) = (PgDb::create().await, PgDb::create().await);
     tokio::join!(fresh.exec(SCHEMA), other.exec(SCHEMA));
-    let tables = ["customer", "audit_log", "staff", r#""Order Items""#];
+    let tables = ["customer", "audit_log", "staff", r#""Order Items""#, "measurement_2023", "measurement_2024"];
     let shop = Shop { rules: RULES, tables: &tables, dump: DUMP };
     scenarios::upsert_rerun(&shop, &source, &target, &fresh, &other).await;
 }

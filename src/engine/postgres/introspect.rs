@@ -1,7 +1,7 @@
 //! Tables, columns and keys from pg_catalog (information_schema hides generated/identity detail,
 //! domains' base types and row estimates, and filters by privilege).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::PgConnection;
 
@@ -14,13 +14,19 @@ struct Rel {
     attnums: Vec<i16>,
 }
 
-pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
+/// The schema, and which of its tables are partitioned (their rows live in the partitions, so
+/// they are read and written without ONLY).
+pub async fn schema(
+    conn: &mut PgConnection,
+    side: Side,
+    schemas: &[String],
+) -> Result<(Schema, HashSet<TableName>), EngineError> {
     let default = ["public".to_string()];
     let schemas = if schemas.is_empty() { &default[..] } else { schemas };
     let ctx = |what: &str| format!("{side}: reading {what} from pg_catalog");
     // Leaf partitions are skipped: their rows are read through the partitioned parent.
-    let rels: Vec<(i64, String, String, f64)> = sqlx::query_as(
-        "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.reltuples::float8
+    let rels: Vec<(i64, String, String, f64, String)> = sqlx::query_as(
+        "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.reltuples::float8, c.relkind::text
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY($1)
          ORDER BY n.nspname, c.relname",
@@ -32,8 +38,12 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
 
     let mut by_oid: HashMap<i64, Rel> = HashMap::new();
     let mut order = Vec::new();
-    for (oid, schema, name, tuples) in rels {
+    let mut partitioned = HashSet::new();
+    for (oid, schema, name, tuples, kind) in rels {
         order.push(oid);
+        if kind == "p" {
+            partitioned.insert(TableName::new(schema.clone(), name.clone()));
+        }
         by_oid.insert(
             oid,
             Rel {
@@ -138,7 +148,8 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
         r.table.foreign_keys.push(ForeignKey { name, columns, references: TableName::new(ref_schema, ref_name) });
     }
 
-    Ok(Schema { tables: order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect() })
+    let tables = order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect();
+    Ok((Schema { tables }, partitioned))
 }
 
 fn positions(attnums: &[i16], wanted: &[i16]) -> Option<Vec<usize>> {

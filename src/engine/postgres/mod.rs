@@ -29,6 +29,27 @@ pub fn quote_table(table: &TableName) -> String {
     format!("{}.{}", quote_ident(&table.schema), quote_ident(&table.name))
 }
 
+/// The tables dbtwin addresses with ONLY: every table but partitioned ones. ONLY keeps an
+/// inheritance parent's rows apart from its children's (tables of their own), but a partitioned
+/// table holds no rows itself: its rows are its partitions'.
+#[derive(Default)]
+struct Partitioned(std::sync::Mutex<std::collections::HashSet<TableName>>);
+
+impl Partitioned {
+    fn set(&self, tables: std::collections::HashSet<TableName>) {
+        *self.0.lock().expect("partitioned tables") = tables;
+    }
+
+    /// `ONLY "s"."t"`, or `"s"."t"` for a partitioned table.
+    fn relation(&self, table: &TableName) -> String {
+        if self.0.lock().expect("partitioned tables").contains(table) {
+            quote_table(table)
+        } else {
+            format!("ONLY {}", quote_table(table))
+        }
+    }
+}
+
 fn quote_list(columns: &[String]) -> String {
     columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
 }

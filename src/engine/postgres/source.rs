@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{AssertSqlSafe, Connection, Executor, Postgres};
 use tokio::sync::Mutex;
 
-use super::{connect_options, copy_text, identity, pool, quote_list, quote_table};
+use super::{Partitioned, connect_options, copy_text, identity, pool, quote_list};
 use crate::batch::Batch;
 use crate::dburl::DbUrl;
 use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, describe};
@@ -22,6 +22,7 @@ pub struct PgSource {
     readers: PgPool,
     snapshot: String,
     identity: String,
+    partitioned: Partitioned,
 }
 
 impl PgSource {
@@ -49,7 +50,13 @@ impl PgSource {
         }
         let readers = pool(url, Side::Source, opts, options.jobs).await?;
         let identity = identity(&readers, Side::Source).await?;
-        Ok(PgSource { coordinator: Mutex::new(coordinator), readers, snapshot, identity })
+        Ok(PgSource {
+            coordinator: Mutex::new(coordinator),
+            readers,
+            snapshot,
+            identity,
+            partitioned: Partitioned::default(),
+        })
     }
 
     async fn begin_reader(&self, table: &str) -> Result<PoolConnection<Postgres>, EngineError> {
@@ -80,14 +87,20 @@ impl Source for PgSource {
 
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
         let mut conn = self.coordinator.lock().await;
-        super::introspect::schema(&mut conn, Side::Source, schemas).await
+        let (schema, partitioned) = super::introspect::schema(&mut conn, Side::Source, schemas).await?;
+        self.partitioned.set(partitioned);
+        Ok(schema)
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
         let table = &request.table;
         let mut conn = self.begin_reader(&table.to_string()).await?;
         // ONLY: an inheritance parent's rows without its children's, which are tables of their own.
-        let sql = format!("COPY (SELECT {} FROM ONLY {}) TO STDOUT", quote_list(&request.columns), quote_table(table));
+        let sql = format!(
+            "COPY (SELECT {} FROM {}) TO STDOUT",
+            quote_list(&request.columns),
+            self.partitioned.relation(table)
+        );
         let result = {
             let stream =
                 conn.copy_out_raw(&sql).await.map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;

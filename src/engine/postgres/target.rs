@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
-use super::{connect_options, copy_text, identity, pool, quote_ident, quote_list, quote_table};
+use super::{Partitioned, connect_options, copy_text, identity, pool, quote_ident, quote_list, quote_table};
 use crate::config::Mode;
 use crate::dburl::DbUrl;
 use crate::engine::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
@@ -21,6 +21,7 @@ pub struct PgTarget {
     pool: PgPool,
     identity: String,
     settings: LoadSettings,
+    partitioned: Partitioned,
 }
 
 impl PgTarget {
@@ -35,7 +36,7 @@ impl PgTarget {
             .await
             .is_ok();
         let settings = LoadSettings { foreign_keys_off: replica_role, triggers_off: replica_role };
-        Ok(PgTarget { pool, identity, settings })
+        Ok(PgTarget { pool, identity, settings, partitioned: Partitioned::default() })
     }
 }
 
@@ -52,7 +53,9 @@ impl Target for PgTarget {
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
         let mut conn =
             self.pool.acquire().await.map_err(|e| EngineError::query("target: connecting for introspection", e))?;
-        super::introspect::schema(&mut conn, Side::Target, schemas).await
+        let (schema, partitioned) = super::introspect::schema(&mut conn, Side::Target, schemas).await?;
+        self.partitioned.set(partitioned);
+        Ok(schema)
     }
 
     async fn write(
@@ -72,31 +75,29 @@ impl Target for PgTarget {
             (&mut *tx).execute("SET LOCAL session_replication_role = replica").await.map_err(fail("preparing"))?;
         }
         let quoted = quote_table(table);
+        let relation = self.partitioned.relation(table);
         let columns = quote_list(&request.columns);
         // Some(stage) when rows go through a staging table to be merged.
         let stage = match request.mode {
             Mode::Replace => {
                 // TRUNCATE is refused on a table other tables reference; DELETE is not, and both
                 // roll back with the transaction.
-                let empty = if request.referenced {
-                    format!("DELETE FROM ONLY {quoted}")
-                } else {
-                    format!("TRUNCATE ONLY {quoted}")
-                };
+                let empty =
+                    if request.referenced { format!("DELETE FROM {relation}") } else { format!("TRUNCATE {relation}") };
                 (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(empty))).await.map_err(fail("emptying"))?;
                 None
             }
             Mode::Upsert => {
                 // Writers wait while we decide (readers do not); an empty table gets the plain
                 // COPY, which is what an upsert into it amounts to, at twice the speed.
-                let lock = format!("LOCK TABLE ONLY {quoted} IN SHARE ROW EXCLUSIVE MODE");
+                let lock = format!("LOCK TABLE {relation} IN SHARE ROW EXCLUSIVE MODE");
                 (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(lock))).await.map_err(fail("locking"))?;
-                let probe = format!("SELECT EXISTS (SELECT 1 FROM ONLY {quoted})");
+                let probe = format!("SELECT EXISTS (SELECT 1 FROM {relation})");
                 let (has_rows,): (bool,) =
                     sqlx::query_as(AssertSqlSafe(probe)).fetch_one(&mut *tx).await.map_err(fail("inspecting"))?;
                 if has_rows {
                     let stage = format!(
-                        "CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS SELECT {columns} FROM ONLY {quoted} WITH NO DATA"
+                        "CREATE TEMPORARY TABLE {STAGE} ON COMMIT DROP AS SELECT {columns} FROM {relation} WITH NO DATA"
                     );
                     (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(stage))).await.map_err(fail("staging"))?;
                     Some(STAGE.to_string())
@@ -117,7 +118,7 @@ impl Target for PgTarget {
                 .await
                 .map_err(fail("merging into"))?;
         }
-        continue_sequences(&mut tx, request).await?;
+        continue_sequences(&mut tx, request, &relation).await?;
         tx.commit().await.map_err(fail("committing"))?;
         Ok(rows)
     }
@@ -200,13 +201,17 @@ fn upsert_sql(request: &WriteRequest) -> String {
 }
 
 /// Move each sequence feeding a copied column past the largest copied value, never backwards.
-async fn continue_sequences(conn: &mut PgConnection, request: &WriteRequest) -> Result<(), EngineError> {
+async fn continue_sequences(
+    conn: &mut PgConnection,
+    request: &WriteRequest,
+    relation: &str,
+) -> Result<(), EngineError> {
     let table = quote_table(&request.table);
     for column in &request.auto_increment {
         let sql = format!(
             "SELECT setval(s.seq, m.top) FROM
                (SELECT pg_get_serial_sequence($1, $2) AS seq) s,
-               (SELECT max({col})::int8 AS top FROM ONLY {table}) m
+               (SELECT max({col})::int8 AS top FROM {relation}) m
              WHERE s.seq IS NOT NULL AND m.top IS NOT NULL
                AND m.top > COALESCE(pg_sequence_last_value(s.seq::regclass), 0)",
             col = quote_ident(column)
