@@ -170,6 +170,18 @@ fn plan_table(
         }
     }
 
+    // Columns only the target has are left to their defaults: one that cannot be omitted would
+    // fail the load half-way through the run, so it is an error now.
+    for d in &dest.columns {
+        let omittable = d.nullable || d.has_default || d.generated || d.auto_increment;
+        if !omittable && table.column_index(&d.name).is_none() {
+            problems.push(format!(
+                "table {name}, column {}: exists only in the target, is NOT NULL and has no default",
+                d.name
+            ));
+        }
+    }
+
     let (mode, requested): (Option<Mode>, Vec<Requested>) = match spec {
         None => (None, Vec::new()),
         Some(TableSpec::Short(cols)) => {

@@ -84,6 +84,8 @@ pub struct Column {
     pub generated: bool,
     /// Filled from a sequence / identity / auto-increment when omitted.
     pub auto_increment: bool,
+    /// Has a default value (including a sequence or identity), so an INSERT may omit it.
+    pub has_default: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -80,6 +80,7 @@ mod tests {
             max_chars: None,
             generated: false,
             auto_increment: false,
+            has_default: false,
         }
     }
 

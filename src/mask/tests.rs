@@ -13,6 +13,7 @@ fn column(class: TypeClass, max_chars: Option<u32>, nullable: bool) -> Column {
         max_chars,
         generated: false,
         auto_increment: false,
+        has_default: false,
     }
 }
 

@@ -11,6 +11,7 @@ fn col(name: &str, ty: &str, class: TypeClass) -> Column {
         max_chars: None,
         generated: false,
         auto_increment: false,
+        has_default: false,
     }
 }
 
@@ -132,6 +133,23 @@ fn target_tables_are_found_by_name_in_another_database() {
     let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
     assert_eq!(users.write.table, TableName::new("staging", "users"));
     assert!(users.write.referenced);
+}
+
+#[test]
+fn a_target_only_column_that_cannot_be_omitted_is_an_error() {
+    let config = config::parse("tables: {}\n", "m.yaml").unwrap();
+    let source = schema();
+    let mut target = schema();
+    let extra =
+        |name: &str, nullable, has_default| Column { nullable, has_default, ..col(name, "text", TypeClass::Text) };
+    target.tables[1].columns.push(extra("required", false, false));
+    target.tables[1].columns.push(extra("optional", true, false));
+    target.tables[1].columns.push(extra("defaulted", false, true));
+    let err = resolve(&config, &source, &target, options(true)).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["table public.users, column required: exists only in the target, is NOT NULL and has no default"]
+    );
 }
 
 #[test]

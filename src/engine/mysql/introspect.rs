@@ -44,16 +44,17 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             );
         }
 
-        type ColumnRow = (String, String, String, String, String, Option<u64>, String);
+        type ColumnRow = (String, String, String, String, String, Option<u64>, String, bool);
         let columns: Vec<ColumnRow> = sqlx::query_as(
-            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, EXTRA
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, EXTRA,
+                    COLUMN_DEFAULT IS NOT NULL
              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
         )
         .bind(db)
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| EngineError::query(ctx("columns"), e))?;
-        for (table, name, column_type, data_type, nullable, max_len, extra) in columns {
+        for (table, name, column_type, data_type, nullable, max_len, extra, has_default) in columns {
             let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
             let data_type = data_type.to_ascii_lowercase();
             let extra = extra.to_ascii_uppercase();
@@ -71,6 +72,7 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
                     || extra == "PERSISTENT"
                     || extra == "STORED",
                 auto_increment: extra.contains("AUTO_INCREMENT"),
+                has_default: has_default || extra.contains("AUTO_INCREMENT"),
             });
         }
 
