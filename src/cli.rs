@@ -40,6 +40,22 @@ pub struct Cli {
 enum Command {
     /// Copy every table of the source into the target, masking the configured columns.
     Copy(CopyArgs),
+    /// Check a config against the source without copying: print the plan and flag unmasked
+    /// columns that look personal. Exit 0 clean, 1 warnings with --strict, 2 errors.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// The YAML mask config.
+    #[arg(short, long, value_name = "FILE")]
+    config: PathBuf,
+    /// Source database URL; overrides `source:` in the config.
+    #[arg(long, value_name = "URL", env = "DBTWIN_SOURCE", hide_env_values = true)]
+    source: Option<String>,
+    /// Fail (exit 1) when a column looks personal but is not masked: a CI gate.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +96,11 @@ enum LogFormat {
 #[error("{0}")]
 pub struct Refused(pub String);
 
+/// `check --strict` found unmasked columns that look personal (exit 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} unmasked columns look personal (--strict)")]
+pub struct Unmasked(pub usize);
+
 /// Ctrl-C during a run (exit 130).
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted: tables not yet committed were rolled back")]
@@ -114,6 +135,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Copy(ref args) => copy(&cli, args).await,
+        Command::Check(ref args) => check(&cli, args).await,
     }
 }
 
@@ -147,6 +169,30 @@ fn url(cli_value: Option<&str>, config_value: Option<&config::EnvString>, what: 
         ))
     })?;
     Ok(DbUrl::parse(text, what)?)
+}
+
+async fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
+    init_logging(cli, None);
+    let config = config::load(&args.config)?;
+    let source_url = url(args.source.as_deref(), config.source.as_ref(), "source")?;
+    let source = engine::connect_source(&source_url, ConnectOptions { jobs: 1 }).await?;
+    let schemas: Vec<String> = config.schemas.iter().map(|s| s.as_str().to_string()).collect();
+    let schema = source.introspect(&schemas).await?;
+    // Without a target, the config is checked against the source alone; target-side checks
+    // (missing tables, type mismatches) are `copy`'s.
+    let limits = BatchLimits { rows: 1000, bytes: 1 << 20 };
+    let plan = plan::resolve(
+        &config,
+        &schema,
+        &schema,
+        PlanOptions { binary: source.binary_text(), checks_off: true, limits },
+    )?;
+    let findings = crate::check::findings(&plan, &schema, source.as_ref()).await?;
+    print!("{}", crate::check::render(&plan, &findings));
+    if args.strict && !findings.is_empty() {
+        return Err(Unmasked(findings.len()).into());
+    }
+    Ok(())
 }
 
 async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {

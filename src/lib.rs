@@ -4,6 +4,7 @@
 //! [`engine`] traits) → [`report`].
 
 pub mod batch;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dburl;

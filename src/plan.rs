@@ -257,7 +257,7 @@ fn plan_table(
     let referenced =
         target.tables.iter().any(|t| t.foreign_keys.iter().any(|fk| fk.references == dest.name && t.name != dest.name));
     Ok(TablePlan {
-        read: ReadRequest { table: name.clone(), columns: columns.clone(), limits: options.limits },
+        read: ReadRequest { table: name.clone(), columns: columns.clone(), limits: options.limits, sample: None },
         write: WriteRequest { table: dest.name.clone(), columns, mode, key, referenced, auto_increment },
         masks,
         row_estimate: table.row_estimate,

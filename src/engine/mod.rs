@@ -132,6 +132,8 @@ pub struct ReadRequest {
     pub table: TableName,
     pub columns: Vec<String>,
     pub limits: BatchLimits,
+    /// Read at most this many rows (a sample), in no particular order.
+    pub sample: Option<u64>,
 }
 
 /// What to write: batches carry `columns` in order.

@@ -7,10 +7,43 @@ use crate::schema::{Column, TypeClass};
 /// The kind the short form gives `column`: a personal-data kind its name suggests, else a keyed
 /// hash; `None` when not even a hash fits the type (the user must then name a rule).
 pub fn infer(column: &Column) -> Option<Kind> {
+    let fits = |k: Kind| super::Masker::new(k, column, None, super::BinaryText::Raw).is_ok();
+    by_name(column).filter(|&k| fits(k)).or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
+}
+
+/// Words that mark a column as sensitive without naming a kind of fake value for it.
+const SENSITIVE: &[&str] = &[
+    "ssn",
+    "passport",
+    "iban",
+    "card",
+    "credit",
+    "cvv",
+    "token",
+    "password",
+    "passwd",
+    "secret",
+    "salary",
+    "tax",
+    "license",
+    "licence",
+    "national",
+    "insurance",
+    "bank",
+    "account",
+];
+
+/// Whether the name says the column holds personal or secret data, whatever mask fits it.
+pub fn looks_personal(column: &Column) -> bool {
+    by_name(column).is_some() || words(&column.name).iter().any(|w| SENSITIVE.contains(&w.as_str()))
+}
+
+/// The personal-data kind a column's name (or inet type) suggests.
+fn by_name(column: &Column) -> Option<Kind> {
     let words = words(&column.name);
     let joined: String = words.concat();
     let has = |w: &str| words.iter().any(|x| x == w);
-    let by_name = if joined.contains("email") || has("mail") {
+    if joined.contains("email") || has("mail") {
         Some(Kind::Email)
     } else if joined.contains("username") || has("login") || has("nickname") || has("handle") {
         Some(Kind::Username)
@@ -36,9 +69,7 @@ pub fn infer(column: &Column) -> Option<Kind> {
         Some(Kind::Name)
     } else {
         None
-    };
-    let fits = |k: Kind| super::Masker::new(k, column, None, super::BinaryText::Raw).is_ok();
-    by_name.filter(|&k| fits(k)).or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
+    }
 }
 
 /// Lower-case words of an identifier: `homePhone`, `home_phone` and `Home Phone` all give
@@ -113,6 +144,15 @@ mod tests {
         assert_eq!(infer(&col("birth_date", TypeClass::Date)), Some(Kind::DateOfBirth));
         assert_eq!(infer(&col("born", TypeClass::Date)), Some(Kind::DateOfBirth));
         assert_eq!(infer(&col("client", TypeClass::Inet)), Some(Kind::Ipv4));
+    }
+
+    #[test]
+    fn sensitive_names_without_a_fake_kind_still_look_personal() {
+        assert!(looks_personal(&col("passport_no", TypeClass::Text)));
+        assert!(looks_personal(&col("apiToken", TypeClass::Text)));
+        assert!(looks_personal(&col("email", TypeClass::Int { bytes: 4 })));
+        assert!(!looks_personal(&col("notes", TypeClass::Text)));
+        assert!(!looks_personal(&col("shipping", TypeClass::Text)));
     }
 
     #[test]

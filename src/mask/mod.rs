@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-pub use infer::infer;
+pub use infer::{infer, looks_personal};
 pub use keyring::Keyring;
 
 use crate::schema::{Column, TypeClass};

@@ -1,6 +1,7 @@
 //! dbtwin's integration tests: one binary, a module per capability, against real servers that
 //! `scripts/test-servers.sh` installs and starts (see support::servers).
 
+mod check_cmd;
 mod cli_errors;
 mod mysql_copy;
 mod pg_copy;

@@ -92,7 +92,8 @@ async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &Bat
     let width = request.columns.len();
     let limits = request.limits;
     // Text protocol: raw_sql is not prepared, so values come in the server's text form.
-    let sql = format!("SELECT {} FROM {}", quote_list(&request.columns), quote_table(table));
+    let limit = request.sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let sql = format!("SELECT {} FROM {}{limit}", quote_list(&request.columns), quote_table(table));
     let fail = |e: sqlx::Error| EngineError::query(format!("source: reading {table}"), e);
     let new_batch = || Batch::new(width, limits.rows, limits.bytes + limits.bytes / 4);
     let mut batch = new_batch();

@@ -96,8 +96,9 @@ impl Source for PgSource {
         let table = &request.table;
         let mut conn = self.begin_reader(&table.to_string()).await?;
         // ONLY: an inheritance parent's rows without its children's, which are tables of their own.
+        let limit = request.sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
         let sql = format!(
-            "COPY (SELECT {} FROM {}) TO STDOUT",
+            "COPY (SELECT {} FROM {}{limit}) TO STDOUT",
             quote_list(&request.columns),
             self.partitioned.relation(table)
         );

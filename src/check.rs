@@ -1,0 +1,219 @@
+//! `dbtwin check`: the plan a copy would follow, and the personal data it would leave unmasked,
+//! found by column name and by the shape of sampled values.
+
+use std::fmt::Write as _;
+
+use crate::engine::{EngineError, Source};
+use crate::mask::{self, Kind};
+use crate::pipeline::channel;
+use crate::plan::Plan;
+use crate::schema::{Schema, TableName, TypeClass};
+
+/// Rows sampled per table to look at values.
+pub const SAMPLE_ROWS: u64 = 200;
+
+/// A column that looks personal but is not masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub table: TableName,
+    pub column: String,
+    pub reason: String,
+    /// The rule the short form would give it, when one fits.
+    pub suggestion: Option<Kind>,
+}
+
+/// What a sampled text value looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Email,
+    Phone,
+    Card,
+    Ipv4,
+}
+
+impl Shape {
+    fn label(self) -> &'static str {
+        match self {
+            Shape::Email => "e-mail addresses",
+            Shape::Phone => "phone numbers",
+            Shape::Card => "payment card numbers",
+            Shape::Ipv4 => "IPv4 addresses",
+        }
+    }
+}
+
+pub fn shape_of(value: &str) -> Option<Shape> {
+    let v = value.trim();
+    if is_email(v) {
+        Some(Shape::Email)
+    } else if is_ipv4(v) {
+        Some(Shape::Ipv4)
+    } else if is_card(v) {
+        Some(Shape::Card)
+    } else if is_phone(v) {
+        Some(Shape::Phone)
+    } else {
+        None
+    }
+}
+
+fn is_email(v: &str) -> bool {
+    let Some((local, domain)) = v.split_once('@') else { return false };
+    !local.is_empty()
+        && !v.contains(char::is_whitespace)
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+}
+
+fn is_ipv4(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() == 4 && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.parse::<u8>().is_ok())
+}
+
+/// 13 to 19 digits (spaces or dashes between groups) with a valid Luhn checksum.
+fn is_card(v: &str) -> bool {
+    if !v.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') {
+        return false;
+    }
+    let digits: Vec<u32> = v.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// 7 to 15 digits, written with the characters phone numbers use, optionally an extension.
+fn is_phone(v: &str) -> bool {
+    let main = v.split(" x").next().unwrap_or(v);
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let digits = main.chars().filter(char::is_ascii_digit).count();
+    main.chars().all(allowed) && (7..=15).contains(&digits) && !main.contains("..") && !is_iso_date(main)
+}
+
+/// `2024-01-31` and `2024-01-31 12:00` are dates, not phone numbers.
+fn is_iso_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[..4].iter().chain(&b[5..7]).chain(&b[8..10]).all(u8::is_ascii_digit)
+}
+
+/// Unmasked columns of every planned table that look personal: by name first, then, for the
+/// remaining text columns, by sampling up to [`SAMPLE_ROWS`] rows from the source.
+pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Result<Vec<Finding>, EngineError> {
+    let mut found = Vec::new();
+    for table in &plan.tables {
+        let Some(def) = schema.table(table.name()) else { continue };
+        let masked = |c: &str| table.masks.iter().any(|m| m.column == c);
+        let mut to_sample = Vec::new();
+        for col in def.columns.iter().filter(|c| !c.generated && !masked(&c.name)) {
+            if mask::looks_personal(col) {
+                found.push(Finding {
+                    table: table.name().clone(),
+                    column: col.name.clone(),
+                    reason: "its name looks personal".into(),
+                    suggestion: mask::infer(col),
+                });
+            } else if col.class == TypeClass::Text {
+                to_sample.push(col);
+            }
+        }
+        if to_sample.is_empty() {
+            continue;
+        }
+        let mut request = table.read.clone();
+        request.columns = to_sample.iter().map(|c| c.name.clone()).collect();
+        request.sample = Some(SAMPLE_ROWS);
+        let (tx, mut rx) = channel::channel(2);
+        let collect = async {
+            let mut counts = vec![(0usize, [0usize; 4]); to_sample.len()];
+            while let Some(batch) = rx.recv().await? {
+                for row in 0..batch.rows() {
+                    for (col, count) in counts.iter_mut().enumerate() {
+                        let Some(value) = batch.cell(row, col) else { continue };
+                        count.0 += 1;
+                        if let Some(shape) = shape_of(&String::from_utf8_lossy(value)) {
+                            count.1[shape as usize] += 1;
+                        }
+                    }
+                }
+            }
+            Ok::<_, EngineError>(counts)
+        };
+        let (read, counts) = tokio::join!(source.read(&request, tx), collect);
+        read?;
+        for (col, (present, shapes)) in to_sample.iter().zip(counts?) {
+            // A third of the values with one shape is not a coincidence.
+            let best = [Shape::Email, Shape::Phone, Shape::Card, Shape::Ipv4]
+                .into_iter()
+                .max_by_key(|&s| shapes[s as usize])
+                .expect("four shapes");
+            let hits = shapes[best as usize];
+            if hits >= 3 && hits * 3 >= present {
+                found.push(Finding {
+                    table: table.name().clone(),
+                    column: col.name.clone(),
+                    reason: format!("{hits} of {present} sampled values look like {}", best.label()),
+                    suggestion: Some(match best {
+                        Shape::Email => Kind::Email,
+                        Shape::Phone => Kind::Phone,
+                        Shape::Ipv4 => Kind::Ipv4,
+                        Shape::Card => Kind::Hash,
+                    }),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The plan and the findings, as `dbtwin check` prints them.
+pub fn render(plan: &Plan, findings: &[Finding]) -> String {
+    let mut out = String::from("plan (tables in load order):\n");
+    for (step, &i) in plan.waves.iter().flatten().enumerate() {
+        let t = &plan.tables[i];
+        let rows = t.row_estimate.map_or("? rows".to_string(), |n| format!("~{n} rows"));
+        let _ = writeln!(out, "{:>4}. {}  {}  {rows}", step + 1, t.name(), t.write.mode);
+        for m in &t.masks {
+            let how = if m.inferred { ", inferred" } else { "" };
+            let _ = writeln!(out, "        {}: {}{how}", m.column, m.masker.kind());
+        }
+    }
+    if findings.is_empty() {
+        out.push_str("no unmasked column looks personal\n");
+    } else {
+        let _ = writeln!(out, "{} unmasked columns look personal:", findings.len());
+        for f in findings {
+            let hint = f.suggestion.map(|k| format!("; suggested rule: {k}")).unwrap_or_default();
+            let _ = writeln!(out, "warning: table {}, column {}: {}{hint}", f.table, f.column, f.reason);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_of_values() {
+        assert_eq!(shape_of("ana@corp.example"), Some(Shape::Email));
+        assert_eq!(shape_of("192.168.0.10"), Some(Shape::Ipv4));
+        assert_eq!(shape_of("4111 1111 1111 1111"), Some(Shape::Card));
+        assert_eq!(shape_of("4111 1111 1111 1112"), None, "bad Luhn, and too long for a phone");
+        assert_eq!(shape_of("+1 (555) 010-1234"), Some(Shape::Phone));
+        assert_eq!(shape_of("662-900-8492 x77830"), Some(Shape::Phone));
+        for plain in ["hello", "12", "2024-01-01", "3.14", "a@b", "@x.com", "1.2.3", "note 5"] {
+            assert_eq!(shape_of(plain), None, "{plain}");
+        }
+    }
+}

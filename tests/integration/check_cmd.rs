@@ -1,0 +1,67 @@
+//! `dbtwin check`: the plan, unmasked personal data found by name and by sampled values, and
+//! its exit codes, on every engine.
+
+use crate::support::{MyDb, PgDb, TestDb, config_file, dbtwin};
+
+async fn check_scenario<D: TestDb>() {
+    let source = D::create().await;
+    let rows: Vec<String> = (1..=20)
+        .map(|i| format!("({i}, 'u{i}@corp.test', 'Name {i}', '+1 555 010 {i:04}', 'nothing here', {i})"))
+        .collect();
+    source
+        .exec(&format!(
+            "CREATE TABLE users (id int PRIMARY KEY, email varchar(80), name varchar(80), contact varchar(80),
+                                 notes varchar(200), score int);
+             INSERT INTO users VALUES {};",
+            rows.join(", ")
+        ))
+        .await;
+    let check = |rules: &str, strict: bool| {
+        let path = config_file(&format!("source: {}\n{rules}", source.url()));
+        async move {
+            let mut args = vec!["check", "--config", path.to_str().unwrap()];
+            if strict {
+                args.push("--strict");
+            }
+            dbtwin(&args).await
+        }
+    };
+
+    let run = check("tables:\n  users: name\n", false).await;
+    assert_eq!(run.code, 0, "warnings alone do not fail without --strict: {}", run.stderr);
+    assert!(run.stdout.contains("users  upsert  ~") || run.stdout.contains("users  upsert  ?"), "{}", run.stdout);
+    assert!(run.stdout.contains("name: name, inferred"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("column email: its name looks personal; suggested rule: email"),
+        "found by name: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("column contact: 20 of 20 sampled values look like phone numbers; suggested rule: phone"),
+        "found by sampling: {}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("column notes") && !run.stdout.contains("column score"), "{}", run.stdout);
+
+    let strict = check("tables:\n  users: name\n", true).await;
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    assert!(strict.stderr.contains("2 unmasked columns look personal (--strict)"), "{}", strict.stderr);
+
+    let clean = check("tables:\n  users: email, name, contact\n", true).await;
+    assert_eq!(clean.code, 0, "{}", clean.stderr);
+    assert!(clean.stdout.contains("no unmasked column looks personal"), "{}", clean.stdout);
+
+    let wrong = check("tables:\n  users: emial\n", true).await;
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("column emial: not found in the source table"), "{}", wrong.stderr);
+}
+
+#[tokio::test]
+async fn check_on_postgres() {
+    check_scenario::<PgDb>().await;
+}
+
+#[tokio::test]
+async fn check_on_mariadb() {
+    check_scenario::<MyDb>().await;
+}
