@@ -43,6 +43,19 @@ enum Command {
     /// Check a config against the source without copying: print the plan and flag unmasked
     /// columns that look personal. Exit 0 clean, 1 warnings with --strict, 2 errors.
     Check(CheckArgs),
+    /// Write a starter mask config for the source's schema to stdout: a suggested rule for
+    /// every column that looks personal. `dbtwin init --source URL > mask.yaml`
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// Source database URL.
+    #[arg(long, value_name = "URL", env = "DBTWIN_SOURCE", hide_env_values = true)]
+    source: String,
+    /// Schemas to include (default: PostgreSQL `public`, MySQL the URL's database).
+    #[arg(long, value_delimiter = ',')]
+    schemas: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Copy(ref args) => copy(&cli, args).await,
         Command::Check(ref args) => check(&cli, args).await,
+        Command::Init(ref args) => init(&cli, args).await,
     }
 }
 
@@ -192,6 +206,21 @@ async fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
     if args.strict && !findings.is_empty() {
         return Err(Unmasked(findings.len()).into());
     }
+    Ok(())
+}
+
+async fn init(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
+    init_logging(cli, None);
+    let source_url = DbUrl::parse(&args.source, "source")?;
+    let source = engine::connect_source(&source_url, ConnectOptions { jobs: 1 }).await?;
+    let schema = source.introspect(&args.schemas).await?;
+    // The plan of a config that masks nothing: every table, its mode and its reads.
+    let empty = config::parse("tables: {}\n", "(init)")?;
+    let limits = BatchLimits { rows: 1000, bytes: 1 << 20 };
+    let options = PlanOptions { binary: source.binary_text(), checks_off: true, limits };
+    let plan = plan::resolve(&empty, &schema, &schema, options)?;
+    let findings = crate::check::findings(&plan, &schema, source.as_ref()).await?;
+    print!("{}", crate::init::render(&source_url.to_string(), &plan, &schema, &findings, source.binary_text()));
     Ok(())
 }
 

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod dburl;
 pub mod engine;
+pub mod init;
 pub mod mask;
 pub mod pipeline;
 pub mod plan;

@@ -51,6 +51,17 @@ async fn check_scenario<D: TestDb>() {
     assert_eq!(clean.code, 0, "{}", clean.stderr);
     assert!(clean.stdout.contains("no unmasked column looks personal"), "{}", clean.stdout);
 
+    // init writes a config that masks all of it, valid as written.
+    let init = dbtwin(&["init", "--source", source.url()]).await;
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    assert!(init.stdout.contains("      email: email "), "{}", init.stdout);
+    assert!(init.stdout.contains("      contact: phone "), "{}", init.stdout);
+    assert!(!init.stdout.contains("notes:"), "{}", init.stdout);
+    assert!(!init.stdout.contains("dbtwin-test-pw"), "the source URL is shown redacted");
+    let generated = check(&init.stdout, true).await;
+    assert_eq!(generated.code, 0, "{}\n{}", init.stdout, generated.stderr);
+    assert!(generated.stdout.contains("no unmasked column looks personal"), "{}", generated.stdout);
+
     let wrong = check("tables:\n  users: emial\n", true).await;
     assert_eq!(wrong.code, 2, "{}", wrong.stderr);
     assert!(wrong.stderr.contains("column emial: not found in the source table"), "{}", wrong.stderr);

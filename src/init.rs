@@ -1,0 +1,117 @@
+//! `dbtwin init`: a starter mask config from the live schema, with a rule for every column that
+//! looks personal (the same findings as `dbtwin check`), each one checked against its column so
+//! the file is valid as written.
+
+use std::fmt::Write as _;
+
+use crate::check::Finding;
+use crate::mask::{BinaryText, Kind, Masker};
+use crate::plan::Plan;
+use crate::schema::{Column, Schema};
+
+/// The config text. `source` is shown (redacted) in the header comment only.
+pub fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding], binary: BinaryText) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# dbtwin mask config written by `dbtwin init` from {source}.");
+    out.push_str(
+        "# Review every rule: columns were picked by name and by sampled values (see README.md).\n\
+         # Give the databases with --source / --target (or DBTWIN_SOURCE / DBTWIN_TARGET), or add\n\
+         # `source:` and `target:` here.\n\
+         # secret: ${DBTWIN_SECRET}    # uncomment for the same pseudonyms in every run\n\
+         tables:\n",
+    );
+    let mut any = false;
+    for table in &plan.tables {
+        let Some(def) = schema.table(table.name()) else { continue };
+        let rows = table.row_estimate.map_or("? rows".to_string(), |n| format!("~{n} rows"));
+        let key = if def.primary_key.is_empty() {
+            "no primary key: replace mode".to_string()
+        } else {
+            let cols: Vec<&str> = def.primary_key.iter().map(|&i| def.columns[i].name.as_str()).collect();
+            format!("primary key ({})", cols.join(", "))
+        };
+        let mine: Vec<&Finding> = findings.iter().filter(|f| &f.table == table.name()).collect();
+        if mine.is_empty() {
+            let _ = writeln!(out, "  # {}: {rows}, {key}; nothing looks personal", table.name());
+            continue;
+        }
+        any = true;
+        let _ = writeln!(out, "  # {}: {rows}, {key}", table.name());
+        let _ = writeln!(out, "  {}:", yaml_key(&table.name().name));
+        out.push_str("    columns:\n");
+        for f in mine {
+            let Some(col) = def.columns.iter().find(|c| c.name == f.column) else { continue };
+            match rule_for(col, f.suggestion, binary) {
+                Some(rule) => {
+                    let entry = format!("{}: {rule}", yaml_key(&col.name));
+                    let _ = writeln!(out, "      {entry:<36} # {}", f.reason);
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "      # {}: looks personal ({}), but no mask fits a NOT NULL {}; add a `set` rule",
+                        yaml_key(&col.name),
+                        f.reason,
+                        col.declared_type
+                    );
+                }
+            }
+        }
+    }
+    if !any {
+        out.push_str("  {}\n");
+    }
+    out
+}
+
+/// The suggested kind if the column takes it, else a keyed hash, else `null` if allowed.
+fn rule_for(column: &Column, suggestion: Option<Kind>, binary: BinaryText) -> Option<&'static str> {
+    let fits = |k: Kind| Masker::new(k, column, None, binary).is_ok();
+    suggestion
+        .filter(|&k| fits(k))
+        .or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
+        .or_else(|| fits(Kind::Null).then_some(Kind::Null))
+        .map(Kind::name)
+}
+
+/// A YAML mapping key: bare when it is a plain word, double-quoted otherwise.
+fn yaml_key(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && !matches!(
+            name.to_ascii_lowercase().as_str(),
+            "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n"
+        )
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    if plain {
+        return name.to_string();
+    }
+    let mut q = String::from("\"");
+    for c in name.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(q, "\\u{:04x}", c as u32);
+            }
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_quoted_only_when_needed() {
+        assert_eq!(yaml_key("email"), "email");
+        assert_eq!(yaml_key("Home Phone"), "\"Home Phone\"");
+        assert_eq!(yaml_key("Quote\"d"), "\"Quote\\\"d\"");
+        assert_eq!(yaml_key("null"), "\"null\"");
+        assert_eq!(yaml_key("1st"), "\"1st\"");
+        assert_eq!(yaml_key("a:b"), "\"a:b\"");
+    }
+}
