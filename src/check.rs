@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::engine::{EngineError, Source};
-use crate::mask::{self, Kind};
+use crate::mask::{self, Keyring, Kind};
 use crate::pipeline::channel;
 use crate::plan::Plan;
 use crate::schema::{Schema, TableName, TypeClass};
@@ -174,6 +174,55 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
         }
     }
     Ok(found)
+}
+
+/// Rows shown per table by `copy --dry-run`.
+pub const PREVIEW_ROWS: u64 = 3;
+
+/// A few rows of every masked table, each masked column shown before → after, masked with the
+/// run's own key, so the preview is what the copy would write.
+pub async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result<String, EngineError> {
+    let mut out = String::new();
+    for table in plan.tables.iter().filter(|t| !t.masks.is_empty()) {
+        let mut request = table.read.clone();
+        request.sample = Some(PREVIEW_ROWS);
+        let (tx, mut rx) = channel::channel(2);
+        let collect = async {
+            let mut lines = Vec::new();
+            let mut scratch = Vec::new();
+            while let Some(batch) = rx.recv().await? {
+                for row in 0..batch.rows() {
+                    for m in &table.masks {
+                        let before = batch.cell(row, m.index);
+                        let after = m.masker.apply(before, keys, &mut scratch).then_some(scratch.as_slice());
+                        lines.push(format!("    {}: {} → {}", m.column, shown(before), shown(after)));
+                    }
+                    lines.push(String::new());
+                }
+            }
+            Ok::<_, EngineError>(lines)
+        };
+        let (read, lines) = tokio::join!(source.read(&request, tx), collect);
+        read?;
+        let lines = lines?;
+        let _ = writeln!(
+            out,
+            "sample of {} ({} rows, masked columns before → after):",
+            table.name(),
+            lines.len() / (table.masks.len() + 1)
+        );
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    Ok(out)
+}
+
+/// A cell for a terminal: NULL spelled out, control characters escaped, long values cut.
+fn shown(value: Option<&[u8]>) -> String {
+    let Some(v) = value else { return "NULL".into() };
+    let text: String = String::from_utf8_lossy(v).escape_debug().collect();
+    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
 }
 
 /// The plan and the findings, as `dbtwin check` prints them.

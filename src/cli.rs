@@ -85,6 +85,10 @@ struct CopyArgs {
     /// Tables copied at the same time.
     #[arg(short, long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
+    /// Validate everything and show the plan and a few rows before and after masking; write
+    /// nothing.
+    #[arg(long)]
+    dry_run: bool,
     /// Rows per batch between reader and writer (memory is bounded by this, not by table size).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     batch_rows: u32,
@@ -303,6 +307,13 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         Some(s) => Keyring::from_secret(s.as_str()),
         None => Keyring::random(),
     });
+    if args.dry_run {
+        let findings = crate::check::findings(&plan, &source_schema, source.as_ref()).await?;
+        print!("{}", crate::check::render(&plan, &findings));
+        print!("{}", crate::check::preview(&plan, source.as_ref(), &keys).await?);
+        println!("dry run: nothing was written");
+        return Ok(());
+    }
     let mut notes = Vec::new();
     notes.push(
         match (settings.triggers_off, settings.foreign_keys_off) {

@@ -76,3 +76,28 @@ async fn check_on_postgres() {
 async fn check_on_mariadb() {
     check_scenario::<MyDb>().await;
 }
+
+async fn dry_run_scenario<D: TestDb>() {
+    let (source, target) = (D::create().await, D::create().await);
+    let table = "CREATE TABLE users (id int PRIMARY KEY, email varchar(80), notes varchar(80));";
+    let filled = format!("{table} INSERT INTO users VALUES (1, 'u1@corp.test', 'a'), (2, 'u2@corp.test', NULL);");
+    tokio::join!(source.exec(&filled), target.exec(table));
+    let run =
+        crate::support::copy(source.url(), target.url(), "secret: s\ntables:\n  users: email\n", &["--dry-run"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("plan (tables in load order):"), "{}", run.stdout);
+    let line = run.stdout.lines().find(|l| l.contains("email: u1@corp.test → ")).expect("a before → after line");
+    assert!(line.ends_with("@example.com"), "{line}");
+    assert!(run.stdout.contains("dry run: nothing was written"), "{}", run.stdout);
+    assert_eq!(target.count("users").await, 0, "a dry run writes nothing");
+}
+
+#[tokio::test]
+async fn dry_run_on_postgres() {
+    dry_run_scenario::<PgDb>().await;
+}
+
+#[tokio::test]
+async fn dry_run_on_mariadb() {
+    dry_run_scenario::<MyDb>().await;
+}
