@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::engine::{EngineError, Source};
+use crate::batch::Batch;
+use crate::engine::{EngineError, ReadRequest, Source};
 use crate::mask::{self, Keyring, Kind};
 use crate::pipeline::channel;
 use crate::plan::Plan;
@@ -132,26 +133,19 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
         }
         let mut request = table.read.clone();
         request.columns = to_sample.iter().map(|c| c.name.clone()).collect();
-        request.sample = Some(SAMPLE_ROWS);
-        let (tx, mut rx) = channel::channel(2);
-        let collect = async {
-            let mut counts = vec![(0usize, [0usize; 4]); to_sample.len()];
-            while let Some(batch) = rx.recv().await? {
-                for row in 0..batch.rows() {
-                    for (col, count) in counts.iter_mut().enumerate() {
-                        let Some(value) = batch.cell(row, col) else { continue };
-                        count.0 += 1;
-                        if let Some(shape) = shape_of(&String::from_utf8_lossy(value)) {
-                            count.1[shape as usize] += 1;
-                        }
+        let mut counts = vec![(0usize, [0usize; 4]); to_sample.len()];
+        for batch in sample(source, &request, SAMPLE_ROWS).await? {
+            for row in 0..batch.rows() {
+                for (col, count) in counts.iter_mut().enumerate() {
+                    let Some(value) = batch.cell(row, col) else { continue };
+                    count.0 += 1;
+                    if let Some(shape) = shape_of(&String::from_utf8_lossy(value)) {
+                        count.1[shape as usize] += 1;
                     }
                 }
             }
-            Ok::<_, EngineError>(counts)
-        };
-        let (read, counts) = tokio::join!(source.read(&request, tx), collect);
-        read?;
-        for (col, (present, shapes)) in to_sample.iter().zip(counts?) {
+        }
+        for (col, (present, shapes)) in to_sample.iter().zip(counts) {
             // A third of the values with one shape is not a coincidence.
             let best = [Shape::Email, Shape::Phone, Shape::Card, Shape::Ipv4]
                 .into_iter()
@@ -184,27 +178,18 @@ pub const PREVIEW_ROWS: u64 = 3;
 pub async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result<String, EngineError> {
     let mut out = String::new();
     for table in plan.tables.iter().filter(|t| !t.masks.is_empty()) {
-        let mut request = table.read.clone();
-        request.sample = Some(PREVIEW_ROWS);
-        let (tx, mut rx) = channel::channel(2);
-        let collect = async {
-            let mut lines = Vec::new();
-            let mut scratch = Vec::new();
-            while let Some(batch) = rx.recv().await? {
-                for row in 0..batch.rows() {
-                    for m in &table.masks {
-                        let before = batch.cell(row, m.index);
-                        let after = m.masker.apply(before, keys, &mut scratch).then_some(scratch.as_slice());
-                        lines.push(format!("    {}: {} → {}", m.column, shown(before), shown(after)));
-                    }
-                    lines.push(String::new());
+        let mut lines = Vec::new();
+        let mut scratch = Vec::new();
+        for batch in sample(source, &table.read, PREVIEW_ROWS).await? {
+            for row in 0..batch.rows() {
+                for m in &table.masks {
+                    let before = batch.cell(row, m.index);
+                    let after = m.masker.apply(before, keys, &mut scratch).then_some(scratch.as_slice());
+                    lines.push(format!("    {}: {} → {}", m.column, shown(before), shown(after)));
                 }
+                lines.push(String::new());
             }
-            Ok::<_, EngineError>(lines)
-        };
-        let (read, lines) = tokio::join!(source.read(&request, tx), collect);
-        read?;
-        let lines = lines?;
+        }
         let _ = writeln!(
             out,
             "sample of {} ({} rows, masked columns before → after):",
@@ -216,6 +201,23 @@ pub async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result
         }
     }
     Ok(out)
+}
+
+/// Up to `rows` rows of `request`'s columns, read through the engine's own read path.
+async fn sample(source: &dyn Source, request: &ReadRequest, rows: u64) -> Result<Vec<Batch>, EngineError> {
+    let mut request = request.clone();
+    request.sample = Some(rows);
+    let (tx, mut rx) = channel::channel(2);
+    let collect = async {
+        let mut batches = Vec::new();
+        while let Some(batch) = rx.recv().await? {
+            batches.push(batch);
+        }
+        Ok::<_, EngineError>(batches)
+    };
+    let (read, batches) = tokio::join!(source.read(&request, tx), collect);
+    read?;
+    batches
 }
 
 /// A cell for a terminal: NULL spelled out, control characters escaped, long values cut.

@@ -277,7 +277,8 @@ impl Masker {
     fn fit(&self, value: String, rng: &mut rand_chacha::ChaCha8Rng, input: &[u8], keys: &Keyring) -> String {
         let max = self.max_chars.unwrap_or(usize::MAX);
         if self.suffixed {
-            let digest = keys.digest(&format!("{}/suffix", self.kind.name()), input);
+            let domain = if self.kind == Kind::Email { "email/suffix" } else { "username/suffix" };
+            let digest = keys.digest(domain, input);
             let suffix = &hex(&digest)[..UNIQUE_SUFFIX_HEX];
             let (head, tail, sep) = match self.kind {
                 Kind::Email => (value.split('@').next().unwrap_or_default(), EMAIL_DOMAIN, '.'),

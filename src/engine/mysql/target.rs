@@ -260,7 +260,7 @@ struct Statements {
     head: String,
     row: String,
     tail: String,
-    cache: HashMap<usize, String>,
+    cache: HashMap<usize, std::sync::Arc<str>>,
 }
 
 impl Statements {
@@ -279,7 +279,8 @@ impl Statements {
         }
     }
 
-    fn sql(&mut self, rows: usize) -> String {
+    /// Shared, so reusing a statement for every chunk copies a pointer, not the SQL text.
+    fn sql(&mut self, rows: usize) -> std::sync::Arc<str> {
         self.cache
             .entry(rows)
             .or_insert_with(|| {
@@ -292,7 +293,7 @@ impl Statements {
                     sql.push_str(&self.row);
                 }
                 sql.push_str(&self.tail);
-                sql
+                sql.into()
             })
             .clone()
     }
@@ -361,13 +362,13 @@ mod tests {
         let r = request(&["id", "note"], &["id"]);
         let mut s = Statements::new(&r, UpsertSyntax::ValuesFunction);
         assert_eq!(
-            s.sql(2),
+            &*s.sql(2),
             "INSERT INTO `shop`.`order``s` (`id`, `note`) VALUES (?, ?), (?, ?) \
              ON DUPLICATE KEY UPDATE `note` = VALUES(`note`)"
         );
         let mut s = Statements::new(&r, UpsertSyntax::RowAlias);
         assert_eq!(
-            s.sql(1),
+            &*s.sql(1),
             "INSERT INTO `shop`.`order``s` (`id`, `note`) VALUES (?, ?) AS dbtwin_new \
              ON DUPLICATE KEY UPDATE `note` = dbtwin_new.`note`"
         );
