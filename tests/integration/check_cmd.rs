@@ -1,7 +1,7 @@
 //! `dbtwin check`: the plan, unmasked personal data found by name and by sampled values, and
 //! its exit codes, on every engine.
 
-use crate::support::{MyDb, PgDb, TestDb, config_file, dbtwin};
+use crate::support::{TestDb, config_file, dbtwin};
 
 async fn check_scenario<D: TestDb>() {
     let source = D::create().await;
@@ -67,16 +67,6 @@ async fn check_scenario<D: TestDb>() {
     assert!(wrong.stderr.contains("column emial: not found in the source table"), "{}", wrong.stderr);
 }
 
-#[tokio::test]
-async fn check_on_postgres() {
-    check_scenario::<PgDb>().await;
-}
-
-#[tokio::test]
-async fn check_on_mariadb() {
-    check_scenario::<MyDb>().await;
-}
-
 async fn dry_run_scenario<D: TestDb>() {
     let (source, target) = (D::create().await, D::create().await);
     let table = "CREATE TABLE users (id int PRIMARY KEY, email varchar(80), notes varchar(80));";
@@ -92,12 +82,4 @@ async fn dry_run_scenario<D: TestDb>() {
     assert_eq!(target.count("users").await, 0, "a dry run writes nothing");
 }
 
-#[tokio::test]
-async fn dry_run_on_postgres() {
-    dry_run_scenario::<PgDb>().await;
-}
-
-#[tokio::test]
-async fn dry_run_on_mariadb() {
-    dry_run_scenario::<MyDb>().await;
-}
+crate::on_every_engine!(check_scenario, dry_run_scenario);

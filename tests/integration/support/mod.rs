@@ -2,6 +2,25 @@
 
 pub mod scenarios;
 
+/// Run a scenario `async fn name<D: TestDb>()` once per engine, as tests `name::postgres` and
+/// `name::mariadb`. The engine-pair matrix of later issues grows here.
+#[macro_export]
+macro_rules! on_every_engine {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn postgres() {
+                super::$scenario::<$crate::support::PgDb>().await;
+            }
+
+            #[tokio::test]
+            async fn mariadb() {
+                super::$scenario::<$crate::support::MyDb>().await;
+            }
+        }
+    )+};
+}
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
