@@ -257,12 +257,13 @@ async fn pg_interrupted_copy_exits_130_and_keeps_the_previous_rows() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Interrupt once the target is receiving rows.
+    // Interrupt once this test's target is receiving rows (other tests' loads run alongside).
     let admin = PgDb { url: target.url.clone() };
     let mut loading = false;
     for _ in 0..500 {
         let rows = admin
-            .rows("SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'dbtwin' AND query LIKE 'COPY %FROM STDIN'")
+            .rows("SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'dbtwin' AND datname = current_database() \
+             AND query LIKE 'COPY %FROM STDIN'")
             .await;
         if rows[0][0].as_deref() != Some("0") {
             loading = true;
