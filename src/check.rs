@@ -114,7 +114,7 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
     let mut found = Vec::new();
     for table in &plan.tables {
         let Some(def) = schema.table(table.name()) else { continue };
-        let masked = |c: &str| table.masks.iter().any(|m| m.column == c);
+        let masked = |c: &str| table.masks.columns().iter().any(|m| m.column == c);
         let mut to_sample = Vec::new();
         for col in def.columns.iter().filter(|c| !c.generated && !masked(&c.name)) {
             if mask::looks_personal(col) {
@@ -179,12 +179,16 @@ pub async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result
     let mut out = String::new();
     for table in plan.tables.iter().filter(|t| !t.masks.is_empty()) {
         let mut lines = Vec::new();
-        let mut scratch = Vec::new();
+        let columns = table.masks.columns();
         for batch in sample(source, &table.read, PREVIEW_ROWS).await? {
+            let mut masked = Batch::new(batch.width(), batch.rows(), batch.byte_len() * 2);
+            table
+                .masks
+                .apply(&batch, keys, &mut masked, 0)
+                .map_err(|e| EngineError::Data(format!("table {}: {e}", table.name())))?;
             for row in 0..batch.rows() {
-                for m in &table.masks {
-                    let before = batch.cell(row, m.index);
-                    let after = m.masker.apply(before, keys, &mut scratch).then_some(scratch.as_slice());
+                for m in columns {
+                    let (before, after) = (batch.cell(row, m.index), masked.cell(row, m.index));
                     lines.push(format!("    {}: {} → {}", m.column, shown(before), shown(after)));
                 }
                 lines.push(String::new());
@@ -194,7 +198,7 @@ pub async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result
             out,
             "sample of {} ({} rows, masked columns before → after):",
             table.name(),
-            lines.len() / (table.masks.len() + 1)
+            lines.len() / (columns.len() + 1)
         );
         for line in lines {
             let _ = writeln!(out, "{line}");
@@ -234,9 +238,9 @@ pub fn render(plan: &Plan, findings: &[Finding]) -> String {
         let t = &plan.tables[i];
         let rows = t.row_estimate.map_or("? rows".to_string(), |n| format!("~{n} rows"));
         let _ = writeln!(out, "{:>4}. {}  {}  {rows}", step + 1, t.name(), t.write.mode);
-        for m in &t.masks {
+        for m in t.masks.columns() {
             let how = if m.inferred { ", inferred" } else { "" };
-            let _ = writeln!(out, "        {}: {}{how}", m.column, m.masker.kind());
+            let _ = writeln!(out, "        {}: {}{how}", m.column, m.describe());
         }
     }
     if findings.is_empty() {

@@ -92,6 +92,10 @@ struct CopyArgs {
     /// Rows per batch between reader and writer (memory is bounded by this, not by table size).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
     batch_rows: u32,
+    /// Make a run without a `secret` reproducible: the same seed, source and config give a
+    /// byte-identical target (for CI fixtures).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -224,12 +228,19 @@ async fn init(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     let options = PlanOptions { binary: source.binary_text(), checks_off: true, limits };
     let plan = plan::resolve(&empty, &schema, &schema, options)?;
     let findings = crate::check::findings(&plan, &schema, source.as_ref()).await?;
-    print!("{}", crate::init::render(&source_url.to_string(), &plan, &schema, &findings, source.binary_text()));
+    print!("{}", crate::init::render(&source_url.to_string(), &plan, &schema, &findings));
     Ok(())
 }
 
 async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let config = config::load(&args.config)?;
+    if config.secret.is_some() && args.seed.is_some() {
+        return Err(Refused(format!(
+            "config {} has a `secret` and --seed was given; a secret already makes runs reproducible, so drop one",
+            args.config.display()
+        ))
+        .into());
+    }
     let source_url = url(args.source.as_deref(), config.source.as_ref(), "source")?;
     let target_url = url(args.target.as_deref(), config.target.as_ref(), "target")?;
     if source_url.engine() != target_url.engine() {
@@ -287,8 +298,9 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     for t in &plan.tables {
         let masks: Vec<String> = t
             .masks
+            .columns()
             .iter()
-            .map(|m| format!("{} ({}{})", m.column, m.masker.kind(), if m.inferred { ", inferred" } else { "" }))
+            .map(|m| format!("{} ({}{})", m.column, m.describe(), if m.inferred { ", inferred" } else { "" }))
             .collect();
         tracing::info!(
             table = %t.name(),
@@ -303,9 +315,10 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         (None, ProgressMode::None) => Arc::new(Silent),
         (None, _) => Arc::new(LogLines { every: Duration::from_secs(5) }),
     };
-    let keys = Arc::new(match &config.secret {
-        Some(s) => Keyring::from_secret(s.as_str()),
-        None => Keyring::random(),
+    let keys = Arc::new(match (&config.secret, args.seed) {
+        (Some(s), _) => Keyring::from_secret(s.as_str()),
+        (None, Some(seed)) => Keyring::from_seed(seed),
+        (None, None) => Keyring::random(),
     });
     if args.dry_run {
         let findings = crate::check::findings(&plan, &source_schema, source.as_ref()).await?;
@@ -330,8 +343,8 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         }
         .to_string(),
     );
-    if config.secret.is_none() {
-        notes.push("no `secret` in the config: masked values differ from run to run".to_string());
+    if config.secret.is_none() && args.seed.is_none() {
+        notes.push("no `secret` in the config and no --seed: masked values differ from run to run".to_string());
     }
 
     let run = pipeline::run(

@@ -54,7 +54,7 @@ pub struct TableRules {
     pub mode: Option<Mode>,
     /// Column name → rule; a YAML `null` (or `~`) means the `null` mask.
     #[serde(default)]
-    pub columns: BTreeMap<String, Option<Rule>>,
+    pub columns: BTreeMap<String, Option<RuleList>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -75,33 +75,89 @@ impl fmt::Display for Mode {
     }
 }
 
-/// A column rule: `email`, or `{ kind: set, value: "x" }`.
+/// A column's rules: one, or a list tried in order where the first whose `when` matches the
+/// row applies (a row no rule matches keeps its value).
+#[derive(Debug, PartialEq)]
+pub struct RuleList(pub Vec<Rule>);
+
+/// A column rule: `email`, or `{ kind: set, value: "x" }` with the kind's options.
 #[derive(Debug, PartialEq)]
 pub enum Rule {
     Kind(Kind),
-    Full(FullRule),
+    Full(Box<FullRule>),
 }
 
-#[derive(Debug, Deserialize, PartialEq)]
+/// The full form of a rule. Which options go with which kind is checked when the rule is
+/// compiled (`mask::spec`), so a misplaced option is an error naming the kind.
+#[derive(Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FullRule {
-    pub kind: Kind,
+    pub kind: Option<Kind>,
+    /// Apply only to rows matching this condition (see `mask::condition`).
+    pub when: Option<String>,
     /// The constant for `set`.
     pub value: Option<EnvString>,
+    pub locale: Option<String>,
+    /// `email`: the domain of every fake address.
+    pub domain: Option<String>,
+    /// `date_of_birth`: ages the dates give in the year of the run.
+    pub min_age: Option<u16>,
+    pub max_age: Option<u16>,
+    /// `iban`: the country whose format is written (default: the locale's).
+    pub country: Option<String>,
+    /// `hash`: `hex` or `digits`.
+    pub format: Option<String>,
+    /// `hash`: output length; the input's length when absent.
+    pub length: Option<u32>,
+    /// `mask`: characters kept at each end.
+    pub keep_first: Option<u32>,
+    pub keep_last: Option<u32>,
+    /// `mask`: the replacement character.
+    #[serde(rename = "char")]
+    pub with: Option<char>,
+    /// `regex`: what to find and what to put instead (`$1` for groups).
+    pub pattern: Option<String>,
+    pub replacement: Option<String>,
+    /// `random_int` / `random_float`: inclusive range.
+    pub min: Option<Number>,
+    pub max: Option<Number>,
+    /// `random_float`: digits after the point.
+    pub decimals: Option<u8>,
+    /// `random_date`: inclusive range of ISO dates.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `noise`: ± this fraction of a number …
+    pub fraction: Option<f64>,
+    /// … or ± this duration for dates and timestamps (`30d`, `12h`).
+    pub duration: Option<String>,
+    /// `template`: e.g. `"{first_name|lower}.{last_name|lower}@example.com"`.
+    pub template: Option<String>,
+    /// `json`: path → rule, e.g. `$.contact.email: email`.
+    pub paths: Option<BTreeMap<String, Rule>>,
+}
+
+/// A number as written in YAML: integers stay exact.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(f) => f,
+        }
+    }
 }
 
 impl Rule {
-    pub fn kind(&self) -> Kind {
+    pub fn kind(&self) -> Option<Kind> {
         match self {
-            Rule::Kind(k) => *k,
+            Rule::Kind(k) => Some(*k),
             Rule::Full(f) => f.kind,
-        }
-    }
-
-    pub fn value(&self) -> Option<&str> {
-        match self {
-            Rule::Kind(_) => None,
-            Rule::Full(f) => f.value.as_ref().map(|v| v.0.as_str()),
         }
     }
 }
@@ -169,11 +225,48 @@ impl<'de> Deserialize<'de> for Rule {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Rule, E> {
                 Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(Rule::Kind)
             }
+            // A YAML `null` in a rule's place means the null mask, as it does for a column.
+            fn visit_unit<E: de::Error>(self) -> Result<Rule, E> {
+                Ok(Rule::Kind(Kind::Null))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Rule, E> {
+                Ok(Rule::Kind(Kind::Null))
+            }
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Rule, M::Error> {
-                FullRule::deserialize(de::value::MapAccessDeserializer::new(map)).map(Rule::Full)
+                FullRule::deserialize(de::value::MapAccessDeserializer::new(map)).map(|r| Rule::Full(Box::new(r)))
             }
         }
         d.deserialize_any(RuleVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = RuleList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mask kind, a map with `kind`, or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RuleList, E> {
+                Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(|k| RuleList(vec![Rule::Kind(k)]))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RuleList, M::Error> {
+                FullRule::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|r| RuleList(vec![Rule::Full(Box::new(r))]))
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<RuleList, S::Error> {
+                let mut rules = Vec::new();
+                while let Some(rule) = seq.next_element::<Rule>()? {
+                    rules.push(rule);
+                }
+                if rules.is_empty() {
+                    return Err(de::Error::custom("empty rule list"));
+                }
+                Ok(RuleList(rules))
+            }
+        }
+        d.deserialize_any(ListVisitor)
     }
 }
 
@@ -230,16 +323,20 @@ fn validate(config: &Config) -> Result<(), String> {
                 }
             }
             TableSpec::Full(rules) => {
-                for (column, rule) in &rules.columns {
-                    let Some(rule) = rule else { continue };
-                    match (rule.kind(), rule.value()) {
-                        (Kind::Set, None) => {
-                            problems.push(format!("table {table}, column {column}: `set` needs a `value`"))
+                for (column, list) in &rules.columns {
+                    let Some(RuleList(list)) = list else { continue };
+                    for (i, rule) in list.iter().enumerate() {
+                        let conditional = matches!(rule, Rule::Full(f) if f.when.is_some());
+                        if !conditional && i + 1 < list.len() {
+                            problems.push(format!(
+                                "table {table}, column {column}: rule {} has no `when`, so the rules after it never apply",
+                                i + 1
+                            ));
                         }
-                        (k, Some(_)) if k != Kind::Set => {
-                            problems.push(format!("table {table}, column {column}: `value` only goes with kind `set`"))
+                        if let Err(why) = crate::mask::spec::compile(rule) {
+                            let at = if list.len() > 1 { format!(" (rule {})", i + 1) } else { String::new() };
+                            problems.push(format!("table {table}, column {column}{at}: {why}"));
                         }
-                        _ => {}
                     }
                 }
             }
@@ -299,11 +396,26 @@ tables:
         );
         let TableSpec::Full(staff) = &c.tables["staff"] else { panic!("full form expected") };
         assert_eq!(staff.mode, Some(Mode::Replace));
-        assert_eq!(staff.columns["email"], Some(Rule::Kind(Kind::Email)));
-        assert_eq!(staff.columns["password"], Some(Rule::Kind(Kind::Hash)));
+        assert_eq!(staff.columns["email"], Some(RuleList(vec![Rule::Kind(Kind::Email)])));
+        assert_eq!(staff.columns["password"], Some(RuleList(vec![Rule::Kind(Kind::Hash)])));
         assert_eq!(staff.columns["picture"], None);
-        let role = staff.columns["role"].as_ref().unwrap();
-        assert_eq!((role.kind(), role.value()), (Kind::Set, Some("clerk")));
+        let Some(RuleList(role)) = &staff.columns["role"] else { panic!("a rule") };
+        let Rule::Full(role) = &role[0] else { panic!("full form expected") };
+        assert_eq!((role.kind, role.value.as_ref().map(EnvString::as_str)), (Some(Kind::Set), Some("clerk")));
+    }
+
+    #[test]
+    fn rule_lists_try_conditions_in_order() {
+        let c = parse(
+            "tables:\n  t:\n    columns:\n      email:\n        - { kind: keep, when: \"role = 'staff'\" }\n        - email\n",
+            "m.yaml",
+        )
+        .unwrap();
+        let TableSpec::Full(t) = &c.tables["t"] else { panic!() };
+        assert_eq!(t.columns["email"].as_ref().unwrap().0.len(), 2);
+        let msg =
+            parse("tables:\n  t:\n    columns:\n      email: [ name, email ]\n", "m.yaml").unwrap_err().to_string();
+        assert!(msg.contains("column email: rule 1 has no `when`, so the rules after it never apply"), "{msg}");
     }
 
     #[test]
@@ -350,8 +462,8 @@ tables:
         )
         .unwrap_err()
         .to_string();
-        assert!(msg.contains("column a: `set` needs a `value`"), "{msg}");
-        assert!(msg.contains("column b: `value` only goes with kind `set`"), "{msg}");
+        assert!(msg.contains("column a: kind set needs `value`"), "{msg}");
+        assert!(msg.contains("column b: option value does not go with kind email (it takes locale, domain)"), "{msg}");
     }
 
     #[test]

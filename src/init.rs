@@ -5,12 +5,12 @@
 use std::fmt::Write as _;
 
 use crate::check::Finding;
-use crate::mask::{BinaryText, Kind, Masker};
+use crate::mask;
 use crate::plan::Plan;
-use crate::schema::{Column, Schema};
+use crate::schema::Schema;
 
 /// The config text. `source` is shown (redacted) in the header comment only.
-pub fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding], binary: BinaryText) -> String {
+pub fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# dbtwin mask config written by `dbtwin init` from {source}.");
     out.push_str(
@@ -41,18 +41,20 @@ pub fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding], 
         out.push_str("    columns:\n");
         for f in mine {
             let Some(col) = def.columns.iter().find(|c| c.name == f.column) else { continue };
-            match rule_for(col, f.suggestion, binary) {
-                Some(rule) => {
+            let unique = def.column_index(&col.name).is_some_and(|i| !def.unique_keys_of(i).is_empty());
+            match mask::suggest(col, f.suggestion, unique, true) {
+                Some((_, rule)) => {
                     let entry = format!("{}: {rule}", yaml_key(&col.name));
                     let _ = writeln!(out, "      {entry:<36} # {}", f.reason);
                 }
                 None => {
                     let _ = writeln!(
                         out,
-                        "      # {}: looks personal ({}), but no mask fits a NOT NULL {}; add a `set` rule",
+                        "      # {}: looks personal ({}), but no mask fits a NOT NULL {}{}; add a `set` rule",
                         yaml_key(&col.name),
                         f.reason,
-                        col.declared_type
+                        col.declared_type,
+                        if unique { " under a unique key" } else { "" }
                     );
                 }
             }
@@ -62,16 +64,6 @@ pub fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding], 
         out.push_str("  {}\n");
     }
     out
-}
-
-/// The suggested kind if the column takes it, else a keyed hash, else `null` if allowed.
-fn rule_for(column: &Column, suggestion: Option<Kind>, binary: BinaryText) -> Option<&'static str> {
-    let fits = |k: Kind| Masker::new(k, column, None, binary).is_ok();
-    suggestion
-        .filter(|&k| fits(k))
-        .or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
-        .or_else(|| fits(Kind::Null).then_some(Kind::Null))
-        .map(Kind::name)
 }
 
 /// A YAML mapping key: bare when it is a plain word, double-quoted otherwise.

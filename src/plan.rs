@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::config::{Config, Mode, TableSpec};
+use crate::config::{Config, Mode, Rule, RuleList, TableSpec};
 use crate::engine::{BatchLimits, ReadRequest, WriteRequest};
-use crate::mask::{self, BinaryText, Kind, Masker};
+use crate::mask::row::{Action, BoundRule, ColumnRules, RowMask};
+use crate::mask::{self, BinaryText, Masker, Spec};
 use crate::schema::{Schema, Table, TableName};
 
 /// Everything wrong with a config against the live schemas, one line per problem.
@@ -22,20 +23,10 @@ impl fmt::Display for PlanError {
 }
 
 #[derive(Debug)]
-pub struct ColumnMask {
-    /// Position of the column in the batch (index into `TablePlan::columns`).
-    pub index: usize,
-    pub column: String,
-    pub masker: Masker,
-    /// Chosen from the column's name and type (short form), not named in the config.
-    pub inferred: bool,
-}
-
-#[derive(Debug)]
 pub struct TablePlan {
     pub read: ReadRequest,
     pub write: WriteRequest,
-    pub masks: Vec<ColumnMask>,
+    pub masks: RowMask,
     pub row_estimate: Option<u64>,
 }
 
@@ -106,11 +97,13 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
     if problems.is_empty() { Ok(Plan { tables, waves }) } else { Err(PlanError { problems }) }
 }
 
-/// One column rule from the config; `kind` is `None` in the short form (inferred).
-struct Requested<'a> {
-    column: String,
-    kind: Option<Kind>,
-    value: Option<&'a str>,
+/// What the config asks for one column.
+enum Requested<'a> {
+    /// Short form: the rule is inferred from the column's name and type.
+    Inferred,
+    /// `column: null` (or `~`).
+    Null,
+    Rules(&'a [Rule]),
 }
 
 /// A config table name: `name`, or `schema.name`, among the introspected tables.
@@ -182,28 +175,28 @@ fn plan_table(
         }
     }
 
-    let (mode, requested): (Option<Mode>, Vec<Requested>) = match spec {
+    let (mode, requested): (Option<Mode>, Vec<(String, Requested)>) = match spec {
         None => (None, Vec::new()),
-        Some(TableSpec::Short(cols)) => {
-            (None, cols.iter().map(|c| Requested { column: c.clone(), kind: None, value: None }).collect())
-        }
+        Some(TableSpec::Short(cols)) => (None, cols.iter().map(|c| (c.clone(), Requested::Inferred)).collect()),
         Some(TableSpec::Full(rules)) => (
             rules.mode,
             rules
                 .columns
                 .iter()
-                .map(|(c, rule)| Requested {
-                    column: c.clone(),
-                    kind: Some(rule.as_ref().map_or(Kind::Null, |r| r.kind())),
-                    value: rule.as_ref().and_then(|r| r.value()),
+                .map(|(c, rule)| {
+                    let r = match rule {
+                        None => Requested::Null,
+                        Some(RuleList(list)) => Requested::Rules(list),
+                    };
+                    (c.clone(), r)
                 })
                 .collect(),
         ),
     };
 
-    let mut masks = Vec::new();
-    for Requested { column, kind, value } in requested {
-        let inferred = kind.is_none();
+    let mut masked = Vec::new();
+    let mut templates: Vec<(String, Vec<usize>)> = Vec::new();
+    for (column, request) in requested {
         let Some(src_index) = table.column_index(&column) else {
             problems.push(format!("table {name}, column {column}: not found in the source table"));
             continue;
@@ -214,22 +207,107 @@ fn plan_table(
                 .push(format!("table {name}, column {column}: is generated, so it is not copied and cannot be masked"));
             continue;
         }
-        let Some(kind) = kind.or_else(|| mask::infer(col)) else {
-            problems.push(format!(
-                "table {name}, column {column}: no mask fits a {} column; give a rule such as `null` or `set`",
-                col.declared_type
-            ));
-            continue;
-        };
-        if kind == Kind::Keep {
-            continue;
-        }
         let Some(index) = columns.iter().position(|c| c == &column) else {
             continue;
         };
-        match Masker::new(kind, col, value, options.binary) {
-            Ok(masker) => masks.push(ColumnMask { index, column, masker, inferred }),
-            Err(reason) => problems.push(format!("table {name}, column {column}: {reason}")),
+        // Uniqueness is the target's: its keys are the ones a collision would break.
+        let unique_keys = dest.column_index(&column).map(|i| dest.unique_keys_of(i)).unwrap_or_default();
+        let at = |msg: String| format!("table {name}, column {column}: {msg}");
+        let specs: Vec<(Option<mask::condition::Expr<String>>, Spec)> = match request {
+            Requested::Null => vec![(None, Spec::Null)],
+            Requested::Inferred => match mask::suggest(col, mask::infer(col), !unique_keys.is_empty(), false) {
+                Some((spec, _)) => vec![(None, spec)],
+                None => {
+                    problems.push(at(format!(
+                        "no mask fits a {} column{}; give a rule such as `null` or `set`",
+                        col.declared_type,
+                        if unique_keys.is_empty() { "" } else { " under a unique key" }
+                    )));
+                    continue;
+                }
+            },
+            Requested::Rules(list) => {
+                let mut specs = Vec::new();
+                for rule in list {
+                    match mask::spec::compile(rule) {
+                        Ok(r) => specs.push((r.when, r.spec)),
+                        Err(e) => problems.push(at(e)),
+                    }
+                }
+                specs
+            }
+        };
+        // A column whose only rule is `keep` is not masked at all.
+        if specs.iter().all(|(when, spec)| when.is_none() && matches!(spec, Spec::Keep)) {
+            continue;
+        }
+        let mut rules = Vec::new();
+        for (when, spec) in specs {
+            let when = match when.map(|w| w.bind(&mut |c: &String| copied_index(&columns, table, c))).transpose() {
+                Ok(w) => w,
+                Err(e) => {
+                    problems.push(at(format!("when: {e}")));
+                    continue;
+                }
+            };
+            let action = match &spec {
+                Spec::Template(t) => {
+                    if col.class != crate::schema::TypeClass::Text {
+                        problems.push(at(format!(
+                            "mask template cannot produce a value for a {} column ({})",
+                            col.class.label(),
+                            col.declared_type
+                        )));
+                        continue;
+                    }
+                    match t.bind(&mut |c: &String| copied_index(&columns, table, c)) {
+                        Ok(template) => {
+                            let reads: Vec<usize> =
+                                template.fields().filter(|(_, original)| !original).map(|(i, _)| *i).collect();
+                            templates.push((column.clone(), reads));
+                            Action::Template {
+                                template,
+                                max_chars: col.max_chars.map(|m| m as usize),
+                                declared_type: col.declared_type.clone(),
+                            }
+                        }
+                        Err(e) => {
+                            problems.push(at(format!("template: {e}")));
+                            continue;
+                        }
+                    }
+                }
+                spec => match Masker::new(spec, col, options.binary) {
+                    Ok(m) => Action::Value(m),
+                    Err(reason) => {
+                        problems.push(at(reason));
+                        continue;
+                    }
+                },
+            };
+            if let Some(key) = unique_keys.first() {
+                let safe = match &action {
+                    Action::Value(m) => m.unique_safe(),
+                    Action::Template { .. } => Err("a template can give two rows the same value".to_string()),
+                };
+                if let Err(reason) = safe {
+                    problems.push(at(format!("is under the target's {key}: {reason}")));
+                }
+            }
+            rules.push(BoundRule { when, action });
+        }
+        masked.push(ColumnRules { index, column, rules, inferred: matches!(request, Requested::Inferred) });
+    }
+    // A template reads the row's masked values, so it cannot read another template's output.
+    for (column, reads) in &templates {
+        for &i in reads {
+            if templates.iter().any(|(other, _)| other == &columns[i]) {
+                problems.push(format!(
+                    "table {name}, column {column}: template reads {}, which is itself built by a template; \
+                     write {{{}|original}} or repeat its template",
+                    columns[i], columns[i]
+                ));
+            }
         }
     }
 
@@ -259,9 +337,18 @@ fn plan_table(
     Ok(TablePlan {
         read: ReadRequest { table: name.clone(), columns: columns.clone(), limits: options.limits, sample: None },
         write: WriteRequest { table: dest.name.clone(), columns, mode, key, referenced, auto_increment },
-        masks,
+        masks: RowMask::new(masked),
         row_estimate: table.row_estimate,
     })
+}
+
+/// Where a column a rule refers to sits in the batch: it must exist and be copied.
+fn copied_index(columns: &[String], table: &Table, name: &str) -> Result<usize, String> {
+    match columns.iter().position(|c| c == name) {
+        Some(i) => Ok(i),
+        None if table.column_index(name).is_some() => Err(format!("column {name} is generated, so it is not copied")),
+        None => Err(format!("column {name} is not in table {}", table.name)),
+    }
 }
 
 /// Waves of table indices. Largest tables first within a wave, so the longest copy starts early.

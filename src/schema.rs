@@ -95,13 +95,20 @@ pub struct ForeignKey {
     pub references: TableName,
 }
 
+/// A unique index or constraint other than the primary key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UniqueKey {
+    pub name: String,
+    pub columns: Vec<usize>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
     pub name: TableName,
     pub columns: Vec<Column>,
     /// Column indices, in key order; empty when the table has none.
     pub primary_key: Vec<usize>,
-    pub unique_keys: Vec<Vec<usize>>,
+    pub unique_keys: Vec<UniqueKey>,
     pub foreign_keys: Vec<ForeignKey>,
     /// The planner's row estimate, when the engine has one.
     pub row_estimate: Option<u64>,
@@ -110,6 +117,19 @@ pub struct Table {
 impl Table {
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The keys that make `column` unique, as people name them: `primary key` or `unique index
+    /// users_email_key`.
+    pub fn unique_keys_of(&self, column: usize) -> Vec<String> {
+        let mut keys = Vec::new();
+        if self.primary_key.contains(&column) {
+            keys.push("primary key".to_string());
+        }
+        for k in self.unique_keys.iter().filter(|k| k.columns.contains(&column)) {
+            keys.push(format!("unique index {}", k.name));
+        }
+        keys
     }
 }
 

@@ -1,14 +1,44 @@
 //! The mask kind for a column listed in the short form (`users: email,name`), from its name and
 //! type. `dbtwin copy` prints the choice in its plan so nothing is guessed silently.
 
-use super::Kind;
+use super::{BinaryText, HashFormat, Kind, Masker, Spec};
 use crate::schema::{Column, TypeClass};
 
 /// The kind the short form gives `column`: a personal-data kind its name suggests, else a keyed
 /// hash; `None` when not even a hash fits the type (the user must then name a rule).
 pub fn infer(column: &Column) -> Option<Kind> {
-    let fits = |k: Kind| super::Masker::new(k, column, None, super::BinaryText::Raw).is_ok();
+    let fits = |k: Kind| {
+        super::Spec::default_for(k).is_ok_and(|spec| super::Masker::new(&spec, column, super::BinaryText::Raw).is_ok())
+    };
     by_name(column).filter(|&k| fits(k)).or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
+}
+
+/// A rule to suggest for `column`: `preferred` if it fits, else a keyed hash, else (when
+/// `allow_null`) `null`. On a column under a unique key only rules that keep values distinct
+/// qualify, a hash then getting a fixed length. The YAML is what `dbtwin init` writes.
+pub fn suggest(column: &Column, preferred: Option<Kind>, unique: bool, allow_null: bool) -> Option<(Spec, String)> {
+    let fixed_hash = column.max_chars.map_or(32, |m| (m as usize).min(32)) as u32;
+    let mut candidates: Vec<(Result<Spec, String>, String)> = Vec::new();
+    if let Some(k) = preferred {
+        candidates.push((Spec::default_for(k), k.name().to_string()));
+    }
+    candidates.push((Spec::default_for(Kind::Hash), "hash".into()));
+    if unique {
+        let spec = Spec::Hash { format: None, length: Some(fixed_hash) };
+        candidates.push((Ok(spec), format!("{{ kind: hash, length: {fixed_hash} }}")));
+        if matches!(column.class, TypeClass::Int { bytes: 8 }) {
+            let spec = Spec::Hash { format: Some(HashFormat::Digits), length: Some(18) };
+            candidates.push((Ok(spec), "{ kind: hash, format: digits, length: 18 }".into()));
+        }
+    }
+    if allow_null {
+        candidates.push((Spec::default_for(Kind::Null), "null".into()));
+    }
+    candidates.into_iter().find_map(|(spec, yaml)| {
+        let spec = spec.ok()?;
+        let masker = Masker::new(&spec, column, BinaryText::Raw).ok()?;
+        (!unique || masker.unique_safe().is_ok()).then_some((spec, yaml))
+    })
 }
 
 /// Words that mark a column as sensitive without naming a kind of fake value for it.
@@ -51,6 +81,14 @@ fn by_name(column: &Column) -> Option<Kind> {
         Some(Kind::FirstName)
     } else if joined.contains("lastname") || joined.contains("familyname") || has("surname") || has("lname") {
         Some(Kind::LastName)
+    } else if has("iban") {
+        Some(Kind::Iban)
+    } else if joined.contains("creditcard") || joined.contains("cardnumber") || has("pan") || has("ccnumber") {
+        Some(Kind::CreditCard)
+    } else if has("mac") || joined.contains("macaddr") {
+        Some(Kind::Mac)
+    } else if has("ipv6") {
+        Some(Kind::Ipv6)
     } else if has("company") || has("employer") || has("organization") || has("organisation") {
         Some(Kind::Company)
     } else if joined.contains("birth") || has("dob") || has("born") {

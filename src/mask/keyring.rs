@@ -17,6 +17,12 @@ impl Keyring {
         Keyring { key: blake3::derive_key("dbtwin 2026 mask key v1", secret.as_bytes()) }
     }
 
+    /// A key from a number given on the command line: reproducible, and not a secret, so a
+    /// seeded run is for fixtures, not for data that must resist re-identification.
+    pub fn from_seed(seed: u64) -> Self {
+        Keyring { key: blake3::derive_key("dbtwin 2026 mask seed v1", &seed.to_le_bytes()) }
+    }
+
     pub fn random() -> Self {
         // The thread RNG is a CSPRNG seeded from the OS.
         let mut key = [0u8; 32];

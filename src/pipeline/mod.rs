@@ -13,7 +13,8 @@ use crate::batch::Batch;
 use crate::config::Mode;
 use crate::engine::{EngineError, Source, Target};
 use crate::mask::Keyring;
-use crate::plan::{ColumnMask, Plan, TablePlan};
+use crate::mask::row::RowMask;
+use crate::plan::{Plan, TablePlan};
 use crate::report::Reporter;
 use crate::schema::TableName;
 use channel::{BatchReceiver, BatchSender};
@@ -128,7 +129,7 @@ async fn copy_table(
         table: plan.name().clone(),
         mode: plan.write.mode,
         rows,
-        masked: plan.masks.iter().map(|m| m.column.clone()).collect(),
+        masked: plan.masks.columns().iter().map(|m| m.column.clone()).collect(),
         elapsed,
     })
 }
@@ -140,28 +141,14 @@ async fn copy_table(
 async fn mask_stage(
     mut input: BatchReceiver,
     output: BatchSender,
-    masks: &[ColumnMask],
+    masks: &RowMask,
     keys: &Keyring,
 ) -> Result<(), EngineError> {
-    let mut scratch = Vec::new();
-    let mut by_column: Vec<Option<&ColumnMask>> = Vec::new();
+    let mut rows_done = 0u64;
     while let Some(batch) = input.recv().await? {
-        if by_column.is_empty() {
-            by_column = (0..batch.width()).map(|c| masks.iter().find(|m| m.index == c)).collect();
-        }
         let mut masked = Batch::new(batch.width(), batch.rows(), batch.byte_len() + batch.byte_len() / 8);
-        for row in 0..batch.rows() {
-            for (col, mask) in by_column.iter().enumerate() {
-                let cell = batch.cell(row, col);
-                match mask {
-                    None => masked.push_cell(cell),
-                    Some(m) => {
-                        let present = m.masker.apply(cell, keys, &mut scratch);
-                        masked.push_cell(present.then_some(scratch.as_slice()));
-                    }
-                }
-            }
-        }
+        masks.apply(&batch, keys, &mut masked, rows_done).map_err(|e| EngineError::Data(e.to_string()))?;
+        rows_done += batch.rows() as u64;
         drop(batch);
         output.send(masked).await?;
     }

@@ -1,6 +1,7 @@
 use super::*;
+use crate::batch::Batch;
 use crate::config;
-use crate::schema::{Column, ForeignKey, TypeClass};
+use crate::schema::{Column, ForeignKey, TypeClass, UniqueKey};
 
 fn col(name: &str, ty: &str, class: TypeClass) -> Column {
     Column {
@@ -27,7 +28,7 @@ fn schema() -> Schema {
             Column { generated: true, ..col("upper_name", "text", text) },
         ],
         primary_key: vec![0],
-        unique_keys: vec![vec![1]],
+        unique_keys: vec![UniqueKey { name: "users_email_key".into(), columns: vec![1] }],
         foreign_keys: vec![],
         row_estimate: Some(10),
     };
@@ -62,8 +63,8 @@ fn short_form_infers_kinds_and_defaults_modes() {
     let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
     assert_eq!(users.write.mode, Mode::Upsert);
     assert_eq!(users.read.columns, ["id", "email", "name", "active"], "generated column skipped");
-    let kinds: Vec<_> = users.masks.iter().map(|m| (m.index, m.masker.kind(), m.inferred)).collect();
-    assert_eq!(kinds, [(1, Kind::Email, true), (2, Kind::Name, true)]);
+    let kinds: Vec<_> = users.masks.columns().iter().map(|m| (m.index, m.describe(), m.inferred)).collect();
+    assert_eq!(kinds, [(1, "email".to_string(), true), (2, "name".to_string(), true)]);
     assert_eq!(users.write.auto_increment, ["id"]);
     assert!(users.write.referenced);
     let orders = p.tables.iter().find(|t| t.name().name == "orders").unwrap();
@@ -159,14 +160,71 @@ fn qualified_names_and_exclusions() {
     assert!(p.tables[0].masks.is_empty(), "keep masks nothing");
 }
 
-#[test]
-fn emails_get_a_collision_free_suffix() {
-    let p = plan("tables:\n  users:\n    columns:\n      email: email\n", true).unwrap();
+fn masked_rows(yaml: &str, rows: &[[Option<&str>; 4]]) -> Vec<Vec<Option<String>>> {
+    let p = plan(yaml, true).unwrap_or_else(|e| panic!("{e}"));
     let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
-    let keys = crate::mask::Keyring::from_secret("s");
-    let mut out = Vec::new();
-    users.masks[0].masker.apply(Some(b"a@b.c"), &keys, &mut out);
-    let email = String::from_utf8(out).unwrap();
-    let local = email.split('@').next().unwrap();
-    assert!(local.rsplit('.').next().unwrap().len() == 12, "unique suffix in {email}");
+    let mut input = Batch::new(4, rows.len(), 256);
+    for row in rows {
+        for cell in row {
+            input.push_cell(cell.map(str::as_bytes));
+        }
+    }
+    let mut out = Batch::new(4, rows.len(), 256);
+    users.masks.apply(&input, &crate::mask::Keyring::from_secret("s"), &mut out, 0).unwrap();
+    (0..out.rows()).map(|r| out.row(r).map(|c| c.map(|v| String::from_utf8(v.to_vec()).unwrap())).collect()).collect()
+}
+
+#[test]
+fn conditions_pick_the_rule_per_row_and_templates_read_masked_values() {
+    let rows = masked_rows(
+        "tables:\n  users:\n    columns:\n      name:\n        - { kind: keep, when: \"active = true\" }\n        - { kind: template, template: '{email|upper} ({name|original|initial})' }\n      email: email\n",
+        &[
+            [Some("1"), Some("ana@corp.test"), Some("Ana"), Some("t")],
+            [Some("2"), Some("bo@corp.test"), Some("Bo"), Some("f")],
+            [Some("3"), None, Some("Cy"), None],
+        ],
+    );
+    let cell = |r: usize, c: usize| rows[r][c].clone().unwrap_or_default();
+    assert_eq!(cell(0, 2), "Ana", "active: kept");
+    assert!(cell(0, 1).ends_with("@example.com") && cell(1, 1).ends_with("@example.com"));
+    assert_eq!(cell(1, 2), format!("{} (B)", cell(1, 1).to_uppercase()), "the template sees the masked e-mail");
+    assert_eq!(rows[2][1], None, "NULL stays NULL");
+    assert_eq!(cell(2, 2), " (C)", "a NULL condition is false; a NULL field renders empty");
+    assert_eq!(rows[0][0].as_deref(), Some("1"));
+}
+
+#[test]
+fn unique_keys_reject_rules_that_can_collide() {
+    let err = plan("tables:\n  users:\n    columns:\n      email: { kind: mask, keep_last: 3 }\n      id: { kind: random_int, min: 1, max: 5 }\n", true).unwrap_err();
+    assert_eq!(
+        err.problems,
+        [
+            "table public.users, column email: is under the target's unique index users_email_key: mask mask can give \
+             two rows the same value; use email, username, uuid, ipv6 or a hash with a length",
+            "table public.users, column id: is under the target's primary key: mask random_int can give two rows the \
+             same value; use email, username, uuid, ipv6 or a hash with a length",
+        ]
+    );
+    // The short form picks a rule that keeps the column unique.
+    let p = plan("tables:\n  users: email\n", true).unwrap();
+    let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
+    assert_eq!(users.masks.columns()[0].describe(), "email");
+}
+
+#[test]
+fn rules_naming_other_columns_are_checked() {
+    let err = plan(
+        "tables:\n  users:\n    columns:\n      name: { kind: template, template: '{nope}' }\n      active: { kind: keep, when: \"upper_name = 'X'\" }\n      email: { kind: template, template: '{name}' }\n",
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.problems,
+        [
+            "table public.users, column active: when: column upper_name is generated, so it is not copied",
+            "table public.users, column email: is under the target's unique index users_email_key: a template can \
+             give two rows the same value",
+            "table public.users, column name: template: column nope is not in table public.users",
+        ]
+    );
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sqlx::mysql::MySqlConnection;
 
 use crate::engine::{EngineError, Side};
-use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass};
+use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass, UniqueKey};
 
 /// `schemas` empty means the URL's database.
 pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
@@ -107,7 +107,7 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             if index == "PRIMARY" {
                 t.primary_key = cols;
             } else {
-                t.unique_keys.push(cols);
+                t.unique_keys.push(UniqueKey { name: index, columns: cols });
             }
         }
 

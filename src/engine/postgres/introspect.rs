@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::PgConnection;
 
 use crate::engine::{EngineError, Side};
-use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass};
+use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass, UniqueKey};
 
 struct Rel {
     table: Table,
@@ -106,8 +106,9 @@ pub async fn schema(
     }
 
     // Unique indexes cover both PRIMARY KEY / UNIQUE constraints and bare CREATE UNIQUE INDEX.
-    let indexes: Vec<(i64, bool, Vec<i16>)> = sqlx::query_as(
-        "SELECT indrelid::int8, indisprimary, string_to_array(indkey::text, ' ')::int2[]
+    let indexes: Vec<(i64, String, bool, Vec<i16>)> = sqlx::query_as(
+        "SELECT indrelid::int8, (SELECT relname::text FROM pg_class WHERE oid = indexrelid), indisprimary,
+                string_to_array(indkey::text, ' ')::int2[]
          FROM pg_index
          WHERE indrelid = ANY($1::int8[]::oid[]) AND indisunique AND indpred IS NULL AND indexprs IS NULL
          ORDER BY indrelid, indexrelid",
@@ -116,7 +117,7 @@ pub async fn schema(
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| EngineError::query(ctx("keys"), e))?;
-    for (rel, primary, attnums) in indexes {
+    for (rel, index, primary, attnums) in indexes {
         let Some(r) = by_oid.get_mut(&rel) else {
             continue;
         };
@@ -126,7 +127,7 @@ pub async fn schema(
         if primary {
             r.table.primary_key = cols;
         } else {
-            r.table.unique_keys.push(cols);
+            r.table.unique_keys.push(UniqueKey { name: index, columns: cols });
         }
     }
 
