@@ -203,6 +203,8 @@ impl MyDb {
 /// What scenarios need of a test database, whatever its engine.
 #[allow(async_fn_in_trait)] // static dispatch only: no Send bound is needed
 pub trait TestDb: Sized {
+    /// The engine's JSON column type.
+    const JSON_TYPE: &'static str;
     /// A fresh, empty database on this engine's test server.
     async fn create() -> Self;
     fn url(&self) -> &str;
@@ -215,6 +217,7 @@ pub trait TestDb: Sized {
 }
 
 impl TestDb for PgDb {
+    const JSON_TYPE: &'static str = "jsonb";
     async fn create() -> Self {
         PgDb::create().await
     }
@@ -240,6 +243,7 @@ impl TestDb for PgDb {
 }
 
 impl TestDb for MyDb {
+    const JSON_TYPE: &'static str = "json";
     async fn create() -> Self {
         MyDb::create().await
     }
