@@ -419,6 +419,18 @@ tables:
     }
 
     #[test]
+    fn the_example_config_parses() {
+        // Only this test sets these variables.
+        unsafe {
+            std::env::set_var("PROD_PASSWORD", "pw");
+            std::env::set_var("DBTWIN_SECRET", "s");
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.yaml");
+        let c = load(std::path::Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.tables.len(), 3);
+    }
+
+    #[test]
     fn unknown_key_is_an_error_with_its_line() {
         let err = parse("source: x\ntables:\n  t:\n    mode: upsert\n    colums: {}\n", "m.yaml").unwrap_err();
         let msg = err.to_string();

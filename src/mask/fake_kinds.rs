@@ -29,7 +29,7 @@ pub(super) fn generate(kind: Kind, locale: Locale, rng: &mut ChaCha8Rng) -> Stri
     }
 }
 
-fn draw<L: Data + CityNameGenFn + Copy>(kind: Kind, l: L, rng: &mut ChaCha8Rng) -> String {
+fn draw<L: Data + CityNameGenFn + Copy + 'static>(kind: Kind, l: L, rng: &mut ChaCha8Rng) -> String {
     match kind {
         Kind::FirstName => name::FirstName(l).fake_with_rng(rng),
         Kind::LastName => name::LastName(l).fake_with_rng(rng),
@@ -42,6 +42,8 @@ fn draw<L: Data + CityNameGenFn + Copy>(kind: Kind, l: L, rng: &mut ChaCha8Rng) 
         }
         Kind::City => address::CityName(l).fake_with_rng(rng),
         Kind::State => address::StateName(l).fake_with_rng(rng),
+        // The crate's English zip codes are sometimes four digits; a US ZIP has five.
+        Kind::Zip if locale_is_en::<L>() => format!("{:05}", rng.random_range(501..99_951)),
         Kind::Zip => address::ZipCode(l).fake_with_rng(rng),
         Kind::Country => address::CountryName(l).fake_with_rng(rng),
         Kind::Company => company::CompanyName(l).fake_with_rng(rng),
@@ -80,6 +82,10 @@ fn draw<L: Data + CityNameGenFn + Copy>(kind: Kind, l: L, rng: &mut ChaCha8Rng) 
         }
         other => unreachable!("{other} is not a fake text kind"),
     }
+}
+
+fn locale_is_en<L: 'static>() -> bool {
+    std::any::TypeId::of::<L>() == std::any::TypeId::of::<EN>()
 }
 
 fn capitalize(sentence: String) -> String {

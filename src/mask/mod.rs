@@ -808,4 +808,6 @@ fn truncate_chars(s: &str, max: usize) -> &str {
 }
 
 #[cfg(test)]
+mod readme;
+#[cfg(test)]
 mod tests;
