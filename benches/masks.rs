@@ -25,8 +25,10 @@ fn column(class: TypeClass, max_chars: Option<u32>) -> Column {
     }
 }
 
-/// (rule, column class, inputs shaped like the column's real values, target values/s)
-fn cases() -> Vec<(&'static str, TypeClass, fn(u32) -> String, f64)> {
+/// A rule, its column's class, inputs shaped like the column's real values, target values/s.
+type Case = (&'static str, TypeClass, fn(u32) -> String, f64);
+
+fn cases() -> Vec<Case> {
     let email: fn(u32) -> String = |i| format!("user{i}@corp.example");
     let word: fn(u32) -> String = |i| format!("Value number {i}");
     let number: fn(u32) -> String = |i| format!("{}.{:02}", 1000 + i % 9000, i % 100);
