@@ -81,6 +81,10 @@ fn cases() -> Vec<Case> {
 }
 
 fn main() {
+    // `cargo bench` passes --bench; a test build of this target has nothing to check.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     let keys = Keyring::from_secret("bench");
     let mut missed = Vec::new();
     println!("{:<58} {:>12} {:>12}  verdict", "rule", "values/s", "target/s");

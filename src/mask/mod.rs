@@ -216,6 +216,9 @@ pub struct Masker {
     binary: BinaryText,
     /// `json`: a masker per path, built for the values found there.
     inner: Vec<(json_path::Path, Masker)>,
+    /// `date_of_birth`: the days it draws from, fixed when the masker is built so a run that
+    /// crosses midnight on New Year's Eve stays consistent.
+    birth_days: (i64, i64),
 }
 
 fn int_bounds(bytes: u8) -> (i64, i64) {
@@ -396,6 +399,18 @@ impl Masker {
             nullable: column.nullable,
             binary,
             inner,
+            birth_days: match spec {
+                // Birth years Y-max_age ..= Y-min_age-1 for the year Y of the run: every date
+                // is an age in the range on every day of that year, and stays put all year.
+                Spec::DateOfBirth { min_age, max_age } => {
+                    let year = dates::civil_from_days(today_days()).0;
+                    (
+                        dates::days_from_civil(year - i64::from(*max_age), 1, 1),
+                        dates::days_from_civil(year - i64::from(*min_age) - 1, 12, 31),
+                    )
+                }
+                _ => (0, 0),
+            },
         })
     }
 
@@ -505,13 +520,8 @@ impl Masker {
                 let value = self.fit(fake_kinds::generate(*kind, *locale, &mut rng), *kind, *locale, &mut rng);
                 out.extend_from_slice(value.as_bytes());
             }
-            Spec::DateOfBirth { min_age, max_age } => {
-                // Birth years Y-max_age ..= Y-min_age-1 for the year Y of the run: every date is
-                // an age in the range on every day of that year, and stays put all year.
-                let year = dates::civil_from_days(today_days()).0;
-                let first = dates::days_from_civil(year - i64::from(*max_age), 1, 1);
-                let last = dates::days_from_civil(year - i64::from(*min_age) - 1, 12, 31);
-                let days = keys.rng(kind.name(), input).random_range(first..=last);
+            Spec::DateOfBirth { .. } => {
+                let days = keys.rng(kind.name(), input).random_range(self.birth_days.0..=self.birth_days.1);
                 self.date_out(days, 0, out);
             }
             Spec::RandomDate { from, to } => {

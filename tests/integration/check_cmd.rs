@@ -6,12 +6,13 @@ use crate::support::{TestDb, config_file, dbtwin};
 async fn check_scenario<D: TestDb>() {
     let source = D::create().await;
     let rows: Vec<String> = (1..=20)
-        .map(|i| format!("({i}, 'u{i}@corp.test', 'Name {i}', '+1 555 010 {i:04}', 'nothing here', {i})"))
+        .map(|i| format!("({i}, 'u{i}@corp.test', 'Name {i}', '+1 555 010 {i:04}', 'nothing here', {i}, 'Full {i}')"))
         .collect();
     source
         .exec(&format!(
             "CREATE TABLE users (id int PRIMARY KEY, email varchar(80), name varchar(80), contact varchar(80),
-                                 notes varchar(200), score int);
+                                 notes varchar(200), score int, full_name varchar(60));
+             CREATE UNIQUE INDEX users_full_name_uq ON users (full_name);
              INSERT INTO users VALUES {};",
             rows.join(", ")
         ))
@@ -45,9 +46,11 @@ async fn check_scenario<D: TestDb>() {
 
     let strict = check("tables:\n  users: name\n", true).await;
     assert_eq!(strict.code, 1, "{}", strict.stderr);
-    assert!(strict.stderr.contains("2 unmasked columns look personal (--strict)"), "{}", strict.stderr);
+    assert!(strict.stderr.contains("3 unmasked columns look personal (--strict)"), "{}", strict.stderr);
 
-    let clean = check("tables:\n  users: email, name, contact\n", true).await;
+    // On a unique column the short form picks a rule that keeps values distinct.
+    let clean = check("tables:\n  users: email, name, contact, full_name\n", true).await;
+    assert!(clean.stdout.contains("full_name: hash, inferred"), "{}", clean.stdout);
     assert_eq!(clean.code, 0, "{}", clean.stderr);
     assert!(clean.stdout.contains("no unmasked column looks personal"), "{}", clean.stdout);
 
@@ -56,11 +59,20 @@ async fn check_scenario<D: TestDb>() {
     assert_eq!(init.code, 0, "{}", init.stderr);
     assert!(init.stdout.contains("      email: email "), "{}", init.stdout);
     assert!(init.stdout.contains("      contact: phone "), "{}", init.stdout);
+    assert!(init.stdout.contains("      full_name: { kind: hash, length: 32 } "), "unique: {}", init.stdout);
     assert!(!init.stdout.contains("notes:"), "{}", init.stdout);
     assert!(!init.stdout.contains("dbtwin-test-pw"), "the source URL is shown redacted");
     let generated = check(&init.stdout, true).await;
     assert_eq!(generated.code, 0, "{}\n{}", init.stdout, generated.stderr);
     assert!(generated.stdout.contains("no unmasked column looks personal"), "{}", generated.stdout);
+
+    let collide = check("tables:\n  users:\n    columns:\n      full_name: name\n", false).await;
+    assert_eq!(collide.code, 2, "{}", collide.stderr);
+    assert!(
+        collide.stderr.contains("column full_name: is under the target's unique index users_full_name_uq: mask name"),
+        "{}",
+        collide.stderr
+    );
 
     let wrong = check("tables:\n  users: emial\n", true).await;
     assert_eq!(wrong.code, 2, "{}", wrong.stderr);
