@@ -179,6 +179,10 @@ mod tests {
         assert_eq!(text("shipping"), Some(Kind::Hash), "no ip inside shipping");
         assert_eq!(text("last_ip"), Some(Kind::Ipv4));
         assert_eq!(text("notes"), Some(Kind::Hash));
+        assert_eq!(text("iban"), Some(Kind::Iban));
+        assert_eq!(text("credit_card_number"), Some(Kind::CreditCard));
+        assert_eq!(text("mac_address"), Some(Kind::Mac));
+        assert_eq!(text("client_ipv6"), Some(Kind::Ipv6));
         assert_eq!(infer(&col("birth_date", TypeClass::Date)), Some(Kind::DateOfBirth));
         assert_eq!(infer(&col("born", TypeClass::Date)), Some(Kind::DateOfBirth));
         assert_eq!(infer(&col("client", TypeClass::Inet)), Some(Kind::Ipv4));

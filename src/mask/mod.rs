@@ -290,7 +290,10 @@ impl Masker {
                     }
                     true
                 }
-                TypeClass::Uuid | TypeClass::Binary | TypeClass::Json => length.is_none() || class != TypeClass::Uuid,
+                TypeClass::Uuid if length.is_some() => {
+                    return Err("hash into a uuid column is always a whole UUID; drop `length`".into());
+                }
+                TypeClass::Uuid | TypeClass::Binary | TypeClass::Json => true,
                 _ => false,
             },
             Spec::Email { domain, .. } => {
