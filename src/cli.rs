@@ -46,6 +46,17 @@ enum Command {
     /// Write a starter mask config for the source's schema to stdout: a suggested rule for
     /// every column that looks personal. `dbtwin init --source URL > mask.yaml`
     Init(InitArgs),
+    /// Create a small SQLite "production" database with personal data and copy it, masked, into
+    /// a twin with the bundled example config. Needs no server. Rewrites the demo's own files
+    /// (prod.db, twin.db, mask.yaml) in DIR.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Where the demo's databases and config are written.
+    #[arg(long, value_name = "DIR", default_value = "dbtwin-demo")]
+    dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Copy(ref args) => copy(&cli, args).await,
         Command::Check(ref args) => check(&cli, args).await,
         Command::Init(ref args) => init(&cli, args).await,
+        Command::Demo(ref args) => demo(&cli, args).await,
     }
 }
 
@@ -191,6 +203,25 @@ fn url(cli_value: Option<&str>, config_value: Option<&config::EnvString>, what: 
         ))
     })?;
     Ok(DbUrl::parse(text, what)?)
+}
+
+async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
+    let files = crate::demo::prepare(&args.dir)
+        .await
+        .with_context(|| format!("writing the demo databases into {}", args.dir.display()))?;
+    let sqlite = |p: &std::path::Path| format!("sqlite://{}", p.display());
+    let copy_args = CopyArgs {
+        config: files.config.clone(),
+        source: Some(sqlite(&files.prod)),
+        target: Some(sqlite(&files.twin)),
+        jobs: 4,
+        dry_run: false,
+        batch_rows: 10_000,
+        seed: None,
+    };
+    copy(cli, &copy_args).await?;
+    print!("{}", crate::demo::show(&files).await?);
+    Ok(())
 }
 
 async fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {

@@ -13,7 +13,7 @@ pub enum UrlError {
     #[error("{what} URL is not a valid URL ({reason}); percent-encode special characters in the password")]
     Malformed { what: &'static str, reason: url::ParseError },
     #[error(
-        "{what} URL {url}: unsupported scheme {scheme:?} (expected postgres://, postgresql://, mysql://, mariadb://)"
+        "{what} URL {url}: unsupported scheme {scheme:?} (expected postgres://, postgresql://, mysql://, mariadb://, sqlite://)"
     )]
     Scheme { what: &'static str, url: String, scheme: String },
     #[error("{what} URL {url}: names no database (add /dbname to the URL)")]
@@ -24,6 +24,9 @@ pub enum UrlError {
 pub struct DbUrl {
     url: url::Url,
     engine: EngineKind,
+    /// SQLite: the file, as written after `sqlite://` (relative to the working directory, or
+    /// absolute with a third slash: `sqlite:///var/db/app.db`).
+    file: Option<String>,
 }
 
 impl DbUrl {
@@ -35,7 +38,11 @@ impl DbUrl {
             url: redact(&url),
             scheme: url.scheme().to_string(),
         })?;
-        let parsed = DbUrl { url, engine };
+        let file = (engine == EngineKind::Sqlite).then(|| {
+            let rest = text.trim_start_matches("sqlite:").trim_start_matches("//");
+            rest.split('?').next().unwrap_or_default().to_string()
+        });
+        let parsed = DbUrl { url, engine, file };
         if parsed.database().is_empty() {
             return Err(UrlError::NoDatabase { what, url: parsed.to_string() });
         }
@@ -70,8 +77,12 @@ impl DbUrl {
         self.url.port()
     }
 
+    /// The database name, or for SQLite the file's path.
     pub fn database(&self) -> &str {
-        self.url.path().trim_start_matches('/')
+        match &self.file {
+            Some(file) => file,
+            None => self.url.path().trim_start_matches('/'),
+        }
     }
 }
 
@@ -130,6 +141,14 @@ mod tests {
         assert_eq!(u.scrub("auth failed for hunter2"), "auth failed for ***");
         let enc = DbUrl::parse("postgres://app:p%40ss@db/app", "source").unwrap();
         assert_eq!(enc.scrub("saw p@ss"), "saw ***");
+    }
+
+    #[test]
+    fn sqlite_urls_name_files() {
+        assert_eq!(DbUrl::parse("sqlite://fixtures/app.db", "target").unwrap().database(), "fixtures/app.db");
+        assert_eq!(DbUrl::parse("sqlite:///var/db/app.db", "target").unwrap().database(), "/var/db/app.db");
+        assert_eq!(DbUrl::parse("sqlite://app.db?mode=rwc", "target").unwrap().database(), "app.db");
+        assert!(DbUrl::parse("sqlite://", "target").unwrap_err().to_string().contains("names no database"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod dburl;
+pub mod demo;
 pub mod engine;
 pub mod init;
 pub mod mask;

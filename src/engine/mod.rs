@@ -4,6 +4,7 @@
 
 pub mod mysql;
 pub mod postgres;
+pub mod sqlite;
 
 use std::fmt;
 
@@ -20,6 +21,7 @@ use crate::schema::{Schema, TableName};
 pub enum EngineKind {
     Postgres,
     MySql,
+    Sqlite,
 }
 
 impl EngineKind {
@@ -27,6 +29,7 @@ impl EngineKind {
         match scheme {
             "postgres" | "postgresql" => Some(EngineKind::Postgres),
             "mysql" | "mariadb" => Some(EngineKind::MySql),
+            "sqlite" => Some(EngineKind::Sqlite),
             _ => None,
         }
     }
@@ -35,6 +38,8 @@ impl EngineKind {
         match self {
             EngineKind::Postgres => 5432,
             EngineKind::MySql => 3306,
+            // A file: no port. Zero keeps "same host and port" comparisons meaningful.
+            EngineKind::Sqlite => 0,
         }
     }
 }
@@ -44,6 +49,7 @@ impl fmt::Display for EngineKind {
         f.write_str(match self {
             EngineKind::Postgres => "PostgreSQL",
             EngineKind::MySql => "MySQL/MariaDB",
+            EngineKind::Sqlite => "SQLite",
         })
     }
 }
@@ -208,6 +214,7 @@ pub async fn connect_source(url: &DbUrl, options: ConnectOptions) -> Result<Box<
     match url.engine() {
         EngineKind::Postgres => Ok(Box::new(postgres::PgSource::connect(url, options).await?)),
         EngineKind::MySql => Ok(Box::new(mysql::MySqlSource::connect(url, options).await?)),
+        EngineKind::Sqlite => Ok(Box::new(sqlite::SqliteSource::connect(url, options).await?)),
     }
 }
 
@@ -215,5 +222,6 @@ pub async fn connect_target(url: &DbUrl, options: ConnectOptions) -> Result<Box<
     match url.engine() {
         EngineKind::Postgres => Ok(Box::new(postgres::PgTarget::connect(url, options).await?)),
         EngineKind::MySql => Ok(Box::new(mysql::MySqlTarget::connect(url, options).await?)),
+        EngineKind::Sqlite => Ok(Box::new(sqlite::SqliteTarget::connect(url, options).await?)),
     }
 }

@@ -6,4 +6,5 @@ mod cli_errors;
 mod mask_rules;
 mod mysql_copy;
 mod pg_copy;
+mod sqlite_copy;
 mod support;

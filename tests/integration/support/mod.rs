@@ -2,8 +2,8 @@
 
 pub mod scenarios;
 
-/// Run a scenario `async fn name<D: TestDb>()` once per engine, as tests `name::postgres` and
-/// `name::mariadb`. The engine-pair matrix of later issues grows here.
+/// Run a scenario `async fn name<D: TestDb>()` once per engine, as tests `name::postgres`,
+/// `name::mariadb` and `name::sqlite`. The engine-pair matrix of later issues grows here.
 #[macro_export]
 macro_rules! on_every_engine {
     ($($scenario:ident),+ $(,)?) => {$(
@@ -17,6 +17,11 @@ macro_rules! on_every_engine {
             async fn mariadb() {
                 super::$scenario::<$crate::support::MyDb>().await;
             }
+
+            #[tokio::test]
+            async fn sqlite() {
+                super::$scenario::<$crate::support::SqliteDb>().await;
+            }
         }
     )+};
 }
@@ -25,7 +30,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
 
-use sqlx::{AssertSqlSafe, Connection, Executor, MySqlConnection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, Executor, MySqlConnection, PgConnection, SqliteConnection};
 
 pub struct Servers {
     /// `postgres://user:pw@host:port`, no database.
@@ -258,6 +263,85 @@ impl TestDb for MyDb {
     }
     async fn count(&self, table: &str) -> i64 {
         MyDb::count(self, table).await
+    }
+    async fn snapshot(&self, queries: &[&str]) -> String {
+        let mut out = String::new();
+        for q in queries {
+            out.push_str(&format!("{:?}\n", self.raw_rows(q).await));
+        }
+        out
+    }
+}
+
+/// A fresh SQLite file in the temp directory (the file is created by the first `exec`).
+pub struct SqliteDb {
+    pub path: PathBuf,
+    pub url: String,
+}
+
+impl SqliteDb {
+    pub async fn conn(&self) -> SqliteConnection {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(&self.path).create_if_missing(true);
+        SqliteConnection::connect_with(&options).await.expect("open the SQLite test file")
+    }
+
+    /// Every cell in the text form dbtwin reads: integers and reals in decimal, text as is,
+    /// blobs as their bytes, each tagged with its storage class so a changed class shows.
+    pub async fn raw_rows(&self, query: &str) -> Vec<Vec<Option<(String, Vec<u8>)>>> {
+        use futures_util::TryStreamExt;
+        use sqlx::{Row, TypeInfo, ValueRef};
+        let mut c = self.conn().await;
+        let mut stream = sqlx::query(AssertSqlSafe(query.to_string())).fetch(&mut c);
+        let mut rows = Vec::new();
+        while let Some(row) = stream.try_next().await.expect(query) {
+            let cells = (0..row.len())
+                .map(|i| {
+                    let raw = row.try_get_raw(i).unwrap();
+                    if raw.is_null() {
+                        return None;
+                    }
+                    let class = raw.type_info().name().to_string();
+                    let bytes = match class.as_str() {
+                        "INTEGER" => row.try_get_unchecked::<i64, _>(i).unwrap().to_string().into_bytes(),
+                        "REAL" => row.try_get_unchecked::<f64, _>(i).unwrap().to_string().into_bytes(),
+                        "BLOB" => row.try_get_unchecked::<Vec<u8>, _>(i).unwrap(),
+                        _ => row.try_get_unchecked::<String, _>(i).unwrap().into_bytes(),
+                    };
+                    Some((class, bytes))
+                })
+                .collect();
+            rows.push(cells);
+        }
+        rows
+    }
+}
+
+impl TestDb for SqliteDb {
+    const JSON_TYPE: &'static str = "json";
+    async fn create() -> Self {
+        let path = std::env::temp_dir().join(format!("{}.db", unique_name("dbtwin")));
+        SqliteDb { url: format!("sqlite://{}", path.display()), path }
+    }
+    fn url(&self) -> &str {
+        &self.url
+    }
+    async fn exec(&self, sql: &str) {
+        let mut c = self.conn().await;
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"));
+    }
+    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
+        self.raw_rows(query)
+            .await
+            .into_iter()
+            .map(|r| r.into_iter().map(|c| c.map(|(_, b)| String::from_utf8_lossy(&b).into_owned())).collect())
+            .collect()
+    }
+    async fn count(&self, table: &str) -> i64 {
+        let n = self.rows(&format!("SELECT count(*) FROM {table}")).await;
+        n[0][0].as_deref().unwrap().parse().unwrap()
     }
     async fn snapshot(&self, queries: &[&str]) -> String {
         let mut out = String::new();

@@ -1,0 +1,166 @@
+//! Tables, columns and keys from SQLite's `pragma_*` table-valued functions.
+
+use sqlx::sqlite::SqliteConnection;
+
+use super::{Affinity, SCHEMA, affinity, quote_table};
+use crate::engine::{EngineError, Side};
+use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass, UniqueKey};
+
+pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, EngineError> {
+    let fail = |what: &str, e| EngineError::query(format!("{side}: reading {what}"), e);
+    let names: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| fail("the table list", e))?;
+    let mut tables = Vec::new();
+    for (name,) in names {
+        let table = TableName::new(SCHEMA, &name);
+        let what = format!("table {table}");
+        // cid, name, type, notnull, default, pk position, hidden (2, 3: generated)
+        type ColumnRow = (i64, String, String, i64, Option<String>, i64, i64);
+        let rows: Vec<ColumnRow> = sqlx::query_as(
+            "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid",
+        )
+        .bind(&name)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| fail(&what, e))?;
+        let mut pk: Vec<(i64, usize)> =
+            rows.iter().enumerate().filter(|(_, r)| r.5 > 0).map(|(i, r)| (r.5, i)).collect();
+        pk.sort();
+        // A single INTEGER PRIMARY KEY is the rowid: filled when omitted, continuing past the
+        // largest value, like an auto-increment.
+        let rowid = pk.len() == 1 && rows[pk[0].1].2.eq_ignore_ascii_case("INTEGER");
+        let columns = rows
+            .iter()
+            .map(|(_, col, declared, not_null, default, pk_pos, hidden)| {
+                let is_rowid = rowid && *pk_pos == 1;
+                Column {
+                    name: col.clone(),
+                    declared_type: declared.clone(),
+                    class: type_class(declared),
+                    nullable: *not_null == 0 && !is_rowid,
+                    max_chars: max_chars(declared),
+                    generated: matches!(hidden, 2 | 3),
+                    auto_increment: is_rowid,
+                    has_default: default.is_some() || is_rowid,
+                }
+            })
+            .collect();
+        let mut def = Table {
+            name: table.clone(),
+            columns,
+            primary_key: pk.iter().map(|(_, i)| *i).collect(),
+            unique_keys: Vec::new(),
+            foreign_keys: Vec::new(),
+            row_estimate: None,
+        };
+
+        let indexes: Vec<(String, i64, String, i64)> =
+            sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)")
+                .bind(&name)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| fail(&what, e))?;
+        for (index, unique, origin, partial) in indexes {
+            if unique == 0 || partial != 0 || origin == "pk" {
+                continue;
+            }
+            let cols: Vec<(Option<String>,)> = sqlx::query_as("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
+                .bind(&index)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| fail(&what, e))?;
+            // An expression in the index is not a key of column values.
+            let positions: Option<Vec<usize>> =
+                cols.iter().map(|(c,)| c.as_deref().and_then(|c| def.column_index(c))).collect();
+            if let Some(columns) = positions {
+                def.unique_keys.push(UniqueKey { name: index, columns });
+            }
+        }
+
+        // id, seq, referenced table, local column
+        let fks: Vec<(i64, i64, String, String)> =
+            sqlx::query_as("SELECT id, seq, \"table\", \"from\" FROM pragma_foreign_key_list(?) ORDER BY id, seq")
+                .bind(&name)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(|e| fail(&what, e))?;
+        for (id, _, parent, from) in fks {
+            let Some(col) = def.column_index(&from) else { continue };
+            match def.foreign_keys.last_mut() {
+                Some(fk) if fk.name == format!("fk{id}") => fk.columns.push(col),
+                _ => def.foreign_keys.push(ForeignKey {
+                    name: format!("fk{id}"),
+                    columns: vec![col],
+                    references: TableName::new(SCHEMA, parent),
+                }),
+            }
+        }
+
+        let count: (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {}", quote_table(&table))))
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|e| fail(&what, e))?;
+        def.row_estimate = Some(count.0.max(0) as u64);
+        tables.push(def);
+    }
+    Ok(Schema { tables })
+}
+
+/// The coarse class of a declared type: SQLite enforces only the affinity, so the names people
+/// write (`varchar(40)`, `datetime`, `boolean`, `json`) say what the column holds.
+pub fn type_class(declared: &str) -> TypeClass {
+    let t = declared.to_ascii_lowercase();
+    let base = t.split('(').next().unwrap_or("").trim();
+    match base {
+        "boolean" | "bool" => return TypeClass::Bool,
+        "date" => return TypeClass::Date,
+        "datetime" | "timestamp" => return TypeClass::Timestamp,
+        "time" => return TypeClass::Time,
+        "json" | "jsonb" => return TypeClass::Json,
+        "uuid" => return TypeClass::Uuid,
+        "tinyint" => return TypeClass::Int { bytes: 1 },
+        "smallint" => return TypeClass::Int { bytes: 2 },
+        _ => {}
+    }
+    match affinity(declared) {
+        Affinity::Integer => TypeClass::Int { bytes: 8 },
+        Affinity::Text => TypeClass::Text,
+        Affinity::Blob if base.is_empty() => TypeClass::Other,
+        Affinity::Blob => TypeClass::Binary,
+        Affinity::Real => TypeClass::Float,
+        Affinity::Numeric => TypeClass::Decimal,
+    }
+}
+
+/// `varchar(40)` → 40. SQLite does not enforce it, but it is what the schema's author meant,
+/// and masks keep to it.
+fn max_chars(declared: &str) -> Option<u32> {
+    if affinity(declared) != Affinity::Text {
+        return None;
+    }
+    let inner = declared.split_once('(')?.1.split(')').next()?;
+    inner.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_lengths() {
+        assert_eq!(type_class("INTEGER"), TypeClass::Int { bytes: 8 });
+        assert_eq!(type_class("varchar(40)"), TypeClass::Text);
+        assert_eq!(type_class("DATETIME"), TypeClass::Timestamp);
+        assert_eq!(type_class("numeric(10,2)"), TypeClass::Decimal);
+        assert_eq!(type_class("blob"), TypeClass::Binary);
+        assert_eq!(type_class(""), TypeClass::Other);
+        assert_eq!(max_chars("varchar(40)"), Some(40));
+        assert_eq!(max_chars("numeric(10,2)"), None);
+        assert_eq!(max_chars("text"), None);
+    }
+}

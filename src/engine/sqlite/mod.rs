@@ -1,0 +1,105 @@
+//! SQLite, the embedded engine: a file, opened read-only as a source and created when missing as
+//! a target. The bundled library (sqlx's `sqlite` feature) means no system package is needed.
+//!
+//! SQLite types are per value, not per column. dbtwin reads each value in its text form
+//! (integers and reals in decimal, text as is, blobs as their bytes) and writes text into every
+//! column with a type affinity, which SQLite converts back exactly; columns declared BLOB (or
+//! with no type) get their bytes bound as a blob.
+
+mod introspect;
+mod source;
+mod target;
+
+use std::path::{Path, PathBuf};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions as _, Connection as _};
+
+pub use source::SqliteSource;
+pub use target::SqliteTarget;
+
+use super::{EngineError, Side, describe};
+use crate::dburl::DbUrl;
+use crate::schema::TableName;
+
+/// SQLite's one schema name for the main database file.
+pub const SCHEMA: &str = "main";
+
+/// `"name"` with embedded double quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    super::quote_with(name, '"')
+}
+
+pub fn quote_table(table: &TableName) -> String {
+    format!("{}.{}", quote_ident(&table.schema), quote_ident(&table.name))
+}
+
+fn quote_list(columns: &[String]) -> String {
+    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// How SQLite stores what is written into a column (its type affinity, from the declared type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Affinity {
+    Integer,
+    Text,
+    Blob,
+    Real,
+    Numeric,
+}
+
+/// The rules of SQLite's documentation, section 3.1, in their order.
+pub fn affinity(declared: &str) -> Affinity {
+    let t = declared.to_ascii_uppercase();
+    if t.contains("INT") {
+        Affinity::Integer
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        Affinity::Text
+    } else if t.contains("BLOB") || t.trim().is_empty() {
+        Affinity::Blob
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        Affinity::Real
+    } else {
+        Affinity::Numeric
+    }
+}
+
+async fn connect(url: &DbUrl, side: Side) -> Result<(SqliteConnection, String), EngineError> {
+    let path = PathBuf::from(url.database());
+    let fail = |message: String| EngineError::Connect { side, url: url.to_string(), message };
+    if side == Side::Source && !path.is_file() {
+        return Err(fail(format!("no such file {}", path.display())));
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(&path)
+        .read_only(side == Side::Source)
+        .create_if_missing(side == Side::Target)
+        // Tables load in any order; the summary says checks were off.
+        .foreign_keys(false)
+        .disable_statement_logging();
+    let conn = SqliteConnection::connect_with(&options).await.map_err(|e| fail(describe(&e)))?;
+    Ok((conn, identity(&path)))
+}
+
+fn identity(path: &Path) -> String {
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("sqlite:{}", canonical.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affinities_follow_the_documented_rules() {
+        assert_eq!(affinity("INTEGER"), Affinity::Integer);
+        assert_eq!(affinity("bigint unsigned"), Affinity::Integer);
+        assert_eq!(affinity("varchar(40)"), Affinity::Text);
+        assert_eq!(affinity("BLOB"), Affinity::Blob);
+        assert_eq!(affinity(""), Affinity::Blob);
+        assert_eq!(affinity("double precision"), Affinity::Real);
+        assert_eq!(affinity("DECIMAL(10,2)"), Affinity::Numeric);
+        assert_eq!(affinity("FLOATING POINT"), Affinity::Integer, "INT wins, as SQLite says");
+        assert_eq!(quote_table(&TableName::new("main", "a\"b")), "\"main\".\"a\"\"b\"");
+    }
+}

@@ -1,0 +1,124 @@
+//! Reading an SQLite file: one read-only connection holding one read transaction, so every table
+//! comes from the same snapshot. Tables are read one after another (SQLite reads a file faster
+//! than the writers can load it; parallel readers would each see their own snapshot).
+
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use sqlx::sqlite::{SqliteConnection, SqliteRow};
+use sqlx::{AssertSqlSafe, Executor, Row, TypeInfo, ValueRef};
+use tokio::sync::Mutex;
+
+use super::{quote_list, quote_table};
+use crate::batch::Batch;
+use crate::dburl::DbUrl;
+use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source};
+use crate::mask::BinaryText;
+use crate::pipeline::channel::BatchSender;
+use crate::schema::Schema;
+
+pub struct SqliteSource {
+    conn: Mutex<SqliteConnection>,
+    identity: String,
+}
+
+impl SqliteSource {
+    pub async fn connect(url: &DbUrl, _options: ConnectOptions) -> Result<Self, EngineError> {
+        let (mut conn, identity) = super::connect(url, Side::Source).await?;
+        // The snapshot starts with the first read inside the transaction: take it now.
+        conn.execute("BEGIN; SELECT count(*) FROM sqlite_schema;")
+            .await
+            .map_err(|e| EngineError::query("source: starting the read transaction", e))?;
+        Ok(SqliteSource { conn: Mutex::new(conn), identity })
+    }
+}
+
+#[async_trait]
+impl Source for SqliteSource {
+    fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    fn binary_text(&self) -> BinaryText {
+        BinaryText::Raw
+    }
+
+    async fn introspect(&self, _schemas: &[String]) -> Result<Schema, EngineError> {
+        super::introspect::schema(&mut *self.conn.lock().await, Side::Source).await
+    }
+
+    async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
+        let rows = read_table(&mut *self.conn.lock().await, request, &out).await?;
+        out.finish().await?;
+        Ok(rows)
+    }
+}
+
+async fn read_table(conn: &mut SqliteConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
+    let table = &request.table;
+    let width = request.columns.len();
+    let limits = request.limits;
+    let limit = request.sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let sql = format!("SELECT {} FROM {}{limit}", quote_list(&request.columns), quote_table(table));
+    let fail = |e: sqlx::Error| EngineError::query(format!("source: reading {table}"), e);
+    let new_batch = || Batch::new(width, limits.rows, limits.bytes + limits.bytes / 4);
+    let mut batch = new_batch();
+    let mut rows = 0u64;
+    let mut stream = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn);
+    while let Some(row) = stream.try_next().await.map_err(fail)? {
+        for i in 0..width {
+            push_value(&row, i, &mut batch).map_err(fail)?;
+        }
+        rows += 1;
+        if batch.rows() >= limits.rows || batch.byte_len() >= limits.bytes {
+            out.send(std::mem::replace(&mut batch, new_batch())).await?;
+        }
+    }
+    if !batch.is_empty() {
+        out.send(batch).await?;
+    }
+    Ok(rows)
+}
+
+/// One value in its text form, whatever its storage class.
+fn push_value(row: &SqliteRow, i: usize, batch: &mut Batch) -> Result<(), sqlx::Error> {
+    let raw = row.try_get_raw(i)?;
+    if raw.is_null() {
+        batch.push_null();
+        return Ok(());
+    }
+    let storage = raw.type_info().name().to_string();
+    match storage.as_str() {
+        "INTEGER" => batch.push(row.try_get_unchecked::<i64, _>(i)?.to_string().as_bytes()),
+        "REAL" => batch.push(format_real(row.try_get_unchecked::<f64, _>(i)?).as_bytes()),
+        "BLOB" => batch.push(row.try_get_unchecked::<&[u8], _>(i)?),
+        _ => batch.push(row.try_get_unchecked::<&str, _>(i)?.as_bytes()),
+    }
+    Ok(())
+}
+
+/// The shortest decimal that reads back as the same double, with a `.0` on whole numbers so a
+/// REAL stays recognisably real (`3.0`, not `3`).
+pub fn format_real(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        // SQLite reads an overflowing literal as infinity; it has no other spelling for it.
+        return if v > 0.0 { "9e999".into() } else { "-9e999".into() };
+    }
+    let s = v.to_string();
+    if s.contains(['.', 'e', 'E']) { s } else { format!("{s}.0") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reals_round_trip() {
+        for v in [0.1, 3.0, -2.5e-300, 1e300, f64::MAX, f64::MIN_POSITIVE] {
+            assert_eq!(format_real(v).parse::<f64>().unwrap(), v, "{v}");
+        }
+        assert_eq!(format_real(3.0), "3.0");
+    }
+}
