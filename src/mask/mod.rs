@@ -491,7 +491,7 @@ impl Masker {
             }
             Spec::Fake { kind: Kind::Ipv4, .. } => {
                 let d = keys.digest(kind.name(), input);
-                // Public-looking unicast: first octet 11..=223, never 127.
+                // Unicast: first octet 11..=223 (past 10/8), never loopback.
                 let first = 11 + u32::from(d[0]) % 213;
                 let first = if first == 127 { 128 } else { first };
                 out.extend_from_slice(format!("{first}.{}.{}.{}", d[1], d[2], 1 + d[3] % 254).as_bytes());
