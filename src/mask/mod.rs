@@ -687,12 +687,18 @@ impl Masker {
         let text = utf8(input)?.trim();
         let factor = 1.0 + keys.rng("noise", input).random_range(-fraction..=fraction);
         match self.class {
-            TypeClass::Int { bytes } => {
-                let v: i64 = text.parse().map_err(|_| format!("noise: {text:?} is not an integer"))?;
-                let (lo, hi) = int_bounds(bytes);
-                let noised = (v as f64 * factor).round().clamp(lo as f64, hi as f64) as i64;
-                out.extend_from_slice(noised.to_string().as_bytes());
-            }
+            TypeClass::Int { bytes } => match text.parse::<i64>() {
+                Ok(v) => {
+                    let (lo, hi) = int_bounds(bytes);
+                    let noised = (v as f64 * factor).round().clamp(lo as f64, hi as f64) as i64;
+                    out.extend_from_slice(noised.to_string().as_bytes());
+                }
+                // Beyond i64: MySQL's BIGINT UNSIGNED. The unsigned range is the column's.
+                Err(_) => {
+                    let v: u64 = text.parse().map_err(|_| format!("noise: {text:?} is not an integer"))?;
+                    out.extend_from_slice(format!("{:.0}", (v as f64 * factor).min(u64::MAX as f64)).as_bytes());
+                }
+            },
             _ => {
                 let v: f64 = text.parse().map_err(|_| format!("noise: {text:?} is not a number"))?;
                 if !v.is_finite() {

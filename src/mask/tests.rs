@@ -320,6 +320,9 @@ fn noise_moves_values_within_bounds() {
         assert!((d - dates::parse_date("2024-03-01").unwrap()).abs() <= 2);
     }
     assert!(moved > 900);
+    let unsigned = masker("{ kind: noise, fraction: 0.01 }", &column(TypeClass::Int { bytes: 8 }, None, true));
+    let big: f64 = apply(&unsigned, &keys, "18000000000000000000").parse().unwrap();
+    assert!((big - 1.8e19).abs() <= 1.8e17, "BIGINT UNSIGNED values are noised, not refused: {big}");
     assert_eq!(apply(&ts, &keys, "infinity"), "infinity", "no calendar date: unchanged");
     let err =
         Masker::new(&rule("{ kind: noise, duration: 12h }"), &column(TypeClass::Date, None, true), BinaryText::Hex)
