@@ -238,7 +238,7 @@ async fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
         &config,
         &schema,
         &schema,
-        PlanOptions { binary: source.binary_text(), checks_off: true, limits },
+        PlanOptions { source: source.forms(), target: source.forms(), same_engine: true, checks_off: true, limits },
     )?;
     let findings = crate::check::findings(&plan, &schema, source.as_ref()).await?;
     print!("{}", crate::check::render(&plan, &findings));
@@ -256,7 +256,8 @@ async fn init(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     // The plan of a config that masks nothing: every table, its mode and its reads.
     let empty = config::parse("tables: {}\n", "(init)")?;
     let limits = BatchLimits { rows: 1000, bytes: 1 << 20 };
-    let options = PlanOptions { binary: source.binary_text(), checks_off: true, limits };
+    let options =
+        PlanOptions { source: source.forms(), target: source.forms(), same_engine: true, checks_off: true, limits };
     let plan = plan::resolve(&empty, &schema, &schema, options)?;
     let findings = crate::check::findings(&plan, &schema, source.as_ref()).await?;
     print!("{}", crate::init::render(&source_url.to_string(), &plan, &schema, &findings));
@@ -274,14 +275,6 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     }
     let source_url = url(args.source.as_deref(), config.source.as_ref(), "source")?;
     let target_url = url(args.target.as_deref(), config.target.as_ref(), "target")?;
-    if source_url.engine() != target_url.engine() {
-        return Err(Refused(format!(
-            "copies between engines ({} → {}) are not supported yet; source and target must be the same engine",
-            source_url.engine(),
-            target_url.engine()
-        ))
-        .into());
-    }
     let port = |u: &DbUrl| u.port().unwrap_or(u.engine().default_port());
     if source_url.engine() == target_url.engine()
         && source_url.host() == target_url.host()
@@ -320,7 +313,13 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         &config,
         &source_schema,
         &target_schema,
-        PlanOptions { binary: source.binary_text(), checks_off: settings.foreign_keys_off, limits },
+        PlanOptions {
+            source: source.forms(),
+            target: target.forms(),
+            same_engine: source_url.engine() == target_url.engine(),
+            checks_off: settings.foreign_keys_off,
+            limits,
+        },
     )?;
 
     if let Some(b) = &bars {

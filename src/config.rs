@@ -38,6 +38,9 @@ pub struct Config {
     pub exclude: Vec<EnvString>,
     #[serde(default)]
     pub tables: BTreeMap<String, TableSpec>,
+    /// Between engines: what MySQL's `0000-00-00` dates become where the target has none.
+    #[serde(default)]
+    pub zero_dates: crate::convert::ZeroDates,
 }
 
 /// One entry under `tables:`.

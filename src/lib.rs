@@ -7,6 +7,7 @@ pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod convert;
 pub mod dburl;
 pub mod demo;
 pub mod engine;

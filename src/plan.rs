@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::config::{Config, Mode, Rule, RuleList, TableSpec};
-use crate::engine::{BatchLimits, ReadRequest, WriteRequest};
+use crate::convert::{self, Step};
+use crate::engine::{BatchLimits, ReadRequest, TextForms, WriteRequest};
 use crate::mask::row::{Action, BoundRule, ColumnRules, RowMask};
-use crate::mask::{self, BinaryText, Masker, Spec};
+use crate::mask::{self, Masker, Spec};
 use crate::schema::{Schema, Table, TableName};
 
 /// Everything wrong with a config against the live schemas, one line per problem.
@@ -22,11 +23,22 @@ impl fmt::Display for PlanError {
     }
 }
 
+/// One column's conversion into the target engine's form.
+#[derive(Debug)]
+pub struct ColumnConvert {
+    /// Position of the column in the batch.
+    pub index: usize,
+    pub column: String,
+    pub steps: Vec<Step>,
+}
+
 #[derive(Debug)]
 pub struct TablePlan {
     pub read: ReadRequest,
     pub write: WriteRequest,
     pub masks: RowMask,
+    /// Columns whose values change form on the way to another engine.
+    pub convert: Vec<ColumnConvert>,
     pub row_estimate: Option<u64>,
 }
 
@@ -47,7 +59,10 @@ pub struct Plan {
 /// How the target will load, as far as the plan cares.
 #[derive(Clone, Copy, Debug)]
 pub struct PlanOptions {
-    pub binary: BinaryText,
+    /// The engines' text forms; values are converted between them when `same_engine` is false.
+    pub source: TextForms,
+    pub target: TextForms,
+    pub same_engine: bool,
     /// Target FK checks are off during the load, so tables may load in any order.
     pub checks_off: bool,
     pub limits: BatchLimits,
@@ -82,7 +97,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
 
     let mut tables = Vec::new();
     for table in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
-        match plan_table(table, target, rules.get(&table.name).copied(), options) {
+        match plan_table(table, target, rules.get(&table.name).copied(), options, config.zero_dates) {
             Ok(p) => tables.push(p),
             Err(mut p) => problems.append(&mut p),
         }
@@ -141,6 +156,7 @@ fn plan_table(
     target: &Schema,
     spec: Option<&TableSpec>,
     options: PlanOptions,
+    zero_dates: convert::ZeroDates,
 ) -> Result<TablePlan, Vec<String>> {
     let name = &table.name;
     let mut problems = Vec::new();
@@ -150,16 +166,26 @@ fn plan_table(
 
     // Generated columns are computed by each database and never copied.
     let mut columns = Vec::new();
+    let mut conversions = Vec::new();
     for col in table.columns.iter().filter(|c| !c.generated) {
         match dest.columns.iter().find(|d| d.name == col.name) {
             None => problems.push(format!("table {name}, column {}: does not exist in the target", col.name)),
             Some(d) if d.generated => problems
                 .push(format!("table {name}, column {}: is generated in the target but not in the source", col.name)),
-            Some(d) if d.declared_type != col.declared_type => problems.push(format!(
+            Some(d) if options.same_engine && d.declared_type != col.declared_type => problems.push(format!(
                 "table {name}, column {}: type differs (source {}, target {})",
                 col.name, col.declared_type, d.declared_type
             )),
-            Some(_) => columns.push(col.name.clone()),
+            Some(_) if options.same_engine => columns.push(col.name.clone()),
+            Some(d) => match convert::plan_column(col, &options.source, d, &options.target, zero_dates) {
+                Ok(steps) => {
+                    if !steps.is_empty() {
+                        conversions.push(ColumnConvert { index: columns.len(), column: col.name.clone(), steps });
+                    }
+                    columns.push(col.name.clone());
+                }
+                Err(why) => problems.push(format!("table {name}, column {}: {why}", col.name)),
+            },
         }
     }
 
@@ -277,7 +303,7 @@ fn plan_table(
                         }
                     }
                 }
-                spec => match Masker::new(spec, col, options.binary) {
+                spec => match Masker::new(spec, col, options.source.binary) {
                     Ok(m) => Action::Value(m),
                     Err(reason) => {
                         problems.push(at(reason));
@@ -338,6 +364,7 @@ fn plan_table(
         read: ReadRequest { table: name.clone(), columns: columns.clone(), limits: options.limits, sample: None },
         write: WriteRequest { table: dest.name.clone(), columns, mode, key, referenced, auto_increment },
         masks: RowMask::new(masked),
+        convert: conversions,
         row_estimate: table.row_estimate,
     })
 }

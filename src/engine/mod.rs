@@ -125,6 +125,25 @@ pub fn quote_with(name: &str, quote: char) -> String {
     q
 }
 
+/// How an engine spells values in its text form, as far as copying between engines needs to
+/// know. Each engine describes itself; `convert` does the rest.
+#[derive(Clone, Copy, Debug)]
+pub struct TextForms {
+    pub binary: BinaryText,
+    /// How booleans are written (true, false).
+    pub booleans: (&'static str, &'static str),
+    /// Has array types with a literal form of its own.
+    pub arrays: bool,
+    /// Reads and writes `0000-00-00` dates.
+    pub zero_dates: bool,
+    /// Decimal columns keep only this many significant digits (SQLite's NUMERIC affinity).
+    pub decimal_digits: Option<u32>,
+    /// Float columns hold NaN and ±Infinity.
+    pub non_finite_floats: bool,
+    /// Columns of this declared type read as bytes with no text form elsewhere (geometry, bit).
+    pub byte_valued: fn(&str) -> bool,
+}
+
 /// Limits on one batch; a reader sends when either is reached.
 #[derive(Clone, Copy, Debug)]
 pub struct BatchLimits {
@@ -171,8 +190,8 @@ pub trait Source: Send + Sync {
     /// Identifies server and database, to refuse a target that is the source itself.
     fn identity(&self) -> &str;
 
-    /// How binary values look in this engine's text form (masks write that form back).
-    fn binary_text(&self) -> BinaryText;
+    /// How values look in this engine's text form (masks write that form back).
+    fn forms(&self) -> TextForms;
 
     /// Tables in `schemas`, as of the snapshot every [`Source::read`] will see.
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
@@ -189,6 +208,9 @@ pub trait Target: Send + Sync {
     fn identity(&self) -> &str;
 
     fn load_settings(&self) -> LoadSettings;
+
+    /// How this engine reads values written in its text form.
+    fn forms(&self) -> TextForms;
 
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
 

@@ -3,7 +3,7 @@
 //! that look at the rest of the row (`when`, `template`) are put together in [`row`].
 
 pub mod condition;
-mod dates;
+pub mod dates;
 mod fake_kinds;
 mod ids;
 mod infer;

@@ -11,9 +11,9 @@ use tokio::task::JoinSet;
 
 use crate::batch::Batch;
 use crate::config::Mode;
+use crate::convert;
 use crate::engine::{EngineError, Source, Target};
 use crate::mask::Keyring;
-use crate::mask::row::RowMask;
 use crate::plan::{Plan, TablePlan};
 use crate::report::Reporter;
 use crate::schema::TableName;
@@ -93,19 +93,20 @@ async fn copy_table(
 ) -> Result<TableStats, TableError> {
     let started = Instant::now();
     let progress = reporter.start_table(plan.name(), plan.row_estimate);
-    let hops = if plan.masks.is_empty() { 1 } else { 2 };
+    let staged = !plan.masks.is_empty() || !plan.convert.is_empty();
+    let hops = if staged { 2 } else { 1 };
     let depth = (settings.channel_capacity / hops).max(1);
     let (tx, rx) = channel::channel(depth);
     let reader = {
         let plan = plan.clone();
         tokio::spawn(async move { source.read(&plan.read, tx).await })
     };
-    let (write_rx, masking) = if plan.masks.is_empty() {
-        (rx, None)
-    } else {
+    let (write_rx, masking) = if staged {
         let (mtx, mrx) = channel::channel(depth);
         let plan = plan.clone();
-        (mrx, Some(tokio::spawn(async move { mask_stage(rx, mtx, &plan.masks, &keys).await })))
+        (mrx, Some(tokio::spawn(async move { mask_stage(rx, mtx, &plan, &keys).await })))
+    } else {
+        (rx, None)
     };
     let written = target.write(&plan.write, write_rx, progress.as_ref()).await;
     let read = reader.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
@@ -134,23 +135,58 @@ async fn copy_table(
     })
 }
 
-/// Rebuild every batch with its masked cells replaced. A fresh, right-sized batch rather than
-/// patching in place: appended values would double the old buffer's capacity, and memory per
-/// batch is what keeps the run's footprint bounded. CPU-bound work between two awaits; a batch
-/// is small enough (≤ batch rows) not to starve the runtime.
+/// Rebuild every batch with its masked cells replaced, then converted into the target engine's
+/// form. A fresh, right-sized batch rather than patching in place: appended values would double
+/// the old buffer's capacity, and memory per batch is what keeps the run's footprint bounded.
+/// CPU-bound work between two awaits; a batch is small enough (≤ batch rows) not to starve the
+/// runtime.
 async fn mask_stage(
     mut input: BatchReceiver,
     output: BatchSender,
-    masks: &RowMask,
+    plan: &TablePlan,
     keys: &Keyring,
 ) -> Result<(), EngineError> {
     let mut rows_done = 0u64;
+    let mut scratch = Vec::new();
     while let Some(batch) = input.recv().await? {
-        let mut masked = Batch::new(batch.width(), batch.rows(), batch.byte_len() + batch.byte_len() / 8);
-        masks.apply(&batch, keys, &mut masked, rows_done).map_err(|e| EngineError::Data(e.to_string()))?;
+        let capacity = batch.byte_len() + batch.byte_len() / 8;
+        let batch = if plan.masks.is_empty() {
+            batch
+        } else {
+            let mut masked = Batch::new(batch.width(), batch.rows(), capacity);
+            plan.masks.apply(&batch, keys, &mut masked, rows_done).map_err(|e| EngineError::Data(e.to_string()))?;
+            masked
+        };
+        let batch = if plan.convert.is_empty() {
+            batch
+        } else {
+            let mut slot = vec![None; batch.width()];
+            for c in &plan.convert {
+                slot[c.index] = Some(c);
+            }
+            let mut converted = Batch::new(batch.width(), batch.rows(), capacity);
+            for row in 0..batch.rows() {
+                for (col, conversion) in slot.iter().enumerate() {
+                    let cell = batch.cell(row, col);
+                    match conversion {
+                        None => converted.push_cell(cell),
+                        Some(c) => {
+                            let present = convert::apply(&c.steps, cell, &mut scratch).map_err(|e| {
+                                EngineError::Data(format!(
+                                    "column {}, row {} of the read: {e}",
+                                    c.column,
+                                    rows_done + row as u64 + 1
+                                ))
+                            })?;
+                            converted.push_cell(present.then_some(scratch.as_slice()));
+                        }
+                    }
+                }
+            }
+            converted
+        };
         rows_done += batch.rows() as u64;
-        drop(batch);
-        output.send(masked).await?;
+        output.send(batch).await?;
     }
     output.finish().await?;
     Ok(())

@@ -48,7 +48,8 @@ fn schema() -> Schema {
 }
 
 fn options(checks_off: bool) -> PlanOptions {
-    PlanOptions { binary: BinaryText::Hex, checks_off, limits: BatchLimits { rows: 10, bytes: 100 } }
+    let pg = crate::engine::postgres::forms();
+    PlanOptions { source: pg, target: pg, same_engine: true, checks_off, limits: BatchLimits { rows: 10, bytes: 100 } }
 }
 
 fn plan(yaml: &str, checks_off: bool) -> Result<Plan, PlanError> {

@@ -95,17 +95,6 @@ async fn copying_a_database_onto_itself_is_refused() {
 }
 
 #[tokio::test]
-async fn copies_between_engines_are_refused_before_connecting() {
-    let run = copy("postgres://u:pw@127.0.0.1:1/a", "mysql://u:pw@127.0.0.1:1/b", "", &[]).await;
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert_eq!(
-        run.stderr.trim(),
-        "error: copies between engines (PostgreSQL → MySQL/MariaDB) are not supported yet; source and target must \
-         be the same engine"
-    );
-}
-
-#[tokio::test]
 async fn urls_on_the_command_line_override_the_config() {
     let (source, target) = pair().await;
     let base = &servers().pg;

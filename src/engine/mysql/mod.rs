@@ -31,6 +31,19 @@ fn quote_list(columns: &[String]) -> String {
     columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
 }
 
+/// MySQL's text forms: `1`/`0` booleans, raw bytes, zero dates, no arrays, no NaN.
+pub fn forms() -> super::TextForms {
+    super::TextForms {
+        binary: crate::mask::BinaryText::Raw,
+        booleans: ("1", "0"),
+        arrays: false,
+        zero_dates: true,
+        decimal_digits: None,
+        non_finite_floats: false,
+        byte_valued: |declared| introspect::is_byte_valued(crate::schema::TypeClass::Other, declared),
+    }
+}
+
 /// A year in seconds: long enough that a slow writer never gets the reader killed by the
 /// server (net_write_timeout), nor an idle writer between batches (net_read_timeout).
 const NET_TIMEOUT: &str = "31536000";

@@ -12,8 +12,7 @@ use tokio::sync::{Mutex, Semaphore};
 use super::{connect, connect_options, identity, prepare_session, quote_list, quote_table};
 use crate::batch::Batch;
 use crate::dburl::DbUrl;
-use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source};
-use crate::mask::BinaryText;
+use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, TextForms};
 use crate::pipeline::channel::BatchSender;
 use crate::schema::Schema;
 
@@ -66,8 +65,8 @@ impl Source for MySqlSource {
         &self.identity
     }
 
-    fn binary_text(&self) -> BinaryText {
-        BinaryText::Raw
+    fn forms(&self) -> TextForms {
+        super::forms()
     }
 
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {

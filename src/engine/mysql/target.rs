@@ -102,6 +102,10 @@ impl Target for MySqlTarget {
         &self.identity
     }
 
+    fn forms(&self) -> crate::engine::TextForms {
+        super::forms()
+    }
+
     fn load_settings(&self) -> LoadSettings {
         // foreign_key_checks is a session setting anyone may change; MySQL has no session-level
         // switch for triggers.

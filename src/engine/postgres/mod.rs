@@ -54,6 +54,19 @@ fn quote_list(columns: &[String]) -> String {
     columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
 }
 
+/// PostgreSQL's text forms: `t`/`f`, `\\x` hex bytea, array literals, NaN and Infinity.
+pub fn forms() -> super::TextForms {
+    super::TextForms {
+        binary: crate::mask::BinaryText::Hex,
+        booleans: ("t", "f"),
+        arrays: true,
+        zero_dates: false,
+        decimal_digits: None,
+        non_finite_floats: true,
+        byte_valued: |_| false,
+    }
+}
+
 /// Driver options from the URL plus the session settings every dbtwin connection needs.
 fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<PgConnectOptions, EngineError> {
     let options = PgConnectOptions::from_str(url.expose_secret()).map_err(|e| EngineError::Connect {
@@ -66,6 +79,9 @@ fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<Pg
         ("IntervalStyle", "postgres"),
         ("extra_float_digits", "3"),
         ("bytea_output", "hex"),
+        // timestamptz in UTC, so another engine gets UTC wall-clock times.
+        ("TimeZone", "UTC"),
+        ("DateStyle", "ISO, YMD"),
         // A long copy is not an idle or slow statement.
         ("statement_timeout", "0"),
         ("lock_timeout", "0"),

@@ -11,8 +11,7 @@ use tokio::sync::Mutex;
 use super::{Partitioned, connect_options, copy_text, identity, pool, quote_list};
 use crate::batch::Batch;
 use crate::dburl::DbUrl;
-use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, describe};
-use crate::mask::BinaryText;
+use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, TextForms, describe};
 use crate::pipeline::channel::BatchSender;
 use crate::schema::Schema;
 
@@ -81,8 +80,8 @@ impl Source for PgSource {
         &self.identity
     }
 
-    fn binary_text(&self) -> BinaryText {
-        BinaryText::Hex
+    fn forms(&self) -> TextForms {
+        super::forms()
     }
 
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {

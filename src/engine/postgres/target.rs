@@ -46,6 +46,10 @@ impl Target for PgTarget {
         &self.identity
     }
 
+    fn forms(&self) -> crate::engine::TextForms {
+        super::forms()
+    }
+
     fn load_settings(&self) -> LoadSettings {
         self.settings
     }

@@ -38,6 +38,20 @@ fn quote_list(columns: &[String]) -> String {
     columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
 }
 
+/// SQLite's text forms: `1`/`0` booleans, raw bytes, any date text, NUMERIC columns that keep
+/// 15 significant digits.
+pub fn forms() -> super::TextForms {
+    super::TextForms {
+        binary: crate::mask::BinaryText::Raw,
+        booleans: ("1", "0"),
+        arrays: false,
+        zero_dates: true,
+        decimal_digits: Some(15),
+        non_finite_floats: false,
+        byte_valued: |_| false,
+    }
+}
+
 /// How SQLite stores what is written into a column (its type affinity, from the declared type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Affinity {

@@ -11,8 +11,7 @@ use tokio::sync::Mutex;
 use super::{quote_list, quote_table};
 use crate::batch::Batch;
 use crate::dburl::DbUrl;
-use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source};
-use crate::mask::BinaryText;
+use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, TextForms};
 use crate::pipeline::channel::BatchSender;
 use crate::schema::Schema;
 
@@ -38,8 +37,8 @@ impl Source for SqliteSource {
         &self.identity
     }
 
-    fn binary_text(&self) -> BinaryText {
-        BinaryText::Raw
+    fn forms(&self) -> TextForms {
+        super::forms()
     }
 
     async fn introspect(&self, _schemas: &[String]) -> Result<Schema, EngineError> {

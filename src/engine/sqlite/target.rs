@@ -38,6 +38,10 @@ impl Target for SqliteTarget {
         &self.identity
     }
 
+    fn forms(&self) -> crate::engine::TextForms {
+        super::forms()
+    }
+
     fn load_settings(&self) -> LoadSettings {
         // foreign_keys is off on the connection; SQLite cannot switch triggers off.
         LoadSettings { foreign_keys_off: true, triggers_off: false }

@@ -210,6 +210,12 @@ impl MyDb {
 pub trait TestDb: Sized {
     /// The engine's JSON column type.
     const JSON_TYPE: &'static str;
+    /// `kinds`, one table covering every type class this engine shares with the others.
+    const KINDS_DDL: &'static str;
+    /// Rows of `kinds`: edge values, unicode, empty values and NULLs.
+    const KINDS_ROWS: &'static str;
+    /// `kinds` with every cell as text (binary as lower-case hex), in id order.
+    const KINDS_SELECT: &'static str;
     /// A fresh, empty database on this engine's test server.
     async fn create() -> Self;
     fn url(&self) -> &str;
@@ -223,6 +229,18 @@ pub trait TestDb: Sized {
 
 impl TestDb for PgDb {
     const JSON_TYPE: &'static str = "jsonb";
+    const KINDS_DDL: &'static str = "CREATE TABLE kinds (id int PRIMARY KEY, flag boolean, big bigint,
+        price numeric(38,10), ratio double precision, name varchar(40), data bytea, day date,
+        at timestamp(6), at_tz timestamptz, uid uuid, doc jsonb, span interval);";
+    const KINDS_ROWS: &'static str = "INSERT INTO kinds VALUES
+        (1, true, 9223372036854775807, 1234567890123456789012345678.0123456789, 0.1, 'Zoë 🦀', '\\x00ff0010',
+         '2024-02-29', '2024-02-29 12:34:56.123456', '2024-02-29 12:34:56.123456+00',
+         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, \"x\"], \"b\": null}', '1 day 02:03:04'),
+        (2, false, -9223372036854775808, -0.0000000001, -1e300, '', '\\x', '1970-01-01',
+         '2024-01-01 00:00:00', '2024-01-01 00:00:00+00', '00000000-0000-0000-0000-000000000000', '[]', '00:00:01'),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);";
+    const KINDS_SELECT: &'static str = "SELECT id::text, flag::text, big::text, price::text, ratio::text, name,
+        encode(data, 'hex'), day::text, at::text, at_tz::text, uid::text, doc::text, span::text FROM kinds ORDER BY id";
     async fn create() -> Self {
         PgDb::create().await
     }
@@ -249,6 +267,18 @@ impl TestDb for PgDb {
 
 impl TestDb for MyDb {
     const JSON_TYPE: &'static str = "json";
+    const KINDS_DDL: &'static str = "CREATE TABLE kinds (id int PRIMARY KEY, flag tinyint(1), big bigint,
+        price decimal(38,10), ratio double, name varchar(40), data blob, day date, at datetime(6),
+        at_tz datetime(6), uid char(36), doc json, span varchar(40));";
+    const KINDS_ROWS: &'static str = "INSERT INTO kinds VALUES
+        (1, 1, 9223372036854775807, 1234567890123456789012345678.0123456789, 0.1, 'Zoë 🦀', x'00ff0010',
+         '2024-02-29', '2024-02-29 12:34:56.123456', '2024-02-29 12:34:56.123456',
+         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, \"x\"], \"b\": null}', '1 day 02:03:04'),
+        (2, 0, -9223372036854775808, -0.0000000001, -1e300, '', x'', '1970-01-01',
+         '2024-01-01 00:00:00', '2024-01-01 00:00:00', '00000000-0000-0000-0000-000000000000', '[]', '00:00:01'),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);";
+    const KINDS_SELECT: &'static str = "SELECT id, flag, big, price, ratio, name, LOWER(HEX(data)), day, at, at_tz,
+        uid, doc, span FROM kinds ORDER BY id";
     async fn create() -> Self {
         MyDb::create().await
     }
@@ -318,6 +348,21 @@ impl SqliteDb {
 
 impl TestDb for SqliteDb {
     const JSON_TYPE: &'static str = "json";
+    // Decimals as TEXT: SQLite's NUMERIC affinity would keep 15 digits of them.
+    const KINDS_DDL: &'static str = "CREATE TABLE kinds (id INTEGER PRIMARY KEY, flag BOOLEAN, big BIGINT,
+        price TEXT, ratio REAL, name VARCHAR(40), data BLOB, day DATE, at DATETIME, at_tz DATETIME,
+        uid VARCHAR(36), doc JSON, span VARCHAR(40));";
+    const KINDS_ROWS: &'static str = "INSERT INTO kinds VALUES
+        (1, 1, 9223372036854775807, '1234567890123456789012345678.0123456789', 0.1, 'Zoë 🦀', x'00ff0010',
+         '2024-02-29', '2024-02-29 12:34:56.123456', '2024-02-29 12:34:56.123456',
+         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, \"x\"], \"b\": null}', '1 day 02:03:04'),
+        (2, 0, -9223372036854775808, '-0.0000000001', -1e300, '', x'', '1970-01-01',
+         '2024-01-01 00:00:00', '2024-01-01 00:00:00', '00000000-0000-0000-0000-000000000000', '[]', '00:00:01'),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);";
+    // hex(NULL) is '' in SQLite.
+    const KINDS_SELECT: &'static str =
+        "SELECT id, flag, big, price, ratio, name, iif(data IS NULL, NULL, lower(hex(data))), day, at, at_tz,
+        uid, doc, span FROM kinds ORDER BY id";
     async fn create() -> Self {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name("dbtwin")));
         SqliteDb { url: format!("sqlite://{}", path.display()), path }
