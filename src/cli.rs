@@ -11,11 +11,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, ConfigError};
 use crate::dburl::{DbUrl, UrlError};
-use crate::engine::{self, BatchLimits, ConnectOptions, EngineError};
+use crate::engine::{self, BatchLimits, ConnectOptions, EngineError, ddl};
 use crate::mask::Keyring;
 use crate::pipeline::{self, Settings};
 use crate::plan::{self, PlanError, PlanOptions};
 use crate::report::{self, Bars, LogLines, Reporter, Silent};
+use crate::schema::TableName;
 
 #[derive(Debug, Parser)]
 #[command(name = "dbtwin", version, about = "Copy a database into a safe twin, anonymizing personal data on the way.")]
@@ -107,6 +108,10 @@ struct CopyArgs {
     /// byte-identical target (for CI fixtures).
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
+    /// Create source tables missing from the target, with types mapped to the target engine;
+    /// unique keys and foreign keys are added after the data is loaded.
+    #[arg(long)]
+    create_tables: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -218,10 +223,31 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         dry_run: false,
         batch_rows: 10_000,
         seed: None,
+        create_tables: false,
     };
     copy(cli, &copy_args).await?;
     print!("{}", crate::demo::show(&files).await?);
     Ok(())
+}
+
+/// Source tables (not excluded) with no table of that name in the target, each with the name it
+/// gets there.
+fn missing_tables(
+    config: &config::Config,
+    source: &crate::schema::Schema,
+    target: &crate::schema::Schema,
+    engine: &dyn engine::Target,
+) -> Vec<(crate::schema::Table, TableName)> {
+    let excluded = |t: &crate::schema::Table| {
+        config.exclude.iter().any(|e| e.as_str() == t.name.name || e.as_str() == t.name.to_string())
+    };
+    let schema = engine.default_schema();
+    source
+        .tables
+        .iter()
+        .filter(|t| !excluded(t) && plan::target_table(target, &t.name).is_none())
+        .map(|t| (t.clone(), TableName::new(schema.clone(), t.name.name.clone())))
+        .collect()
 }
 
 async fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<()> {
@@ -275,6 +301,14 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     }
     let source_url = url(args.source.as_deref(), config.source.as_ref(), "source")?;
     let target_url = url(args.target.as_deref(), config.target.as_ref(), "target")?;
+    if args.dry_run && args.create_tables {
+        return Err(Refused(
+            "--dry-run writes nothing, so it cannot create tables; run it without --create-tables against a target \
+             that has them"
+                .into(),
+        )
+        .into());
+    }
     let port = |u: &DbUrl| u.port().unwrap_or(u.engine().default_port());
     if source_url.engine() == target_url.engine()
         && source_url.host() == target_url.host()
@@ -299,6 +333,7 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let options = ConnectOptions { jobs: args.jobs as usize };
     let (source, target) =
         tokio::try_join!(engine::connect_source(&source_url, options), engine::connect_target(&target_url, options))?;
+    let target: Arc<dyn engine::Target> = Arc::from(target);
     if source.identity() == target.identity() {
         return Err(Refused(format!(
             "source {source_url} and target {target_url} are the same database on the same server; dbtwin never writes to its source"
@@ -306,7 +341,35 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         .into());
     }
     let schemas: Vec<String> = config.schemas.iter().map(|s| s.as_str().to_string()).collect();
-    let (source_schema, target_schema) = tokio::try_join!(source.introspect(&schemas), target.introspect(&schemas))?;
+    let (source_schema, mut target_schema) =
+        tokio::try_join!(source.introspect(&schemas), target.introspect(&schemas))?;
+    let same_engine = source_url.engine() == target_url.engine();
+    let created = if args.create_tables {
+        missing_tables(&config, &source_schema, &target_schema, target.as_ref())
+    } else {
+        Vec::new()
+    };
+    let dialect = target.dialect();
+    // A foreign key's parent in the target, and the parent's key columns (the source's).
+    let parent_keys =
+        |created: &[(crate::schema::Table, TableName)], target_schema: &crate::schema::Schema, parent: &TableName| {
+            let def = source_schema.table(parent)?;
+            let name = created
+                .iter()
+                .find(|(t, _)| &t.name == parent)
+                .map(|(_, n)| n.clone())
+                .or_else(|| plan::target_table(target_schema, parent).map(|t| t.name.clone()))?;
+            Some((name, def.primary_key.iter().map(|&i| def.columns[i].name.clone()).collect::<Vec<_>>()))
+        };
+    if !created.is_empty() {
+        let statements: Vec<String> = created
+            .iter()
+            .map(|(t, n)| ddl::create_table(&dialect, t, n, same_engine, &|p| parent_keys(&created, &target_schema, p)))
+            .collect();
+        target.execute_ddl(&statements).await?;
+        target_schema = target.introspect(&schemas).await?;
+        tracing::info!(tables = created.len(), "created the missing target tables");
+    }
     let settings = target.load_settings();
     let limits = BatchLimits { rows: args.batch_rows as usize, bytes: 1 << 20 };
     let plan = plan::resolve(
@@ -380,7 +443,7 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let run = pipeline::run(
         plan,
         Arc::from(source),
-        Arc::from(target),
+        target.clone(),
         keys,
         reporter,
         Settings { jobs: args.jobs as usize, channel_capacity: 4 },
@@ -389,6 +452,19 @@ async fn copy(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         result = run => result.context("copy failed")?,
         _ = tokio::signal::ctrl_c() => return Err(Interrupted.into()),
     };
+    if !created.is_empty() {
+        let statements: Vec<String> = created
+            .iter()
+            .flat_map(|(t, n)| ddl::keys_after_load(&dialect, t, n, &|p| parent_keys(&created, &target_schema, p)))
+            .collect();
+        target.execute_ddl(&statements).await.context("adding keys to the created tables")?;
+        let names: Vec<String> = created.iter().map(|(_, n)| n.to_string()).collect();
+        notes.push(format!(
+            "target: created {} ({}); unique keys and foreign keys were added after the load",
+            names.join(", "),
+            if created.len() == 1 { "1 table" } else { "tables" }
+        ));
+    }
     if let Some(b) = &bars {
         b.finish();
     }

@@ -141,7 +141,7 @@ fn find_table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, String> {
 
 /// The target table for a source table: the same schema and name, else the only table of that
 /// name (a MySQL source `prod.users` goes to `staging.users`).
-fn target_table<'a>(target: &'a Schema, name: &TableName) -> Option<&'a Table> {
+pub fn target_table<'a>(target: &'a Schema, name: &TableName) -> Option<&'a Table> {
     target.table(name).or_else(|| {
         let mut same = target.tables.iter().filter(|t| t.name.name == name.name);
         match (same.next(), same.next()) {

@@ -2,6 +2,7 @@
 //! per direction. [`connect_source`] and [`connect_target`] are the only places that pick an
 //! engine; every other module talks to `dyn Source` and `dyn Target`.
 
+pub mod ddl;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
@@ -211,6 +212,15 @@ pub trait Target: Send + Sync {
 
     /// How this engine reads values written in its text form.
     fn forms(&self) -> TextForms;
+
+    /// Quoting and type mapping for `--create-tables`.
+    fn dialect(&self) -> ddl::Dialect;
+
+    /// The schema new tables are created in.
+    fn default_schema(&self) -> String;
+
+    /// Run DDL statements in order (`--create-tables`), stopping at the first failure.
+    async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError>;
 
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
 

@@ -93,6 +93,50 @@ async fn kinds_scenario<S: TestDb, T: TestDb>() {
 
 on_every_engine_pair!(kinds_scenario);
 
+/// `--create-tables` into an empty target on every pair; a second run upserts into the tables
+/// it made; their unique and foreign keys hold.
+async fn create_tables_scenario<S: TestDb, T: TestDb>() {
+    let (source, target) = (S::create().await, T::create().await);
+    source
+        .exec(&format!(
+            "{}{}
+             CREATE TABLE owners (id int PRIMARY KEY, email varchar(60) NOT NULL, kind_id int REFERENCES kinds (id));
+             CREATE UNIQUE INDEX owners_email_uq ON owners (email);
+             INSERT INTO owners VALUES (1, 'a@corp.test', 1), (2, 'b@corp.test', 2);",
+            S::KINDS_DDL,
+            S::KINDS_ROWS
+        ))
+        .await;
+    let rules = "secret: s\ntables:\n  owners: email\n";
+    let run = copy(source.url(), target.url(), rules, &["--create-tables"]).await;
+    assert_ok(&run);
+    assert!(run.stdout.contains("unique keys and foreign keys were added after the load"), "{}", run.stdout);
+    let normalised = |rows: Vec<Vec<Option<String>>>| -> Vec<Vec<String>> {
+        rows.iter().map(|r| r.iter().enumerate().map(|(i, c)| normalise(i, c)).collect()).collect()
+    };
+    let before = normalised(source.rows(S::KINDS_SELECT).await);
+    assert_eq!(normalised(target.rows(T::KINDS_SELECT).await), before);
+    let emails = target.rows("SELECT email FROM owners ORDER BY id").await;
+    assert!(emails.iter().all(|e| e[0].as_deref().unwrap().ends_with("@example.com")), "{emails:?}");
+
+    // The second run finds the tables and upserts: the same rows, nothing doubled.
+    let again = copy(source.url(), target.url(), rules, &["--create-tables"]).await;
+    assert_ok(&again);
+    assert!(!again.stdout.contains("created"), "{}", again.stdout);
+    assert_eq!(normalised(target.rows(T::KINDS_SELECT).await), before);
+    assert_eq!(target.rows("SELECT email FROM owners ORDER BY id").await, emails);
+
+    // Keys made after the load hold.
+    let duplicate = format!("INSERT INTO owners VALUES (3, '{}', 1)", emails[0][0].as_deref().unwrap());
+    assert!(target.try_exec(&duplicate).await.is_err(), "the unique key exists");
+    assert!(
+        target.try_exec("INSERT INTO owners VALUES (4, 'x@example.com', 99)").await.is_err(),
+        "the foreign key exists"
+    );
+}
+
+on_every_engine_pair!(create_tables_scenario);
+
 #[tokio::test]
 async fn mismatched_columns_are_named_before_any_row_moves() {
     let (source, target) = (PgDb::create().await, SqliteDb::create().await);

@@ -44,6 +44,48 @@ pub fn forms() -> super::TextForms {
     }
 }
 
+/// The MySQL type for a source column (`--create-tables`). `key` columns get bounded types:
+/// InnoDB cannot index unbounded text or blobs.
+pub fn column_type(col: &crate::schema::Column, same_engine: bool, key: bool) -> String {
+    use crate::schema::TypeClass as C;
+    if same_engine {
+        return col.declared_type.clone();
+    }
+    let unsigned = if super::ddl::is_unsigned(col) { " unsigned" } else { "" };
+    match col.class {
+        C::Bool => "tinyint(1)".into(),
+        C::Int { bytes } => {
+            let base = match bytes {
+                1 => "tinyint",
+                2 => "smallint",
+                3 => "mediumint",
+                4 => "int",
+                _ => "bigint",
+            };
+            format!("{base}{unsigned}")
+        }
+        // Beyond decimal(65,30) MySQL would round: keep the digits as text instead.
+        C::Decimal => match super::ddl::precision(&col.declared_type) {
+            Some((p, s)) if p <= 65 && s <= 30 => format!("decimal({p},{s})"),
+            _ if key => "varchar(768)".into(),
+            _ => "longtext".into(),
+        },
+        C::Float => "double".into(),
+        C::Text | C::Enum | C::Inet | C::Interval | C::Other => match col.max_chars {
+            Some(n) if n <= 16_383 => format!("varchar({n})"),
+            _ if key => "varchar(768)".into(),
+            _ => "longtext".into(),
+        },
+        C::Binary if key => "varbinary(3072)".into(),
+        C::Binary => "longblob".into(),
+        C::Date => "date".into(),
+        C::Time => "time(6)".into(),
+        C::Timestamp | C::TimestampTz => "datetime(6)".into(),
+        C::Uuid => "char(36)".into(),
+        C::Json | C::Array => "json".into(),
+    }
+}
+
 /// A year in seconds: long enough that a slow writer never gets the reader killed by the
 /// server (net_write_timeout), nor an idle writer between batches (net_read_timeout).
 const NET_TIMEOUT: &str = "31536000";

@@ -43,6 +43,8 @@ pub struct MySqlTarget {
     statement_bytes: usize,
     /// Per table, which columns are bound as bytes (binary, bit, geometry) rather than text.
     byte_columns: std::sync::Mutex<HashMap<TableName, HashMap<String, bool>>>,
+    /// The URL's database, where new tables go.
+    database: String,
 }
 
 impl MySqlTarget {
@@ -80,6 +82,7 @@ impl MySqlTarget {
             upsert: upsert_syntax(&version),
             statement_bytes: (packet as usize / 2).clamp(64 << 10, 16 << 20),
             byte_columns: std::sync::Mutex::new(HashMap::new()),
+            database: url.database().to_string(),
         })
     }
 }
@@ -100,6 +103,33 @@ fn upsert_syntax(version: &str) -> UpsertSyntax {
 impl Target for MySqlTarget {
     fn identity(&self) -> &str {
         &self.identity
+    }
+
+    fn dialect(&self) -> crate::engine::ddl::Dialect {
+        crate::engine::ddl::Dialect {
+            quote: super::quote_ident,
+            quote_table: super::quote_table,
+            column_type: super::column_type,
+            auto_increment: "AUTO_INCREMENT",
+            inline_foreign_keys: false,
+            qualified_index_table: true,
+        }
+    }
+
+    fn default_schema(&self) -> String {
+        self.database.clone()
+    }
+
+    /// DDL commits implicitly in MySQL: each statement stands alone.
+    async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
+        let mut conn = self.pool.acquire().await.map_err(|e| EngineError::query("target: creating tables", e))?;
+        for sql in statements {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&mut *conn)
+                .await
+                .map_err(|e| EngineError::query(format!("target: {}", crate::engine::ddl::label(sql)), e))?;
+        }
+        Ok(())
     }
 
     fn forms(&self) -> crate::engine::TextForms {

@@ -67,6 +67,40 @@ pub fn forms() -> super::TextForms {
     }
 }
 
+/// The PostgreSQL type for a source column (`--create-tables`).
+pub fn column_type(col: &crate::schema::Column, same_engine: bool, _key: bool) -> String {
+    use crate::schema::TypeClass as C;
+    if same_engine && !matches!(col.class, C::Enum | C::Other) {
+        return col.declared_type.clone();
+    }
+    let unsigned = super::ddl::is_unsigned(col);
+    match col.class {
+        C::Bool => "boolean".into(),
+        C::Int { bytes } => match (bytes, unsigned) {
+            (1 | 2, false) => "smallint".into(),
+            (1 | 2, true) | (3 | 4, false) => "integer".into(),
+            (3 | 4, true) | (_, false) => "bigint".into(),
+            (_, true) => "numeric(20)".into(),
+        },
+        C::Decimal => match super::ddl::precision(&col.declared_type) {
+            Some((p, s)) => format!("numeric({p},{s})"),
+            None => "numeric".into(),
+        },
+        C::Float => "double precision".into(),
+        C::Text => col.max_chars.map_or("text".into(), |n| format!("varchar({n})")),
+        C::Binary => "bytea".into(),
+        C::Date => "date".into(),
+        C::Time => "time".into(),
+        C::Timestamp => "timestamp".into(),
+        C::TimestampTz => "timestamptz".into(),
+        C::Interval => "interval".into(),
+        C::Uuid => "uuid".into(),
+        C::Json | C::Array => "jsonb".into(),
+        C::Inet => "inet".into(),
+        C::Enum | C::Other => "text".into(),
+    }
+}
+
 /// Driver options from the URL plus the session settings every dbtwin connection needs.
 fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<PgConnectOptions, EngineError> {
     let options = PgConnectOptions::from_str(url.expose_secret()).map_err(|e| EngineError::Connect {

@@ -52,6 +52,28 @@ pub fn forms() -> super::TextForms {
     }
 }
 
+/// The SQLite type for a source column (`--create-tables`): names whose affinity keeps the
+/// value as it was (decimals as TEXT, exact), and that introspection reads back as the same class.
+pub fn column_type(col: &crate::schema::Column, same_engine: bool, _key: bool) -> String {
+    use crate::schema::TypeClass as C;
+    if same_engine {
+        return col.declared_type.clone();
+    }
+    match col.class {
+        C::Bool => "BOOLEAN".into(),
+        C::Int { .. } => "INTEGER".into(),
+        C::Float => "REAL".into(),
+        C::Text => col.max_chars.map_or("TEXT".into(), |n| format!("VARCHAR({n})")),
+        C::Binary => "BLOB".into(),
+        C::Date => "DATE".into(),
+        C::Time => "TIME".into(),
+        C::Timestamp | C::TimestampTz => "DATETIME".into(),
+        C::Uuid => "VARCHAR(36)".into(),
+        C::Json | C::Array => "JSON".into(),
+        C::Decimal | C::Interval | C::Inet | C::Enum | C::Other => "TEXT".into(),
+    }
+}
+
 /// How SQLite stores what is written into a column (its type affinity, from the declared type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Affinity {

@@ -38,6 +38,36 @@ impl Target for SqliteTarget {
         &self.identity
     }
 
+    fn dialect(&self) -> crate::engine::ddl::Dialect {
+        crate::engine::ddl::Dialect {
+            quote: super::quote_ident,
+            quote_table: super::quote_table,
+            column_type: super::column_type,
+            // An INTEGER PRIMARY KEY is the rowid, which continues by itself.
+            auto_increment: "",
+            inline_foreign_keys: true,
+            qualified_index_table: false,
+        }
+    }
+
+    fn default_schema(&self) -> String {
+        super::SCHEMA.into()
+    }
+
+    async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
+        let mut conn = self.conn.lock().await;
+        let fail = |e| EngineError::query("target: creating tables", e);
+        conn.execute("BEGIN IMMEDIATE").await.map_err(fail)?;
+        for sql in statements {
+            if let Err(e) = conn.execute(AssertSqlSafe(sql.clone())).await {
+                let _rolled_back_with_the_connection_if_this_fails = conn.execute("ROLLBACK").await;
+                return Err(EngineError::query(format!("target: {}", crate::engine::ddl::label(sql)), e));
+            }
+        }
+        conn.execute("COMMIT").await.map_err(fail)?;
+        Ok(())
+    }
+
     fn forms(&self) -> crate::engine::TextForms {
         super::forms()
     }

@@ -220,6 +220,8 @@ pub trait TestDb: Sized {
     async fn create() -> Self;
     fn url(&self) -> &str;
     async fn exec(&self, sql: &str);
+    /// Run one statement, returning the database's error instead of panicking.
+    async fn try_exec(&self, sql: &str) -> Result<(), String>;
     /// Rows of a query, each cell as text (PostgreSQL queries cast to text themselves).
     async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>>;
     async fn count(&self, table: &str) -> i64;
@@ -249,6 +251,13 @@ impl TestDb for PgDb {
     }
     async fn exec(&self, sql: &str) {
         PgDb::exec(self, sql).await
+    }
+    async fn try_exec(&self, sql: &str) -> Result<(), String> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut self.conn().await)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
     async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
         PgDb::rows(self, query).await
@@ -287,6 +296,13 @@ impl TestDb for MyDb {
     }
     async fn exec(&self, sql: &str) {
         MyDb::exec(self, sql).await
+    }
+    async fn try_exec(&self, sql: &str) -> Result<(), String> {
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
+            .execute(&mut self.conn().await)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
     async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
         MyDb::rows(self, query).await
@@ -369,6 +385,12 @@ impl TestDb for SqliteDb {
     }
     fn url(&self) -> &str {
         &self.url
+    }
+    async fn try_exec(&self, sql: &str) -> Result<(), String> {
+        let mut c = self.conn().await;
+        // dbtwin's own connections load with foreign keys off; a test connection checks them.
+        sqlx::raw_sql("PRAGMA foreign_keys = ON").execute(&mut c).await.map_err(|e| e.to_string())?;
+        sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(&mut c).await.map(drop).map_err(|e| e.to_string())
     }
     async fn exec(&self, sql: &str) {
         let mut c = self.conn().await;

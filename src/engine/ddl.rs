@@ -1,0 +1,149 @@
+//! Target tables created from source definitions (`copy --create-tables`): the statement shapes
+//! every engine shares, with each engine's quoting and type mapping passed in as a [`Dialect`].
+//! Keys beyond the primary key, and foreign keys, are added after the data is loaded: faster,
+//! and no load-order problems.
+
+use crate::schema::{Column, Table, TableName};
+
+/// What an engine contributes to its DDL.
+pub struct Dialect {
+    pub quote: fn(&str) -> String,
+    pub quote_table: fn(&TableName) -> String,
+    /// The target type for a source column; `same_engine` keeps the declared type where it can.
+    pub column_type: fn(&Column, bool, bool) -> String,
+    /// Text appended to an auto-increment primary-key column (identity, AUTO_INCREMENT).
+    pub auto_increment: &'static str,
+    /// Foreign keys go inside CREATE TABLE (SQLite cannot add them later).
+    pub inline_foreign_keys: bool,
+    /// `CREATE INDEX … ON schema.table` is allowed (SQLite wants the table unqualified).
+    pub qualified_index_table: bool,
+}
+
+/// For a foreign key's parent table: its name in the target and the key columns referenced.
+pub type ParentKeys<'a> = &'a dyn Fn(&TableName) -> Option<(TableName, Vec<String>)>;
+
+/// A statement's first line, to say which one failed.
+pub fn label(sql: &str) -> &str {
+    sql.lines().next().unwrap_or(sql).trim_end_matches(" (")
+}
+
+/// Decimal precision and scale from a declared type: `numeric(38,10)` → (38, 10).
+pub fn precision(declared: &str) -> Option<(u32, u32)> {
+    let inner = declared.split_once('(')?.1.split(')').next()?;
+    let mut parts = inner.split(',').map(|p| p.trim().parse::<u32>());
+    let p = parts.next()?.ok()?;
+    let s = parts.next().map_or(Ok(0), |s| s).ok()?;
+    Some((p, s))
+}
+
+pub fn is_unsigned(column: &Column) -> bool {
+    column.declared_type.to_ascii_lowercase().contains("unsigned")
+}
+
+/// Columns in any unique key or the primary key: engines that cannot index long text give
+/// these a bounded type.
+pub fn key_columns(table: &Table) -> Vec<usize> {
+    let mut keys: Vec<usize> = table.primary_key.clone();
+    keys.extend(table.unique_keys.iter().flat_map(|k| k.columns.iter().copied()));
+    keys
+}
+
+/// `CREATE TABLE` for `table` (a source definition) named `name` in the target.
+pub fn create_table(
+    d: &Dialect,
+    table: &Table,
+    name: &TableName,
+    same_engine: bool,
+    parent_keys: ParentKeys,
+) -> String {
+    let keys = key_columns(table);
+    let single_auto_pk = table.primary_key.len() == 1 && table.columns[table.primary_key[0]].auto_increment;
+    let mut parts: Vec<String> = Vec::new();
+    for (i, col) in table.columns.iter().enumerate().filter(|(_, c)| !c.generated) {
+        let mut def = format!("{} {}", (d.quote)(&col.name), (d.column_type)(col, same_engine, keys.contains(&i)));
+        if !col.nullable || table.primary_key.contains(&i) {
+            def.push_str(" NOT NULL");
+        }
+        if single_auto_pk && table.primary_key[0] == i && !d.auto_increment.is_empty() {
+            def.push(' ');
+            def.push_str(d.auto_increment);
+        }
+        parts.push(def);
+    }
+    if !table.primary_key.is_empty() {
+        parts.push(format!("PRIMARY KEY ({})", names(d, table, &table.primary_key)));
+    }
+    if d.inline_foreign_keys {
+        for fk in &table.foreign_keys {
+            if let Some((parent, cols)) = parent_keys(&fk.references) {
+                // An inline reference names a table of the same database, unqualified (SQLite
+                // allows nothing else there).
+                parts.push(format!(
+                    "FOREIGN KEY ({}) REFERENCES {} ({})",
+                    names(d, table, &fk.columns),
+                    (d.quote)(&parent.name),
+                    cols.iter().map(|c| (d.quote)(c)).collect::<Vec<_>>().join(", ")
+                ));
+            }
+        }
+    }
+    format!("CREATE TABLE {} (\n    {}\n)", (d.quote_table)(name), parts.join(",\n    "))
+}
+
+/// Unique indexes and (unless inline) foreign keys, for after the load.
+pub fn keys_after_load(d: &Dialect, table: &Table, name: &TableName, parent_keys: ParentKeys) -> Vec<String> {
+    let mut statements = Vec::new();
+    for (n, key) in table.unique_keys.iter().enumerate() {
+        let index = short_name(&format!("{}_{}_key{n}", name.name, key.name));
+        let on = if d.qualified_index_table { (d.quote_table)(name) } else { (d.quote)(&name.name) };
+        statements.push(format!(
+            "CREATE UNIQUE INDEX {} ON {on} ({})",
+            (d.quote)(&index),
+            names(d, table, &key.columns)
+        ));
+    }
+    if !d.inline_foreign_keys {
+        for (n, fk) in table.foreign_keys.iter().enumerate() {
+            let Some((parent, cols)) = parent_keys(&fk.references) else { continue };
+            let constraint = short_name(&format!("{}_fkey{n}", name.name));
+            statements.push(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+                (d.quote_table)(name),
+                (d.quote)(&constraint),
+                names(d, table, &fk.columns),
+                (d.quote_table)(&parent),
+                cols.iter().map(|c| (d.quote)(c)).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    statements
+}
+
+fn names(d: &Dialect, table: &Table, columns: &[usize]) -> String {
+    columns.iter().map(|&i| (d.quote)(&table.columns[i].name)).collect::<Vec<_>>().join(", ")
+}
+
+/// Identifiers are at most 63 bytes in PostgreSQL and 64 characters in MySQL.
+fn short_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if out.len() + c.len_utf8() > 60 {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precisions() {
+        assert_eq!(precision("numeric(38,10)"), Some((38, 10)));
+        assert_eq!(precision("decimal(10)"), Some((10, 0)));
+        assert_eq!(precision("numeric"), None);
+        assert_eq!(short_name(&"x".repeat(100)).len(), 60);
+    }
+}
