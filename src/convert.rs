@@ -494,7 +494,7 @@ mod readme {
     /// What `--create-tables` makes of each class's typical type, per target engine, from each
     /// other engine.
     fn created_table() -> String {
-        let map: [(&str, fn(&Column, bool, bool) -> String); 3] =
+        let map: [(&str, crate::engine::ddl::ColumnType); 3] =
             [("PostgreSQL", postgres::column_type), ("MySQL", mysql::column_type), ("SQLite", sqlite::column_type)];
         let mut out = format!(
             "{CREATED_BEGIN}\n| class | created in PostgreSQL | created in MySQL / MariaDB | created in SQLite |\n|---|---|---|---|\n"

@@ -5,12 +5,15 @@
 
 use crate::schema::{Column, Table, TableName};
 
+/// An engine's type for a source column: (column, same engine, part of a key) → type.
+pub type ColumnType = fn(&Column, bool, bool) -> String;
+
 /// What an engine contributes to its DDL.
 pub struct Dialect {
     pub quote: fn(&str) -> String,
     pub quote_table: fn(&TableName) -> String,
     /// The target type for a source column; `same_engine` keeps the declared type where it can.
-    pub column_type: fn(&Column, bool, bool) -> String,
+    pub column_type: ColumnType,
     /// Text appended to an auto-increment primary-key column (identity, AUTO_INCREMENT).
     pub auto_increment: &'static str,
     /// Foreign keys go inside CREATE TABLE (SQLite cannot add them later).
