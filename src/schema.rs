@@ -95,9 +95,9 @@ pub struct ForeignKey {
     pub references: TableName,
 }
 
-/// A unique index or constraint other than the primary key.
+/// An index over plain columns (not expressions, not partial), other than the primary key.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UniqueKey {
+pub struct Index {
     pub name: String,
     pub columns: Vec<usize>,
 }
@@ -108,7 +108,9 @@ pub struct Table {
     pub columns: Vec<Column>,
     /// Column indices, in key order; empty when the table has none.
     pub primary_key: Vec<usize>,
-    pub unique_keys: Vec<UniqueKey>,
+    pub unique_keys: Vec<Index>,
+    /// Non-unique indexes, recreated by `--create-tables` after the load.
+    pub indexes: Vec<Index>,
     pub foreign_keys: Vec<ForeignKey>,
     /// The planner's row estimate, when the engine has one.
     pub row_estimate: Option<u64>,

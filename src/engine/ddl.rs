@@ -93,7 +93,7 @@ pub fn create_table(
     format!("CREATE TABLE {} (\n    {}\n)", (d.quote_table)(name), parts.join(",\n    "))
 }
 
-/// Unique indexes and (unless inline) foreign keys, for after the load.
+/// Unique and other indexes and (unless inline) foreign keys, for after the load.
 pub fn keys_after_load(d: &Dialect, table: &Table, name: &TableName, parent_keys: ParentKeys) -> Vec<String> {
     let mut statements = Vec::new();
     for (n, key) in table.unique_keys.iter().enumerate() {
@@ -103,6 +103,15 @@ pub fn keys_after_load(d: &Dialect, table: &Table, name: &TableName, parent_keys
             "CREATE UNIQUE INDEX {} ON {on} ({})",
             (d.quote)(&index),
             names(d, table, &key.columns)
+        ));
+    }
+    for (n, index) in table.indexes.iter().enumerate() {
+        let index_name = short_name(&format!("{}_{}_idx{n}", name.name, index.name));
+        let on = if d.qualified_index_table { (d.quote_table)(name) } else { (d.quote)(&name.name) };
+        statements.push(format!(
+            "CREATE INDEX {} ON {on} ({})",
+            (d.quote)(&index_name),
+            names(d, table, &index.columns)
         ));
     }
     if !d.inline_foreign_keys {

@@ -1,7 +1,7 @@
 use super::*;
 use crate::batch::Batch;
 use crate::config;
-use crate::schema::{Column, ForeignKey, TypeClass, UniqueKey};
+use crate::schema::{Column, ForeignKey, Index, TypeClass};
 
 fn col(name: &str, ty: &str, class: TypeClass) -> Column {
     Column {
@@ -28,7 +28,8 @@ fn schema() -> Schema {
             Column { generated: true, ..col("upper_name", "text", text) },
         ],
         primary_key: vec![0],
-        unique_keys: vec![UniqueKey { name: "users_email_key".into(), columns: vec![1] }],
+        unique_keys: vec![Index { name: "users_email_key".into(), columns: vec![1] }],
+        indexes: vec![],
         foreign_keys: vec![],
         row_estimate: Some(10),
     };
@@ -37,6 +38,7 @@ fn schema() -> Schema {
         columns: vec![col("user_id", "integer", TypeClass::Int { bytes: 4 }), col("note", "text", text)],
         primary_key: vec![],
         unique_keys: vec![],
+        indexes: vec![],
         foreign_keys: vec![ForeignKey {
             name: "fk".into(),
             columns: vec![0],

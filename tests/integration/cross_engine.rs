@@ -102,6 +102,7 @@ async fn create_tables_scenario<S: TestDb, T: TestDb>() {
             "{}{}
              CREATE TABLE owners (id int PRIMARY KEY, email varchar(60) NOT NULL, kind_id int REFERENCES kinds (id));
              CREATE UNIQUE INDEX owners_email_uq ON owners (email);
+             CREATE INDEX owners_kind ON owners (kind_id);
              INSERT INTO owners VALUES (1, 'a@corp.test', 1), (2, 'b@corp.test', 2);",
             S::KINDS_DDL,
             S::KINDS_ROWS
@@ -126,6 +127,7 @@ async fn create_tables_scenario<S: TestDb, T: TestDb>() {
     assert_eq!(normalised(target.rows(T::KINDS_SELECT).await), before);
     assert_eq!(target.rows("SELECT email FROM owners ORDER BY id").await, emails);
 
+    assert!(target.has_index("owners_owners_kind_idx0").await, "the secondary index is created too");
     // Keys made after the load hold.
     let duplicate = format!("INSERT INTO owners VALUES (3, '{}', 1)", emails[0][0].as_deref().unwrap());
     assert!(target.try_exec(&duplicate).await.is_err(), "the unique key exists");

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sqlx::mysql::MySqlConnection;
 
 use crate::engine::{EngineError, Side};
-use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass, UniqueKey};
+use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 /// `schemas` empty means the URL's database.
 pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
@@ -38,6 +38,7 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
                     columns: Vec::new(),
                     primary_key: Vec::new(),
                     unique_keys: Vec::new(),
+                    indexes: Vec::new(),
                     foreign_keys: Vec::new(),
                     row_estimate: rows,
                 },
@@ -76,7 +77,7 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             });
         }
 
-        // Unique indexes on plain columns (prefix and functional indexes are not keys of values).
+        // Indexes on plain columns (prefix and functional indexes are not keys of values).
         // table, index, non_unique, column (NULL for a functional part), prefix length
         type IndexRow = (String, String, i64, Option<String>, Option<i64>);
         let indexes: Vec<IndexRow> = sqlx::query_as(
@@ -88,26 +89,25 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| EngineError::query(ctx("keys"), e))?;
-        let mut keys: BTreeMap<(String, String), Option<Vec<String>>> = BTreeMap::new();
+        let mut keys: BTreeMap<(String, String), (bool, Option<Vec<String>>)> = BTreeMap::new();
         for (table, index, non_unique, column, sub_part) in indexes {
-            if non_unique != 0 {
-                continue;
-            }
-            let entry = keys.entry((table, index)).or_insert_with(|| Some(Vec::new()));
-            match (column, sub_part, entry.as_mut()) {
+            let entry = keys.entry((table, index)).or_insert_with(|| (non_unique == 0, Some(Vec::new())));
+            match (column, sub_part, entry.1.as_mut()) {
                 (Some(c), None, Some(cols)) => cols.push(c),
-                _ => *entry = None,
+                _ => entry.1 = None,
             }
         }
-        for ((table, index), cols) in keys {
+        for ((table, index), (unique, cols)) in keys {
             let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
             let Some(cols) = cols.and_then(|c| c.iter().map(|n| t.column_index(n)).collect::<Option<Vec<_>>>()) else {
                 continue;
             };
             if index == "PRIMARY" {
                 t.primary_key = cols;
+            } else if unique {
+                t.unique_keys.push(Index { name: index, columns: cols });
             } else {
-                t.unique_keys.push(UniqueKey { name: index, columns: cols });
+                t.indexes.push(Index { name: index, columns: cols });
             }
         }
 

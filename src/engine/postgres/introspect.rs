@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use sqlx::PgConnection;
 
 use crate::engine::{EngineError, Side};
-use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass, UniqueKey};
+use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 struct Rel {
     table: Table,
@@ -52,6 +52,7 @@ pub async fn schema(
                     columns: Vec::new(),
                     primary_key: Vec::new(),
                     unique_keys: Vec::new(),
+                    indexes: Vec::new(),
                     foreign_keys: Vec::new(),
                     // -1 (never analyzed) means unknown.
                     row_estimate: (tuples >= 0.0).then_some(tuples as u64),
@@ -106,18 +107,18 @@ pub async fn schema(
     }
 
     // Unique indexes cover both PRIMARY KEY / UNIQUE constraints and bare CREATE UNIQUE INDEX.
-    let indexes: Vec<(i64, String, bool, Vec<i16>)> = sqlx::query_as(
-        "SELECT indrelid::int8, (SELECT relname::text FROM pg_class WHERE oid = indexrelid), indisprimary,
+    let indexes: Vec<(i64, String, bool, bool, Vec<i16>)> = sqlx::query_as(
+        "SELECT indrelid::int8, (SELECT relname::text FROM pg_class WHERE oid = indexrelid), indisprimary, indisunique,
                 string_to_array(indkey::text, ' ')::int2[]
          FROM pg_index
-         WHERE indrelid = ANY($1::int8[]::oid[]) AND indisunique AND indpred IS NULL AND indexprs IS NULL
+         WHERE indrelid = ANY($1::int8[]::oid[]) AND indpred IS NULL AND indexprs IS NULL
          ORDER BY indrelid, indexrelid",
     )
     .bind(&oids)
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| EngineError::query(ctx("keys"), e))?;
-    for (rel, index, primary, attnums) in indexes {
+    for (rel, index, primary, unique, attnums) in indexes {
         let Some(r) = by_oid.get_mut(&rel) else {
             continue;
         };
@@ -126,8 +127,10 @@ pub async fn schema(
         };
         if primary {
             r.table.primary_key = cols;
+        } else if unique {
+            r.table.unique_keys.push(Index { name: index, columns: cols });
         } else {
-            r.table.unique_keys.push(UniqueKey { name: index, columns: cols });
+            r.table.indexes.push(Index { name: index, columns: cols });
         }
     }
 

@@ -4,7 +4,7 @@ use sqlx::sqlite::SqliteConnection;
 
 use super::{Affinity, SCHEMA, affinity, quote_table};
 use crate::engine::{EngineError, Side};
-use crate::schema::{Column, ForeignKey, Schema, Table, TableName, TypeClass, UniqueKey};
+use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, EngineError> {
     let fail = |what: &str, e| EngineError::query(format!("{side}: reading {what}"), e);
@@ -54,6 +54,7 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
             columns,
             primary_key: pk.iter().map(|(_, i)| *i).collect(),
             unique_keys: Vec::new(),
+            indexes: Vec::new(),
             foreign_keys: Vec::new(),
             row_estimate: None,
         };
@@ -65,7 +66,7 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
                 .await
                 .map_err(|e| fail(&what, e))?;
         for (index, unique, origin, partial) in indexes {
-            if unique == 0 || partial != 0 || origin == "pk" {
+            if partial != 0 || origin == "pk" {
                 continue;
             }
             let cols: Vec<(Option<String>,)> = sqlx::query_as("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
@@ -76,8 +77,10 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
             // An expression in the index is not a key of column values.
             let positions: Option<Vec<usize>> =
                 cols.iter().map(|(c,)| c.as_deref().and_then(|c| def.column_index(c))).collect();
-            if let Some(columns) = positions {
-                def.unique_keys.push(UniqueKey { name: index, columns });
+            match positions {
+                Some(columns) if unique != 0 => def.unique_keys.push(Index { name: index, columns }),
+                Some(columns) => def.indexes.push(Index { name: index, columns }),
+                None => {}
             }
         }
 

@@ -222,6 +222,8 @@ pub trait TestDb: Sized {
     async fn exec(&self, sql: &str);
     /// Run one statement, returning the database's error instead of panicking.
     async fn try_exec(&self, sql: &str) -> Result<(), String>;
+    /// Whether an index of this name exists.
+    async fn has_index(&self, name: &str) -> bool;
     /// Rows of a query, each cell as text (PostgreSQL queries cast to text themselves).
     async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>>;
     async fn count(&self, table: &str) -> i64;
@@ -258,6 +260,10 @@ impl TestDb for PgDb {
             .await
             .map(drop)
             .map_err(|e| e.to_string())
+    }
+    async fn has_index(&self, name: &str) -> bool {
+        let q = format!("SELECT count(*)::text FROM pg_indexes WHERE indexname = '{name}'");
+        self.rows(&q).await[0][0].as_deref() == Some("1")
     }
     async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
         PgDb::rows(self, query).await
@@ -303,6 +309,13 @@ impl TestDb for MyDb {
             .await
             .map(drop)
             .map_err(|e| e.to_string())
+    }
+    async fn has_index(&self, name: &str) -> bool {
+        let q = format!(
+            "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = '{name}'"
+        );
+        self.rows(&q).await[0][0].as_deref() == Some("1")
     }
     async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
         MyDb::rows(self, query).await
@@ -385,6 +398,10 @@ impl TestDb for SqliteDb {
     }
     fn url(&self) -> &str {
         &self.url
+    }
+    async fn has_index(&self, name: &str) -> bool {
+        let q = format!("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '{name}'");
+        self.rows(&q).await[0][0].as_deref() == Some("1")
     }
     async fn try_exec(&self, sql: &str) -> Result<(), String> {
         let mut c = self.conn().await;
