@@ -89,7 +89,9 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| EngineError::query(ctx("keys"), e))?;
-        let mut keys: BTreeMap<(String, String), (bool, Option<Vec<String>>)> = BTreeMap::new();
+        // (table, index) → (unique, its columns; None when a part is not a plain column)
+        type Columns = (bool, Option<Vec<String>>);
+        let mut keys: BTreeMap<(String, String), Columns> = BTreeMap::new();
         for (table, index, non_unique, column, sub_part) in indexes {
             let entry = keys.entry((table, index)).or_insert_with(|| (non_unique == 0, Some(Vec::new())));
             match (column, sub_part, entry.1.as_mut()) {
