@@ -22,6 +22,7 @@ fn column(class: TypeClass, max_chars: Option<u32>) -> Column {
         generated: false,
         auto_increment: false,
         has_default: false,
+        default: None,
     }
 }
 

@@ -443,6 +443,7 @@ mod readme {
             generated: false,
             auto_increment: false,
             has_default: false,
+            default: None,
         }
     }
 

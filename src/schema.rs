@@ -86,6 +86,9 @@ pub struct Column {
     pub auto_increment: bool,
     /// Has a default value (including a sequence or identity), so an INSERT may omit it.
     pub has_default: bool,
+    /// The default as the engine writes it (`'x'::text`, `0`, `current_timestamp()`), for
+    /// `--create-tables` to translate.
+    pub default: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

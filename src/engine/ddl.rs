@@ -20,6 +20,52 @@ pub struct Dialect {
     pub inline_foreign_keys: bool,
     /// `CREATE INDEX … ON schema.table` is allowed (SQLite wants the table unqualified).
     pub qualified_index_table: bool,
+    /// A portable default in this engine's SQL, for a column of the given target type.
+    pub default_sql: fn(&DefaultValue, &str) -> String,
+}
+
+/// A column default every engine can write. Defaults are schema text, not row data: DDL takes
+/// no bound parameters, so the one literal kind (text) is quoted by the engine's rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefaultValue {
+    Number(String),
+    Text(String),
+    Bool(bool),
+    CurrentTimestamp,
+}
+
+/// The default as the source wrote it, if it translates: literals and the current timestamp.
+/// Sequences, functions and other expressions do not, and are left out.
+pub fn portable_default(raw: &str) -> Option<DefaultValue> {
+    let mut t = raw.trim();
+    // PostgreSQL writes casts: 'x'::character varying, (-1)::integer.
+    if let Some(i) = t.rfind("::")
+        && !t[i..].contains('\'')
+    {
+        t = t[..i].trim();
+    }
+    while t.len() >= 2 && t.starts_with('(') && t.ends_with(')') {
+        t = t[1..t.len() - 1].trim();
+    }
+    if t.len() >= 2 && t.starts_with('\'') && t.ends_with('\'') {
+        return Some(DefaultValue::Text(t[1..t.len() - 1].replace("''", "'")));
+    }
+    let lower = t.to_ascii_lowercase();
+    match lower.as_str() {
+        "true" => Some(DefaultValue::Bool(true)),
+        "false" => Some(DefaultValue::Bool(false)),
+        "now()" | "current_timestamp" | "localtimestamp" => Some(DefaultValue::CurrentTimestamp),
+        _ if lower.starts_with("current_timestamp(") => Some(DefaultValue::CurrentTimestamp),
+        _ if t.parse::<f64>().is_ok() && t.chars().all(|c| c.is_ascii_digit() || "-+.eE".contains(c)) => {
+            Some(DefaultValue::Number(t.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// `'text'` with quotes doubled: the SQL standard's literal, which all three engines read.
+pub fn text_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 /// For a foreign key's parent table: its name in the target and the key columns referenced.
@@ -64,6 +110,11 @@ pub fn create_table(
     let mut parts: Vec<String> = Vec::new();
     for (i, col) in table.columns.iter().enumerate().filter(|(_, c)| !c.generated) {
         let mut def = format!("{} {}", (d.quote)(&col.name), (d.column_type)(col, same_engine, keys.contains(&i)));
+        let auto = single_auto_pk && table.primary_key[0] == i;
+        if let Some(default) = col.default.as_deref().filter(|_| !auto).and_then(portable_default) {
+            let ty = (d.column_type)(col, same_engine, keys.contains(&i));
+            def.push_str(&format!(" DEFAULT {}", (d.default_sql)(&default, &ty)));
+        }
         if !col.nullable || table.primary_key.contains(&i) {
             def.push_str(" NOT NULL");
         }
@@ -150,6 +201,21 @@ fn short_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_that_translate() {
+        use DefaultValue::*;
+        assert_eq!(portable_default("'it''s'::character varying"), Some(Text("it's".into())));
+        assert_eq!(portable_default("(-1)"), Some(Number("-1".into())));
+        assert_eq!(portable_default("0.5"), Some(Number("0.5".into())));
+        assert_eq!(portable_default("true"), Some(Bool(true)));
+        assert_eq!(portable_default("current_timestamp()"), Some(CurrentTimestamp));
+        assert_eq!(portable_default("now()"), Some(CurrentTimestamp));
+        assert_eq!(portable_default("CURRENT_TIMESTAMP"), Some(CurrentTimestamp));
+        assert_eq!(portable_default("nextval('t_id_seq'::regclass)"), None);
+        assert_eq!(portable_default("gen_random_uuid()"), None);
+        assert_eq!(text_literal("a'b"), "'a''b'");
+    }
 
     #[test]
     fn precisions() {

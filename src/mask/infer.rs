@@ -150,6 +150,7 @@ mod tests {
             generated: false,
             auto_increment: false,
             has_default: false,
+            default: None,
         }
     }
 

@@ -373,6 +373,7 @@ impl Masker {
                         generated: false,
                         auto_increment: false,
                         has_default: false,
+                        default: None,
                     };
                     let m =
                         Masker::new(spec, &value, BinaryText::Raw).map_err(|e| format!("path {}: {e}", path.text))?;

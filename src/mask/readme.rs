@@ -86,6 +86,7 @@ fn column_for(declared: &str) -> Column {
         generated: false,
         auto_increment: false,
         has_default: false,
+        default: None,
     }
 }
 

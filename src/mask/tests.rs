@@ -18,6 +18,7 @@ fn column(class: TypeClass, max_chars: Option<u32>, nullable: bool) -> Column {
         generated: false,
         auto_increment: false,
         has_default: false,
+        default: None,
     }
 }
 

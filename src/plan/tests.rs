@@ -13,6 +13,7 @@ fn col(name: &str, ty: &str, class: TypeClass) -> Column {
         generated: false,
         auto_increment: false,
         has_default: false,
+        default: None,
     }
 }
 

@@ -100,10 +100,12 @@ async fn create_tables_scenario<S: TestDb, T: TestDb>() {
     source
         .exec(&format!(
             "{}{}
-             CREATE TABLE owners (id int PRIMARY KEY, email varchar(60) NOT NULL, kind_id int REFERENCES kinds (id));
+             CREATE TABLE owners (id int PRIMARY KEY, email varchar(60) NOT NULL, kind_id int REFERENCES kinds (id),
+                                  status varchar(10) DEFAULT 'new' NOT NULL, score int DEFAULT 0,
+                                  seen timestamp DEFAULT CURRENT_TIMESTAMP);
              CREATE UNIQUE INDEX owners_email_uq ON owners (email);
              CREATE INDEX owners_kind ON owners (kind_id);
-             INSERT INTO owners VALUES (1, 'a@corp.test', 1), (2, 'b@corp.test', 2);",
+             INSERT INTO owners (id, email, kind_id) VALUES (1, 'a@corp.test', 1), (2, 'b@corp.test', 2);",
             S::KINDS_DDL,
             S::KINDS_ROWS
         ))

@@ -45,17 +45,19 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             );
         }
 
-        type ColumnRow = (String, String, String, String, String, Option<u64>, String, bool);
+        type ColumnRow = (String, String, String, String, String, Option<u64>, String, Option<String>);
         let columns: Vec<ColumnRow> = sqlx::query_as(
             "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, CHARACTER_MAXIMUM_LENGTH, EXTRA,
-                    COLUMN_DEFAULT IS NOT NULL
+                    COLUMN_DEFAULT
              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION",
         )
         .bind(db)
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| EngineError::query(ctx("columns"), e))?;
-        for (table, name, column_type, data_type, nullable, max_len, extra, has_default) in columns {
+        for (table, name, column_type, data_type, nullable, max_len, extra, default) in columns {
+            // MariaDB reports a NULL default as the text NULL.
+            let default = default.filter(|d| !d.eq_ignore_ascii_case("NULL"));
             let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
             let data_type = data_type.to_ascii_lowercase();
             let extra = extra.to_ascii_uppercase();
@@ -73,7 +75,8 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
                     || extra == "PERSISTENT"
                     || extra == "STORED",
                 auto_increment: extra.contains("AUTO_INCREMENT"),
-                has_default: has_default || extra.contains("AUTO_INCREMENT"),
+                has_default: default.is_some() || extra.contains("AUTO_INCREMENT"),
+                default,
             });
         }
 

@@ -44,6 +44,22 @@ pub fn forms() -> super::TextForms {
     }
 }
 
+/// A translated column default in this engine's SQL (`--create-tables`).
+pub fn default_sql(d: &super::ddl::DefaultValue, ty: &str) -> String {
+    use super::ddl::DefaultValue as D;
+    // Unbounded types take a default only as an expression (MySQL 8.0.13+, MariaDB 10.2+).
+    let wrap =
+        |v: String| if ty.contains("text") || ty.contains("blob") || ty == "json" { format!("({v})") } else { v };
+    match d {
+        D::Number(n) => wrap(n.clone()),
+        // A backslash starts an escape in MySQL's string literals.
+        D::Text(t) => wrap(super::ddl::text_literal(&t.replace('\\', "\\\\"))),
+        D::Bool(b) => u8::from(*b).to_string(),
+        D::CurrentTimestamp if ty.ends_with("(6)") => "CURRENT_TIMESTAMP(6)".into(),
+        D::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
+    }
+}
+
 /// The MySQL type for a source column (`--create-tables`). `key` columns get bounded types:
 /// InnoDB cannot index unbounded text or blobs.
 pub fn column_type(col: &crate::schema::Column, same_engine: bool, key: bool) -> String {

@@ -113,6 +113,7 @@ impl Target for MySqlTarget {
             auto_increment: "AUTO_INCREMENT",
             inline_foreign_keys: false,
             qualified_index_table: true,
+            default_sql: super::default_sql,
         }
     }
 

@@ -63,7 +63,7 @@ pub async fn schema(
     }
     let oids: Vec<i64> = order.clone();
 
-    type ColumnRow = (i64, i16, String, String, bool, bool, bool, String, i32, String, String, bool);
+    type ColumnRow = (i64, i16, String, String, bool, bool, bool, String, i32, String, String, bool, Option<String>);
     let columns: Vec<ColumnRow> = sqlx::query_as(
         "SELECT a.attrelid::int8, a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod),
                 a.attnotnull OR COALESCE(t.typnotnull, false),
@@ -73,7 +73,8 @@ pub async fn schema(
                 CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,
                 COALESCE(bt.typcategory, t.typcategory)::text,
                 COALESCE(bt.typtype, t.typtype)::text,
-                a.atthasdef OR a.attidentity <> '' OR t.typdefault IS NOT NULL
+                a.atthasdef OR a.attidentity <> '' OR t.typdefault IS NOT NULL,
+                pg_get_expr(d.adbin, d.adrelid)
          FROM pg_attribute a
          JOIN pg_type t ON t.oid = a.atttypid
          LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
@@ -85,8 +86,21 @@ pub async fn schema(
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| EngineError::query(ctx("columns"), e))?;
-    for (rel, attnum, name, declared, not_null, generated, auto, base, typmod, category, typtype, has_default) in
-        columns
+    for (
+        rel,
+        attnum,
+        name,
+        declared,
+        not_null,
+        generated,
+        auto,
+        base,
+        typmod,
+        category,
+        typtype,
+        has_default,
+        default,
+    ) in columns
     {
         let Some(r) = by_oid.get_mut(&rel) else {
             continue;
@@ -103,6 +117,7 @@ pub async fn schema(
             generated,
             auto_increment: auto,
             has_default,
+            default,
         });
     }
 

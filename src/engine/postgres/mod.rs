@@ -67,6 +67,17 @@ pub fn forms() -> super::TextForms {
     }
 }
 
+/// A translated column default in this engine's SQL (`--create-tables`).
+pub fn default_sql(d: &super::ddl::DefaultValue, _ty: &str) -> String {
+    use super::ddl::DefaultValue as D;
+    match d {
+        D::Number(n) => n.clone(),
+        D::Text(t) => super::ddl::text_literal(t),
+        D::Bool(b) => b.to_string(),
+        D::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
+    }
+}
+
 /// The PostgreSQL type for a source column (`--create-tables`).
 pub fn column_type(col: &crate::schema::Column, same_engine: bool, _key: bool) -> String {
     use crate::schema::TypeClass as C;

@@ -46,6 +46,7 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
                     generated: matches!(hidden, 2 | 3),
                     auto_increment: is_rowid,
                     has_default: default.is_some() || is_rowid,
+                    default: default.clone(),
                 }
             })
             .collect();

@@ -52,6 +52,17 @@ pub fn forms() -> super::TextForms {
     }
 }
 
+/// A translated column default in this engine's SQL (`--create-tables`).
+pub fn default_sql(d: &super::ddl::DefaultValue, _ty: &str) -> String {
+    use super::ddl::DefaultValue as D;
+    match d {
+        D::Number(n) => n.clone(),
+        D::Text(t) => super::ddl::text_literal(t),
+        D::Bool(b) => u8::from(*b).to_string(),
+        D::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
+    }
+}
+
 /// The SQLite type for a source column (`--create-tables`): names whose affinity keeps the
 /// value as it was (decimals as TEXT, exact), and that introspection reads back as the same class.
 pub fn column_type(col: &crate::schema::Column, same_engine: bool, _key: bool) -> String {

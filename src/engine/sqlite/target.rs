@@ -47,6 +47,7 @@ impl Target for SqliteTarget {
             auto_increment: "",
             inline_foreign_keys: true,
             qualified_index_table: false,
+            default_sql: super::default_sql,
         }
     }
 
