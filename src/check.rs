@@ -75,20 +75,8 @@ fn is_ipv4(v: &str) -> bool {
 
 /// 13 to 19 digits (spaces or dashes between groups) with a valid Luhn checksum.
 fn is_card(v: &str) -> bool {
-    if !v.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') {
-        return false;
-    }
-    let digits: Vec<u32> = v.chars().filter_map(|c| c.to_digit(10)).collect();
-    if !(13..=19).contains(&digits.len()) {
-        return false;
-    }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
-        .sum();
-    sum.is_multiple_of(10)
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    v.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-') && (13..=19).contains(&digits) && mask::luhn_valid(v)
 }
 
 /// 7 to 15 digits, written with the characters phone numbers use, optionally an extension.

@@ -144,18 +144,24 @@ pub fn plan_column(
 }
 
 /// Apply `steps` to one value; `Ok(false)` for NULL.
-pub fn apply(steps: &[Step], input: Option<&[u8]>, out: &mut Vec<u8>) -> Result<bool, ConvertError> {
+/// Apply `steps` to one value; `Ok(false)` for NULL. `scratch` is the caller's, reused from
+/// value to value so a conversion allocates nothing once the buffers have grown.
+pub fn apply(
+    steps: &[Step],
+    input: Option<&[u8]>,
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> Result<bool, ConvertError> {
     out.clear();
     let Some(input) = input else { return Ok(false) };
     out.extend_from_slice(input);
-    let mut scratch = Vec::new();
     for step in steps {
         scratch.clear();
-        if !convert(step, out, &mut scratch)? {
+        if !convert(step, out, scratch)? {
             out.clear();
             return Ok(false);
         }
-        std::mem::swap(out, &mut scratch);
+        std::mem::swap(out, scratch);
     }
     Ok(true)
 }
@@ -168,10 +174,13 @@ fn text(v: &[u8]) -> Result<&str, ConvertError> {
 fn convert(step: &Step, v: &[u8], out: &mut Vec<u8>) -> Result<bool, ConvertError> {
     match step {
         Step::Bool { yes, no } => {
-            let word = match text(v)?.to_ascii_lowercase().as_str() {
-                "t" | "true" | "1" | "y" | "yes" | "on" => yes,
-                "f" | "false" | "0" | "n" | "no" | "off" => no,
-                other => return Err(ConvertError(format!("boolean value {other:?} is neither true nor false"))),
+            let word = match crate::mask::condition::truth(v) {
+                Some(true) => yes,
+                Some(false) => no,
+                None => {
+                    let shown = String::from_utf8_lossy(v);
+                    return Err(ConvertError(format!("boolean value {shown:?} is neither true nor false")));
+                }
             };
             out.extend_from_slice(word.as_bytes());
         }
@@ -191,9 +200,7 @@ fn convert(step: &Step, v: &[u8], out: &mut Vec<u8>) -> Result<bool, ConvertErro
             if *step == Step::RawToHex {
                 out.extend_from_slice(b"\\x");
             }
-            for b in v {
-                out.extend_from_slice(format!("{b:02x}").as_bytes());
-            }
+            crate::mask::hex_into(v, out);
         }
         Step::ToUtc => {
             let t = text(v)?;
@@ -342,7 +349,8 @@ mod tests {
 
     fn run(steps: &[Step], v: &str) -> Result<Option<String>, ConvertError> {
         let mut out = Vec::new();
-        Ok(apply(steps, Some(v.as_bytes()), &mut out)?.then(|| String::from_utf8_lossy(&out).into_owned()))
+        Ok(apply(steps, Some(v.as_bytes()), &mut out, &mut Vec::new())?
+            .then(|| String::from_utf8_lossy(&out).into_owned()))
     }
 
     #[test]
@@ -351,9 +359,9 @@ mod tests {
         assert_eq!(run(&[Step::Bool { yes: "t", no: "f" }], "0"), Ok(Some("f".into())));
         assert!(run(&[Step::Bool { yes: "1", no: "0" }], "maybe").is_err());
         let mut out = Vec::new();
-        apply(&[Step::HexToRaw], Some(b"\\x00ff10"), &mut out).unwrap();
+        apply(&[Step::HexToRaw], Some(b"\\x00ff10"), &mut out, &mut Vec::new()).unwrap();
         assert_eq!(out, [0, 255, 16]);
-        apply(&[Step::RawToHex], Some(&[0, 255]), &mut out).unwrap();
+        apply(&[Step::RawToHex], Some(&[0, 255]), &mut out, &mut Vec::new()).unwrap();
         assert_eq!(out, b"\\x00ff");
         assert_eq!(run(&[Step::ToUtc], "2024-01-01 01:30:00.5+02"), Ok(Some("2023-12-31 23:30:00.5".into())));
         assert_eq!(run(&[Step::ToUtc], "2024-01-01 01:30:00-05:30"), Ok(Some("2024-01-01 07:00:00".into())));

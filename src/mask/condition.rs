@@ -119,13 +119,7 @@ fn compare(value: &[u8], op: Op, literal: &Literal) -> bool {
             std::str::from_utf8(value).ok().and_then(|s| s.trim().parse::<f64>().ok()).and_then(|v| v.partial_cmp(n))
         }
         Literal::Bool(b) => {
-            let v = String::from_utf8_lossy(value).to_ascii_lowercase();
-            let truth = match v.as_str() {
-                "t" | "true" | "1" | "y" | "yes" | "on" => Some(true),
-                "f" | "false" | "0" | "n" | "no" | "off" => Some(false),
-                _ => None,
-            };
-            return match (truth, op) {
+            return match (truth(value), op) {
                 (Some(t), Op::Eq) => t == *b,
                 (Some(t), Op::Ne) => t != *b,
                 _ => false,
@@ -140,6 +134,20 @@ fn compare(value: &[u8], op: Op, literal: &Literal) -> bool {
         Op::Le => o != Ordering::Greater,
         Op::Gt => o == Ordering::Greater,
         Op::Ge => o != Ordering::Less,
+    }
+}
+
+/// A boolean as any engine spells it: `t`/`f`, `1`/`0`, `true`/`false`, `yes`/`no`, `on`/`off`
+/// (any case); `None` for anything else.
+pub fn truth(value: &[u8]) -> Option<bool> {
+    const YES: [&[u8]; 6] = [b"t", b"true", b"1", b"y", b"yes", b"on"];
+    const NO: [&[u8]; 6] = [b"f", b"false", b"0", b"n", b"no", b"off"];
+    if YES.iter().any(|w| value.eq_ignore_ascii_case(w)) {
+        Some(true)
+    } else if NO.iter().any(|w| value.eq_ignore_ascii_case(w)) {
+        Some(false)
+    } else {
+        None
     }
 }
 

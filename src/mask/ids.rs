@@ -146,6 +146,13 @@ fn push_hex(byte: u8, out: &mut Vec<u8>) {
     out.push(DIGITS[(byte & 15) as usize]);
 }
 
+/// Lower-case hex of `bytes`, appended to `out`.
+pub fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
+    for &b in bytes {
+        push_hex(b, out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
-pub use ids::{iban_valid, luhn_valid};
+pub use ids::{hex_into, iban_valid, luhn_valid};
 pub use infer::{infer, looks_personal, suggest};
 pub use keyring::Keyring;
 pub use locale::Locale;
@@ -483,12 +483,12 @@ impl Masker {
             Spec::Email { locale, domain } => {
                 let mut rng = keys.rng(kind.name(), input);
                 let local = fake_kinds::generate(Kind::Email, *locale, &mut rng);
-                self.suffixed(&local, &format!("@{domain}"), '.', "email/suffix", input, keys, out);
+                self.suffixed(&local, Some(domain), '.', "email/suffix", input, keys, out);
             }
             Spec::Fake { kind: Kind::Username, locale } => {
                 let mut rng = keys.rng(kind.name(), input);
                 let name = fake_kinds::generate(Kind::Username, *locale, &mut rng);
-                self.suffixed(&name, "", '_', "username/suffix", input, keys, out);
+                self.suffixed(&name, None, '_', "username/suffix", input, keys, out);
             }
             Spec::Fake { kind: Kind::Ipv4, .. } => {
                 let d = keys.digest(kind.name(), input);
@@ -624,7 +624,7 @@ impl Masker {
         match self.binary {
             BinaryText::Hex => {
                 out.extend_from_slice(b"\\x");
-                draw_hex(bytes, out);
+                hex_into(bytes, out);
             }
             BinaryText::Raw => out.extend_from_slice(bytes),
         }
@@ -643,29 +643,33 @@ impl Masker {
         }
     }
 
-    /// `head` + separator + keyed suffix + `tail`, `head` shortened to fit the column.
+    /// `head` + separator + keyed suffix (+ `@domain`), `head` shortened to fit the column.
     #[allow(clippy::too_many_arguments)]
     fn suffixed(
         &self,
         head: &str,
-        tail: &str,
+        domain: Option<&str>,
         sep: char,
-        domain: &str,
+        key_domain: &str,
         input: &[u8],
         keys: &Keyring,
         out: &mut Vec<u8>,
     ) {
-        let digest = keys.digest(domain, input);
+        let digest = keys.digest(key_domain, input);
         let suffix = base32(&digest, SUFFIX_CHARS);
+        let tail_len = domain.map_or(0, |d| d.len() + 1);
         let max = self.max_chars.unwrap_or(usize::MAX);
-        let room = max.saturating_sub(suffix.len() + tail.len() + 1);
+        let room = max.saturating_sub(suffix.len() + tail_len + 1);
         let head = truncate_chars(head, room).trim_end_matches(['.', '_', ' ', '-']);
         if !head.is_empty() {
             out.extend_from_slice(head.as_bytes());
             out.extend_from_slice(sep.encode_utf8(&mut [0; 4]).as_bytes());
         }
         out.extend_from_slice(suffix.as_bytes());
-        out.extend_from_slice(tail.as_bytes());
+        if let Some(d) = domain {
+            out.push(b'@');
+            out.extend_from_slice(d.as_bytes());
+        }
     }
 
     /// Make a generated value fit the column's length.
@@ -797,14 +801,6 @@ fn draw_chars(rng: &mut ChaCha8Rng, format: HashFormat, len: usize, out: &mut Ve
             HashFormat::Digits => b'0' + rng.random_range(0..10),
         };
         out.push(c);
-    }
-}
-
-fn draw_hex(bytes: &[u8], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 15) as usize]);
     }
 }
 

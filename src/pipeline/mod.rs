@@ -147,7 +147,7 @@ async fn mask_stage(
     keys: &Keyring,
 ) -> Result<(), EngineError> {
     let mut rows_done = 0u64;
-    let mut scratch = Vec::new();
+    let (mut scratch, mut step_scratch) = (Vec::new(), Vec::new());
     while let Some(batch) = input.recv().await? {
         let capacity = batch.byte_len() + batch.byte_len() / 8;
         let batch = if plan.masks.is_empty() {
@@ -171,13 +171,14 @@ async fn mask_stage(
                     match conversion {
                         None => converted.push_cell(cell),
                         Some(c) => {
-                            let present = convert::apply(&c.steps, cell, &mut scratch).map_err(|e| {
-                                EngineError::Data(format!(
-                                    "column {}, row {} of the read: {e}",
-                                    c.column,
-                                    rows_done + row as u64 + 1
-                                ))
-                            })?;
+                            let present =
+                                convert::apply(&c.steps, cell, &mut scratch, &mut step_scratch).map_err(|e| {
+                                    EngineError::Data(format!(
+                                        "column {}, row {} of the read: {e}",
+                                        c.column,
+                                        rows_done + row as u64 + 1
+                                    ))
+                                })?;
                             converted.push_cell(present.then_some(scratch.as_slice()));
                         }
                     }

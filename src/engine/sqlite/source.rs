@@ -2,6 +2,8 @@
 //! comes from the same snapshot. Tables are read one after another (SQLite reads a file faster
 //! than the writers can load it; parallel readers would each see their own snapshot).
 
+use std::io::Write as _;
+
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
@@ -85,9 +87,15 @@ fn push_value(row: &SqliteRow, i: usize, batch: &mut Batch) -> Result<(), sqlx::
         batch.push_null();
         return Ok(());
     }
-    let storage = raw.type_info().name().to_string();
-    match storage.as_str() {
-        "INTEGER" => batch.push(row.try_get_unchecked::<i64, _>(i)?.to_string().as_bytes()),
+    let storage = raw.type_info();
+    match storage.name() {
+        "INTEGER" => {
+            // Formatted straight into the batch: no String per integer.
+            let v = row.try_get_unchecked::<i64, _>(i)?;
+            let start = batch.begin_cell();
+            write!(batch.buf(), "{v}").expect("writing to a Vec cannot fail");
+            batch.end_cell(start);
+        }
         "REAL" => batch.push(format_real(row.try_get_unchecked::<f64, _>(i)?).as_bytes()),
         "BLOB" => batch.push(row.try_get_unchecked::<&[u8], _>(i)?),
         _ => batch.push(row.try_get_unchecked::<&str, _>(i)?.as_bytes()),
