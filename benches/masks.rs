@@ -8,22 +8,13 @@
 
 use std::time::{Duration, Instant};
 
-use dbtwin::config::Rule;
-use dbtwin::mask::{BinaryText, Keyring, Masker, spec};
+use dbtwin::data::forms::BinaryText;
+use dbtwin::mask::rule::Rule;
+use dbtwin::mask::{Keyring, Masker, spec};
 use dbtwin::schema::{Column, TypeClass};
 
 fn column(class: TypeClass, max_chars: Option<u32>) -> Column {
-    Column {
-        name: "c".into(),
-        declared_type: class.label().into(),
-        class,
-        nullable: true,
-        max_chars,
-        generated: false,
-        auto_increment: false,
-        has_default: false,
-        default: None,
-    }
+    Column { max_chars, ..Column::new("c", class.label(), class) }
 }
 
 /// A rule, its column's class, inputs shaped like the column's real values, target values/s.

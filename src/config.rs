@@ -1,7 +1,6 @@
-//! The YAML mask config, exactly as written: no database access, no name resolution.
-//!
-//! Every string value is `${VAR}`-interpolated from the environment while it is deserialized, so
-//! a missing variable is reported with the line and column that names it.
+//! The YAML mask config: read as written (serde, `${VAR}` interpolation), then checked and its
+//! rules compiled, once, with every problem the YAML alone can have reported together. No
+//! database access, no name resolution: that is the plan's.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,7 +9,11 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::mask::Kind;
+use crate::data::env::{EnvString, interpolate};
+use crate::data::forms::ZeroDates;
+use crate::data::mode::Mode;
+use crate::mask::rule::RuleList;
+use crate::mask::spec::{self, RuleSpec};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -22,8 +25,8 @@ pub enum ConfigError {
     Invalid { path: String, message: String },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A checked config, its rules compiled.
+#[derive(Debug)]
 pub struct Config {
     pub source: Option<EnvString>,
     pub target: Option<EnvString>,
@@ -31,267 +34,80 @@ pub struct Config {
     pub secret: Option<EnvString>,
     /// Schemas whose tables are copied. Empty: the engine's default (PostgreSQL `public`, MySQL
     /// the URL's database).
-    #[serde(default)]
     pub schemas: Vec<EnvString>,
     /// Tables not copied at all.
-    #[serde(default)]
     pub exclude: Vec<EnvString>,
-    #[serde(default)]
     pub tables: BTreeMap<String, TableSpec>,
     /// Between engines: what MySQL's `0000-00-00` dates become where the target has none.
-    #[serde(default)]
-    pub zero_dates: crate::convert::ZeroDates,
+    pub zero_dates: ZeroDates,
 }
 
 /// One entry under `tables:`.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub enum TableSpec {
     /// `customer: email,first_name`: the mask kind of each column is inferred.
     Short(Vec<String>),
     Full(TableRules),
 }
 
-#[derive(Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct TableRules {
     pub mode: Option<Mode>,
+    /// Column name → its compiled rules, tried in order (a YAML `null` is the `null` rule).
+    pub columns: BTreeMap<String, Vec<RuleSpec>>,
+}
+
+/// The file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    source: Option<EnvString>,
+    target: Option<EnvString>,
+    secret: Option<EnvString>,
+    #[serde(default)]
+    schemas: Vec<EnvString>,
+    #[serde(default)]
+    exclude: Vec<EnvString>,
+    #[serde(default)]
+    tables: BTreeMap<String, RawTable>,
+    #[serde(default)]
+    zero_dates: ZeroDates,
+}
+
+#[derive(Debug)]
+enum RawTable {
+    Short(Vec<String>),
+    Full(RawTableRules),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTableRules {
+    mode: Option<Mode>,
     /// Column name → rule; a YAML `null` (or `~`) means the `null` mask.
     #[serde(default)]
-    pub columns: BTreeMap<String, Option<RuleList>>,
+    columns: BTreeMap<String, Option<RuleList>>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Insert new rows and update existing ones by primary key.
-    Upsert,
-    /// Empty the target table and load it again, in one transaction.
-    Replace,
-}
-
-impl fmt::Display for Mode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Mode::Upsert => "upsert",
-            Mode::Replace => "replace",
-        })
-    }
-}
-
-/// A column's rules: one, or a list tried in order where the first whose `when` matches the
-/// row applies (a row no rule matches keeps its value).
-#[derive(Debug, PartialEq)]
-pub struct RuleList(pub Vec<Rule>);
-
-/// A column rule: `email`, or `{ kind: set, value: "x" }` with the kind's options.
-#[derive(Debug, PartialEq)]
-pub enum Rule {
-    Kind(Kind),
-    Full(Box<FullRule>),
-}
-
-/// The full form of a rule. Which options go with which kind is checked when the rule is
-/// compiled (`mask::spec`), so a misplaced option is an error naming the kind.
-#[derive(Debug, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct FullRule {
-    pub kind: Option<Kind>,
-    /// Apply only to rows matching this condition (see `mask::condition`).
-    pub when: Option<String>,
-    /// The constant for `set`.
-    pub value: Option<EnvString>,
-    pub locale: Option<String>,
-    /// `email`: the domain of every fake address.
-    pub domain: Option<String>,
-    /// `date_of_birth`: ages the dates give in the year of the run.
-    pub min_age: Option<u16>,
-    pub max_age: Option<u16>,
-    /// `iban`: the country whose format is written (default: the locale's).
-    pub country: Option<String>,
-    /// `hash`: `hex` or `digits`.
-    pub format: Option<String>,
-    /// `hash`: output length; the input's length when absent.
-    pub length: Option<u32>,
-    /// `mask`: characters kept at each end.
-    pub keep_first: Option<u32>,
-    pub keep_last: Option<u32>,
-    /// `mask`: the replacement character.
-    #[serde(rename = "char")]
-    pub with: Option<char>,
-    /// `regex`: what to find and what to put instead (`$1` for groups).
-    pub pattern: Option<String>,
-    pub replacement: Option<String>,
-    /// `random_int` / `random_float`: inclusive range.
-    pub min: Option<Number>,
-    pub max: Option<Number>,
-    /// `random_float`: digits after the point.
-    pub decimals: Option<u8>,
-    /// `random_date`: inclusive range of ISO dates.
-    pub from: Option<String>,
-    pub to: Option<String>,
-    /// `noise`: ± this fraction of a number …
-    pub fraction: Option<f64>,
-    /// … or ± this duration for dates and timestamps (`30d`, `12h`).
-    pub duration: Option<String>,
-    /// `template`: e.g. `"{first_name|lower}.{last_name|lower}@example.com"`.
-    pub template: Option<String>,
-    /// `json`: path → rule, e.g. `$.contact.email: email`.
-    pub paths: Option<BTreeMap<String, Rule>>,
-}
-
-/// A number as written in YAML: integers stay exact.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
-#[serde(untagged)]
-pub enum Number {
-    Int(i64),
-    Float(f64),
-}
-
-impl Number {
-    pub fn as_f64(self) -> f64 {
-        match self {
-            Number::Int(i) => i as f64,
-            Number::Float(f) => f,
-        }
-    }
-}
-
-impl Rule {
-    pub fn kind(&self) -> Option<Kind> {
-        match self {
-            Rule::Kind(k) => Some(*k),
-            Rule::Full(f) => f.kind,
-        }
-    }
-}
-
-/// A string with `${VAR}` replaced from the environment (`$$` is a literal `$`).
-#[derive(Clone, PartialEq, Eq)]
-pub struct EnvString(pub String);
-
-impl fmt::Debug for EnvString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Interpolated values may be secrets.
-        f.write_str("EnvString(..)")
-    }
-}
-
-impl EnvString {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for EnvString {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        interpolate(&raw, |name| std::env::var(name).ok()).map(EnvString).map_err(de::Error::custom)
-    }
-}
-
-/// Replace `${NAME}` with `lookup(NAME)`; `$$` yields `$`.
-pub fn interpolate(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(pos) = rest.find('$') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(body) = after.strip_prefix('{') {
-            let end = body.find('}').ok_or_else(|| "unterminated ${ in value".to_string())?;
-            let name = &body[..end];
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("invalid environment variable name ${{{name}}}"));
-            }
-            let value = lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
-            out.push_str(&value);
-            rest = &body[end + 1..];
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-impl<'de> Deserialize<'de> for Rule {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct RuleVisitor;
-        impl<'de> Visitor<'de> for RuleVisitor {
-            type Value = Rule;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mask kind or a map with `kind`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rule, E> {
-                Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(Rule::Kind)
-            }
-            // A YAML `null` in a rule's place means the null mask, as it does for a column.
-            fn visit_unit<E: de::Error>(self) -> Result<Rule, E> {
-                Ok(Rule::Kind(Kind::Null))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Rule, E> {
-                Ok(Rule::Kind(Kind::Null))
-            }
-            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Rule, M::Error> {
-                FullRule::deserialize(de::value::MapAccessDeserializer::new(map)).map(|r| Rule::Full(Box::new(r)))
-            }
-        }
-        d.deserialize_any(RuleVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for RuleList {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ListVisitor;
-        impl<'de> Visitor<'de> for ListVisitor {
-            type Value = RuleList;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mask kind, a map with `kind`, or a list of them")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RuleList, E> {
-                Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(|k| RuleList(vec![Rule::Kind(k)]))
-            }
-            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RuleList, M::Error> {
-                FullRule::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|r| RuleList(vec![Rule::Full(Box::new(r))]))
-            }
-            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<RuleList, S::Error> {
-                let mut rules = Vec::new();
-                while let Some(rule) = seq.next_element::<Rule>()? {
-                    rules.push(rule);
-                }
-                if rules.is_empty() {
-                    return Err(de::Error::custom("empty rule list"));
-                }
-                Ok(RuleList(rules))
-            }
-        }
-        d.deserialize_any(ListVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for TableSpec {
+impl<'de> Deserialize<'de> for RawTable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct SpecVisitor;
         impl<'de> Visitor<'de> for SpecVisitor {
-            type Value = TableSpec;
+            type Value = RawTable;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a comma-separated column list or a map with `mode` and `columns`")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<TableSpec, E> {
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTable, E> {
                 let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
                 let columns: Vec<String> =
                     text.split(',').map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect();
                 if columns.is_empty() {
                     return Err(E::custom("empty column list"));
                 }
-                Ok(TableSpec::Short(columns))
+                Ok(RawTable::Short(columns))
             }
-            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<TableSpec, M::Error> {
-                TableRules::deserialize(de::value::MapAccessDeserializer::new(map)).map(TableSpec::Full)
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RawTable, M::Error> {
+                RawTableRules::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawTable::Full)
             }
         }
         d.deserialize_any(SpecVisitor)
@@ -300,10 +116,9 @@ impl<'de> Deserialize<'de> for TableSpec {
 
 /// Parse config text; `path` only labels errors.
 pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
-    let config: Config = serde_saphyr::from_str(text)
+    let raw: RawConfig = serde_saphyr::from_str(text)
         .map_err(|e| ConfigError::Parse { path: path.to_string(), message: one_line(&e.to_string()) })?;
-    validate(&config).map_err(|message| ConfigError::Invalid { path: path.to_string(), message })?;
-    Ok(config)
+    check(raw).map_err(|message| ConfigError::Invalid { path: path.to_string(), message })
 }
 
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -312,40 +127,65 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     parse(&text, &shown)
 }
 
-/// Checks that need no schema: everything the YAML alone can get wrong.
-fn validate(config: &Config) -> Result<(), String> {
+/// Everything the YAML alone can get wrong, and the rules compiled: the config as the plan
+/// takes it.
+fn check(raw: RawConfig) -> Result<Config, String> {
     let mut problems = Vec::new();
-    for (table, spec) in &config.tables {
-        match spec {
-            TableSpec::Short(columns) => {
+    let mut tables = BTreeMap::new();
+    for (table, spec) in raw.tables {
+        let spec = match spec {
+            RawTable::Short(columns) => {
                 let mut seen = std::collections::BTreeSet::new();
-                for c in columns {
+                for c in &columns {
                     if !seen.insert(c) {
                         problems.push(format!("table {table}: column {c} is listed twice"));
                     }
                 }
+                TableSpec::Short(columns)
             }
-            TableSpec::Full(rules) => {
-                for (column, list) in &rules.columns {
-                    let Some(RuleList(list)) = list else { continue };
+            RawTable::Full(rules) => {
+                let mut columns = BTreeMap::new();
+                for (column, list) in rules.columns {
+                    let Some(RuleList(list)) = list else {
+                        columns.insert(column, vec![RuleSpec { spec: spec::Spec::Null, when: None }]);
+                        continue;
+                    };
+                    let mut compiled = Vec::new();
                     for (i, rule) in list.iter().enumerate() {
-                        let conditional = matches!(rule, Rule::Full(f) if f.when.is_some());
+                        let conditional = rule.when().is_some();
                         if !conditional && i + 1 < list.len() {
                             problems.push(format!(
                                 "table {table}, column {column}: rule {} has no `when`, so the rules after it never apply",
                                 i + 1
                             ));
                         }
-                        if let Err(why) = crate::mask::spec::compile(rule) {
-                            let at = if list.len() > 1 { format!(" (rule {})", i + 1) } else { String::new() };
-                            problems.push(format!("table {table}, column {column}{at}: {why}"));
+                        match spec::compile(rule) {
+                            Ok(r) => compiled.push(r),
+                            Err(why) => {
+                                let at = if list.len() > 1 { format!(" (rule {})", i + 1) } else { String::new() };
+                                problems.push(format!("table {table}, column {column}{at}: {why}"));
+                            }
                         }
                     }
+                    columns.insert(column, compiled);
                 }
+                TableSpec::Full(TableRules { mode: rules.mode, columns })
             }
-        }
+        };
+        tables.insert(table, spec);
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    Ok(Config {
+        source: raw.source,
+        target: raw.target,
+        secret: raw.secret,
+        schemas: raw.schemas,
+        exclude: raw.exclude,
+        tables,
+        zero_dates: raw.zero_dates,
+    })
 }
 
 /// serde-saphyr renders a snippet under its message; a terminal user and a cron log both want
@@ -366,6 +206,7 @@ fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mask::Kind;
 
     const EXAMPLE: &str = r#"
 source: postgres://app:${DBTWIN_TEST_PW}@db.internal:5432/app
@@ -393,18 +234,19 @@ tables:
         let c = parse_with_env(EXAMPLE).unwrap();
         assert_eq!(c.source.unwrap().0, "postgres://app:pa$$w:rd@db.internal:5432/app");
         assert!(c.schemas.is_empty(), "the engine's default schema");
-        assert_eq!(
-            c.tables["customer"],
-            TableSpec::Short(vec!["email".into(), "first_name".into(), "last_name".into()])
-        );
+        assert!(matches!(
+            &c.tables["customer"],
+            TableSpec::Short(cols) if cols == &["email", "first_name", "last_name"]
+        ));
         let TableSpec::Full(staff) = &c.tables["staff"] else { panic!("full form expected") };
         assert_eq!(staff.mode, Some(Mode::Replace));
-        assert_eq!(staff.columns["email"], Some(RuleList(vec![Rule::Kind(Kind::Email)])));
-        assert_eq!(staff.columns["password"], Some(RuleList(vec![Rule::Kind(Kind::Hash)])));
-        assert_eq!(staff.columns["picture"], None);
-        let Some(RuleList(role)) = &staff.columns["role"] else { panic!("a rule") };
-        let Rule::Full(role) = &role[0] else { panic!("full form expected") };
-        assert_eq!((role.kind, role.value.as_ref().map(EnvString::as_str)), (Some(Kind::Set), Some("clerk")));
+        let kinds = |c: &str| staff.columns[c].iter().map(|r| (r.spec.kind(), r.when.is_some())).collect::<Vec<_>>();
+        assert_eq!(kinds("email"), [(Kind::Email, false)]);
+        assert_eq!(kinds("password"), [(Kind::Hash, false)]);
+        assert_eq!(kinds("picture"), [(Kind::Null, false)], "a YAML null is the null rule");
+        assert!(
+            matches!(&staff.columns["role"][..], [RuleSpec { spec: spec::Spec::Set(v), when: None }] if v == "clerk")
+        );
     }
 
     #[test]
@@ -415,7 +257,7 @@ tables:
         )
         .unwrap();
         let TableSpec::Full(t) = &c.tables["t"] else { panic!() };
-        assert_eq!(t.columns["email"].as_ref().unwrap().0.len(), 2);
+        assert_eq!(t.columns["email"].len(), 2);
         let msg =
             parse("tables:\n  t:\n    columns:\n      email: [ name, email ]\n", "m.yaml").unwrap_err().to_string();
         assert!(msg.contains("column email: rule 1 has no `when`, so the rules after it never apply"), "{msg}");
@@ -481,11 +323,51 @@ tables:
         assert!(msg.contains("column b: option value does not go with kind email (it takes locale, domain)"), "{msg}");
     }
 
+    fn rules(yaml_columns: &str) -> Result<Config, String> {
+        parse(&format!("tables:\n  t:\n    columns:\n{yaml_columns}"), "m.yaml").map_err(|e| e.to_string())
+    }
+
     #[test]
-    fn interpolation_rules() {
-        let env = |n: &str| (n == "A").then(|| "1".to_string());
-        assert_eq!(interpolate("x${A}y$$z$", env).unwrap(), "x1y$z$");
-        assert!(interpolate("${A", env).unwrap_err().contains("unterminated"));
-        assert!(interpolate("${B}", env).unwrap_err().contains("B is not set"));
+    fn options_are_typed_and_checked() {
+        let ok = rules(
+            "      a: { kind: email, domain: corp.example, locale: de }\n\
+             \x20     b: { kind: hash, format: digits, length: 9 }\n\
+             \x20     c: { kind: mask, keep_last: 4, char: '#' }\n\
+             \x20     d: { kind: random_int, min: -5, max: 5 }\n\
+             \x20     e: { kind: noise, duration: 12h }\n\
+             \x20     f: { kind: template, template: '{a}-{b}' }\n\
+             \x20     g: { kind: json, paths: { '$.email': email, '$.ids[*]': { kind: hash, length: 8 } } }\n\
+             \x20     h: [ { kind: keep, when: \"role = 'staff'\" }, name ]\n",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
+    fn every_problem_names_its_column() {
+        let err = rules(
+            "      a: { kind: email, keep_last: 2 }\n\
+             \x20     b: { kind: random_int, min: 5, max: 1 }\n\
+             \x20     c: { kind: regex, pattern: '(' , replacement: x }\n\
+             \x20     d: { kind: noise }\n\
+             \x20     e: { kind: name, locale: es }\n\
+             \x20     f: { kind: template, template: 'hello' }\n\
+             \x20     g: { kind: set, value: x, when: 'a =' }\n\
+             \x20     h: { kind: random_date, from: 2024-02-30, to: 2024-03-01 }\n\
+             \x20     i: { kind: iban, locale: ja }\n",
+        )
+        .unwrap_err();
+        for want in [
+            "column a: option keep_last does not go with kind email (it takes locale, domain)",
+            "column b: random_int min 5 is above max 1",
+            "column c: pattern \"(\"",
+            "column d: noise needs exactly one of",
+            "column e: unknown locale \"es\"",
+            "column f: template \"hello\" names no column",
+            "column g: when: expected a value",
+            "column h: random_date from \"2024-02-30\" is not a date",
+            "column i: no IBAN format for JP (the country of locale ja)",
+        ] {
+            assert!(err.contains(want), "missing {want:?} in {err}");
+        }
     }
 }

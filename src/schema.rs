@@ -91,6 +91,24 @@ pub struct Column {
     pub default: Option<String>,
 }
 
+impl Column {
+    /// A nullable column without default, key or generation: the facts introspection then
+    /// adds to.
+    pub fn new(name: impl Into<String>, declared_type: impl Into<String>, class: TypeClass) -> Self {
+        Column {
+            name: name.into(),
+            declared_type: declared_type.into(),
+            class,
+            nullable: true,
+            max_chars: None,
+            generated: false,
+            auto_increment: false,
+            has_default: false,
+            default: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForeignKey {
     pub name: String,
@@ -117,9 +135,26 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// The planner's row estimate, when the engine has one.
     pub row_estimate: Option<u64>,
+    /// Its rows live in partitions (PostgreSQL): it is read and written as a whole, where
+    /// other tables are addressed alone (without inheritance children).
+    pub partitioned: bool,
 }
 
 impl Table {
+    /// A table with no columns, keys or estimate yet.
+    pub fn new(name: TableName) -> Self {
+        Table {
+            name,
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            unique_keys: Vec::new(),
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+            row_estimate: None,
+            partitioned: false,
+        }
+    }
+
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
     }

@@ -3,6 +3,7 @@
 //! Keys beyond the primary key, and foreign keys, are added after the data is loaded: faster,
 //! and no load-order problems.
 
+use super::sql::Quote;
 use crate::schema::{Column, Table, TableName};
 
 /// An engine's type for a source column: (column, same engine, part of a key) → type.
@@ -10,8 +11,7 @@ pub type ColumnType = fn(&Column, bool, bool) -> String;
 
 /// What an engine contributes to its DDL.
 pub struct Dialect {
-    pub quote: fn(&str) -> String,
-    pub quote_table: fn(&TableName) -> String,
+    pub quote: Quote,
     /// The target type for a source column; `same_engine` keeps the declared type where it can.
     pub column_type: ColumnType,
     /// Text appended to an auto-increment primary-key column (identity, AUTO_INCREMENT).
@@ -63,11 +63,6 @@ pub fn portable_default(raw: &str) -> Option<DefaultValue> {
     }
 }
 
-/// `'text'` with quotes doubled: the SQL standard's literal, which all three engines read.
-pub fn text_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
 /// For a foreign key's parent table: its name in the target and the key columns referenced.
 pub type ParentKeys<'a> = &'a dyn Fn(&TableName) -> Option<(TableName, Vec<String>)>;
 
@@ -109,7 +104,7 @@ pub fn create_table(
     let single_auto_pk = table.primary_key.len() == 1 && table.columns[table.primary_key[0]].auto_increment;
     let mut parts: Vec<String> = Vec::new();
     for (i, col) in table.columns.iter().enumerate().filter(|(_, c)| !c.generated) {
-        let mut def = format!("{} {}", (d.quote)(&col.name), (d.column_type)(col, same_engine, keys.contains(&i)));
+        let mut def = format!("{} {}", d.quote.ident(&col.name), (d.column_type)(col, same_engine, keys.contains(&i)));
         let auto = single_auto_pk && table.primary_key[0] == i;
         if let Some(default) = col.default.as_deref().filter(|_| !auto).and_then(portable_default) {
             let ty = (d.column_type)(col, same_engine, keys.contains(&i));
@@ -135,35 +130,28 @@ pub fn create_table(
                 parts.push(format!(
                     "FOREIGN KEY ({}) REFERENCES {} ({})",
                     names(d, table, &fk.columns),
-                    (d.quote)(&parent.name),
-                    cols.iter().map(|c| (d.quote)(c)).collect::<Vec<_>>().join(", ")
+                    d.quote.ident(&parent.name),
+                    d.quote.list(cols.iter().map(String::as_str))
                 ));
             }
         }
     }
-    format!("CREATE TABLE {} (\n    {}\n)", (d.quote_table)(name), parts.join(",\n    "))
+    format!("CREATE TABLE {} (\n    {}\n)", d.quote.table(name), parts.join(",\n    "))
 }
 
 /// Unique and other indexes and (unless inline) foreign keys, for after the load.
 pub fn keys_after_load(d: &Dialect, table: &Table, name: &TableName, parent_keys: ParentKeys) -> Vec<String> {
     let mut statements = Vec::new();
-    for (n, key) in table.unique_keys.iter().enumerate() {
-        let index = short_name(&format!("{}_{}_key{n}", name.name, key.name));
-        let on = if d.qualified_index_table { (d.quote_table)(name) } else { (d.quote)(&name.name) };
-        statements.push(format!(
-            "CREATE UNIQUE INDEX {} ON {on} ({})",
-            (d.quote)(&index),
-            names(d, table, &key.columns)
-        ));
-    }
-    for (n, index) in table.indexes.iter().enumerate() {
-        let index_name = short_name(&format!("{}_{}_idx{n}", name.name, index.name));
-        let on = if d.qualified_index_table { (d.quote_table)(name) } else { (d.quote)(&name.name) };
-        statements.push(format!(
-            "CREATE INDEX {} ON {on} ({})",
-            (d.quote)(&index_name),
-            names(d, table, &index.columns)
-        ));
+    let on = if d.qualified_index_table { d.quote.table(name) } else { d.quote.ident(&name.name) };
+    for (indexes, what, suffix) in [(&table.unique_keys, "UNIQUE INDEX", "key"), (&table.indexes, "INDEX", "idx")] {
+        for (n, index) in indexes.iter().enumerate() {
+            let index_name = short_name(&format!("{}_{}_{suffix}{n}", name.name, index.name));
+            statements.push(format!(
+                "CREATE {what} {} ON {on} ({})",
+                d.quote.ident(&index_name),
+                names(d, table, &index.columns)
+            ));
+        }
     }
     if !d.inline_foreign_keys {
         for (n, fk) in table.foreign_keys.iter().enumerate() {
@@ -171,11 +159,11 @@ pub fn keys_after_load(d: &Dialect, table: &Table, name: &TableName, parent_keys
             let constraint = short_name(&format!("{}_fkey{n}", name.name));
             statements.push(format!(
                 "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
-                (d.quote_table)(name),
-                (d.quote)(&constraint),
+                d.quote.table(name),
+                d.quote.ident(&constraint),
                 names(d, table, &fk.columns),
-                (d.quote_table)(&parent),
-                cols.iter().map(|c| (d.quote)(c)).collect::<Vec<_>>().join(", ")
+                d.quote.table(&parent),
+                d.quote.list(cols.iter().map(String::as_str))
             ));
         }
     }
@@ -183,7 +171,7 @@ pub fn keys_after_load(d: &Dialect, table: &Table, name: &TableName, parent_keys
 }
 
 fn names(d: &Dialect, table: &Table, columns: &[usize]) -> String {
-    columns.iter().map(|&i| (d.quote)(&table.columns[i].name)).collect::<Vec<_>>().join(", ")
+    d.quote.list(columns.iter().map(|&i| table.columns[i].name.as_str()))
 }
 
 /// Identifiers are at most 63 bytes in PostgreSQL and 64 characters in MySQL.
@@ -214,7 +202,6 @@ mod tests {
         assert_eq!(portable_default("CURRENT_TIMESTAMP"), Some(CurrentTimestamp));
         assert_eq!(portable_default("nextval('t_id_seq'::regclass)"), None);
         assert_eq!(portable_default("gen_random_uuid()"), None);
-        assert_eq!(text_literal("a'b"), "'a''b'");
     }
 
     #[test]

@@ -17,6 +17,8 @@
 
 use std::cmp::Ordering;
 
+use crate::data::forms::truth;
+
 /// A parsed condition; `C` is a column name before binding and a row position after.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr<C> {
@@ -134,20 +136,6 @@ fn compare(value: &[u8], op: Op, literal: &Literal) -> bool {
         Op::Le => o != Ordering::Greater,
         Op::Gt => o == Ordering::Greater,
         Op::Ge => o != Ordering::Less,
-    }
-}
-
-/// A boolean as any engine spells it: `t`/`f`, `1`/`0`, `true`/`false`, `yes`/`no`, `on`/`off`
-/// (any case); `None` for anything else.
-pub fn truth(value: &[u8]) -> Option<bool> {
-    const YES: [&[u8]; 6] = [b"t", b"true", b"1", b"y", b"yes", b"on"];
-    const NO: [&[u8]; 6] = [b"f", b"false", b"0", b"n", b"no", b"off"];
-    if YES.iter().any(|w| value.eq_ignore_ascii_case(w)) {
-        Some(true)
-    } else if NO.iter().any(|w| value.eq_ignore_ascii_case(w)) {
-        Some(false)
-    } else {
-        None
     }
 }
 

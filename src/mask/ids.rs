@@ -3,6 +3,8 @@
 //! carry valid check digits for every scheme.
 
 use rand::RngExt;
+
+use crate::data::forms::push_hex;
 use rand_chacha::ChaCha8Rng;
 
 /// A Visa, Mastercard or American Express number with a valid Luhn check digit.
@@ -137,19 +139,6 @@ pub(super) fn ipv6(bytes: [u8; 12], out: &mut Vec<u8>) {
         out.push(b':');
         let group = u16::from_be_bytes([pair[0], pair[1]]);
         out.extend_from_slice(format!("{group:x}").as_bytes());
-    }
-}
-
-fn push_hex(byte: u8, out: &mut Vec<u8>) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.push(DIGITS[(byte >> 4) as usize]);
-    out.push(DIGITS[(byte & 15) as usize]);
-}
-
-/// Lower-case hex of `bytes`, appended to `out`.
-pub fn hex_into(bytes: &[u8], out: &mut Vec<u8>) {
-    for &b in bytes {
-        push_hex(b, out);
     }
 }
 

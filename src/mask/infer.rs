@@ -1,15 +1,16 @@
 //! The mask kind for a column listed in the short form (`users: email,name`), from its name and
 //! type. `dbtwin copy` prints the choice in its plan so nothing is guessed silently.
 
-use super::{BinaryText, HashFormat, Kind, Masker, Spec};
+use super::kind::Kind;
+use super::masker::Masker;
+use super::spec::{HashFormat, Spec};
+use crate::data::forms::BinaryText;
 use crate::schema::{Column, TypeClass};
 
 /// The kind the short form gives `column`: a personal-data kind its name suggests, else a keyed
 /// hash; `None` when not even a hash fits the type (the user must then name a rule).
 pub fn infer(column: &Column) -> Option<Kind> {
-    let fits = |k: Kind| {
-        super::Spec::default_for(k).is_ok_and(|spec| super::Masker::new(&spec, column, super::BinaryText::Raw).is_ok())
-    };
+    let fits = |k: Kind| Spec::default_for(k).is_ok_and(|spec| Masker::new(&spec, column, BinaryText::Raw).is_ok());
     by_name(column).filter(|&k| fits(k)).or_else(|| fits(Kind::Hash).then_some(Kind::Hash))
 }
 
@@ -141,17 +142,7 @@ mod tests {
     use super::*;
 
     fn col(name: &str, class: TypeClass) -> Column {
-        Column {
-            name: name.into(),
-            declared_type: "t".into(),
-            class,
-            nullable: true,
-            max_chars: None,
-            generated: false,
-            auto_increment: false,
-            has_default: false,
-            default: None,
-        }
+        Column::new(name, "t", class)
     }
 
     #[test]

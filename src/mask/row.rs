@@ -3,9 +3,10 @@
 //! row's masked values.
 
 use super::condition::Expr;
+use super::keyring::Keyring;
+use super::masker::Masker;
 use super::template::Template;
-use super::{Keyring, Masker};
-use crate::batch::Batch;
+use crate::data::batch::Batch;
 
 #[derive(Debug)]
 pub enum Action {
@@ -36,7 +37,7 @@ pub struct ColumnRules {
 }
 
 impl ColumnRules {
-    fn has_template(&self) -> bool {
+    pub fn has_template(&self) -> bool {
         self.rules.iter().any(|r| matches!(r.action, Action::Template { .. }))
     }
 

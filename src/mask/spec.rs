@@ -3,14 +3,14 @@
 
 use regex::Regex;
 
-use super::Kind;
 use super::condition::{self, Expr};
-use super::dates;
 use super::ids;
 use super::json_path::{self, Path};
+use super::kind::{Family, Kind};
 use super::locale::Locale;
+use super::rule::{FullRule, Number, Rule};
 use super::template::{self, Template};
-use crate::config::{FullRule, Number, Rule};
+use crate::data::dates;
 
 /// A compiled rule and the rows it applies to.
 #[derive(Clone, Debug)]
@@ -119,63 +119,10 @@ pub fn compile(rule: &Rule) -> Result<RuleSpec, String> {
     }
 }
 
-/// The options each kind takes besides `kind` and `when`.
-fn options_of(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Set => &["value"],
-        Kind::Email => &["locale", "domain"],
-        Kind::Iban => &["locale", "country"],
-        Kind::DateOfBirth => &["min_age", "max_age"],
-        Kind::Hash => &["format", "length"],
-        Kind::Mask => &["keep_first", "keep_last", "char"],
-        Kind::Regex => &["pattern", "replacement"],
-        Kind::RandomInt => &["min", "max"],
-        Kind::RandomFloat => &["min", "max", "decimals"],
-        Kind::RandomDate => &["from", "to"],
-        Kind::Noise => &["fraction", "duration"],
-        Kind::Template => &["template"],
-        Kind::Json => &["paths"],
-        k if k.is_fake_text() => &["locale"],
-        _ => &[],
-    }
-}
-
-fn given(r: &FullRule) -> Vec<&'static str> {
-    let mut names = Vec::new();
-    let mut add = |name, present: bool| {
-        if present {
-            names.push(name);
-        }
-    };
-    add("value", r.value.is_some());
-    add("locale", r.locale.is_some());
-    add("domain", r.domain.is_some());
-    add("min_age", r.min_age.is_some());
-    add("max_age", r.max_age.is_some());
-    add("country", r.country.is_some());
-    add("format", r.format.is_some());
-    add("length", r.length.is_some());
-    add("keep_first", r.keep_first.is_some());
-    add("keep_last", r.keep_last.is_some());
-    add("char", r.with.is_some());
-    add("pattern", r.pattern.is_some());
-    add("replacement", r.replacement.is_some());
-    add("min", r.min.is_some());
-    add("max", r.max.is_some());
-    add("decimals", r.decimals.is_some());
-    add("from", r.from.is_some());
-    add("to", r.to.is_some());
-    add("fraction", r.fraction.is_some());
-    add("duration", r.duration.is_some());
-    add("template", r.template.is_some());
-    add("paths", r.paths.is_some());
-    names
-}
-
 fn compile_full(r: &FullRule) -> Result<Spec, String> {
     let kind = r.kind.ok_or("a rule in the full form needs `kind`")?;
-    let allowed = options_of(kind);
-    let stray: Vec<&str> = given(r).into_iter().filter(|o| !allowed.contains(o)).collect();
+    let allowed = kind.options();
+    let stray: Vec<&str> = r.given().into_iter().filter(|o| !allowed.contains(o)).collect();
     if !stray.is_empty() {
         let takes = if allowed.is_empty() { "no options".to_string() } else { allowed.join(", ") };
         return Err(format!("option {} does not go with kind {kind} (it takes {takes})", stray.join(", ")));
@@ -294,60 +241,7 @@ fn compile_full(r: &FullRule) -> Result<Spec, String> {
             }
             Spec::Json(compiled)
         }
-        k if k.is_fake_text() || k.is_generated_id() => Spec::Fake { kind: k, locale },
+        k if k.family() != Family::Own => Spec::Fake { kind: k, locale },
         other => unreachable!("kind {other} is compiled above"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::config;
-
-    fn rules(yaml_columns: &str) -> Result<config::Config, String> {
-        config::parse(&format!("tables:\n  t:\n    columns:\n{yaml_columns}"), "m.yaml").map_err(|e| e.to_string())
-    }
-
-    #[test]
-    fn options_are_typed_and_checked() {
-        let ok = rules(
-            "      a: { kind: email, domain: corp.example, locale: de }\n\
-             \x20     b: { kind: hash, format: digits, length: 9 }\n\
-             \x20     c: { kind: mask, keep_last: 4, char: '#' }\n\
-             \x20     d: { kind: random_int, min: -5, max: 5 }\n\
-             \x20     e: { kind: noise, duration: 12h }\n\
-             \x20     f: { kind: template, template: '{a}-{b}' }\n\
-             \x20     g: { kind: json, paths: { '$.email': email, '$.ids[*]': { kind: hash, length: 8 } } }\n\
-             \x20     h: [ { kind: keep, when: \"role = 'staff'\" }, name ]\n",
-        );
-        assert!(ok.is_ok(), "{ok:?}");
-    }
-
-    #[test]
-    fn every_problem_names_its_column() {
-        let err = rules(
-            "      a: { kind: email, keep_last: 2 }\n\
-             \x20     b: { kind: random_int, min: 5, max: 1 }\n\
-             \x20     c: { kind: regex, pattern: '(' , replacement: x }\n\
-             \x20     d: { kind: noise }\n\
-             \x20     e: { kind: name, locale: es }\n\
-             \x20     f: { kind: template, template: 'hello' }\n\
-             \x20     g: { kind: set, value: x, when: 'a =' }\n\
-             \x20     h: { kind: random_date, from: 2024-02-30, to: 2024-03-01 }\n\
-             \x20     i: { kind: iban, locale: ja }\n",
-        )
-        .unwrap_err();
-        for want in [
-            "column a: option keep_last does not go with kind email (it takes locale, domain)",
-            "column b: random_int min 5 is above max 1",
-            "column c: pattern \"(\"",
-            "column d: noise needs exactly one of",
-            "column e: unknown locale \"es\"",
-            "column f: template \"hello\" names no column",
-            "column g: when: expected a value",
-            "column h: random_date from \"2024-02-30\" is not a date",
-            "column i: no IBAN format for JP (the country of locale ja)",
-        ] {
-            assert!(err.contains(want), "missing {want:?} in {err}");
-        }
-    }
 }

@@ -2,24 +2,19 @@ use std::collections::HashSet;
 
 use rand::{RngExt, SeedableRng};
 
+use super::masker::today_days;
+use super::rule::Rule;
 use super::*;
+use crate::data::dates;
+use crate::data::forms::BinaryText;
 use crate::schema::{Column, TypeClass};
 
 fn column(class: TypeClass, max_chars: Option<u32>, nullable: bool) -> Column {
-    Column {
-        name: "c".into(),
-        declared_type: match max_chars {
-            Some(n) => format!("character varying({n})"),
-            None => class.label().into(),
-        },
-        class,
-        nullable,
-        max_chars,
-        generated: false,
-        auto_increment: false,
-        has_default: false,
-        default: None,
-    }
+    let declared = match max_chars {
+        Some(n) => format!("character varying({n})"),
+        None => class.label().into(),
+    };
+    Column { nullable, max_chars, ..Column::new("c", declared, class) }
 }
 
 fn text(max: Option<u32>) -> Column {
@@ -28,7 +23,7 @@ fn text(max: Option<u32>) -> Column {
 
 /// A rule as the YAML would write it: `email`, `{ kind: hash, length: 16 }`.
 fn rule(yaml: &str) -> Spec {
-    let rule: crate::config::Rule = serde_saphyr::from_str(yaml).unwrap();
+    let rule: Rule = serde_saphyr::from_str(yaml).unwrap();
     spec::compile(&rule).unwrap().spec
 }
 

@@ -1,20 +1,10 @@
 use super::*;
-use crate::batch::Batch;
 use crate::config;
+use crate::data::batch::Batch;
 use crate::schema::{Column, ForeignKey, Index, TypeClass};
 
 fn col(name: &str, ty: &str, class: TypeClass) -> Column {
-    Column {
-        name: name.into(),
-        declared_type: ty.into(),
-        class,
-        nullable: true,
-        max_chars: None,
-        generated: false,
-        auto_increment: false,
-        has_default: false,
-        default: None,
-    }
+    Column::new(name, ty, class)
 }
 
 fn schema() -> Schema {
@@ -33,6 +23,7 @@ fn schema() -> Schema {
         indexes: vec![],
         foreign_keys: vec![],
         row_estimate: Some(10),
+        partitioned: false,
     };
     let orders = Table {
         name: TableName::new("public", "orders"),
@@ -46,6 +37,7 @@ fn schema() -> Schema {
             references: TableName::new("public", "users"),
         }],
         row_estimate: Some(1000),
+        partitioned: false,
     };
     Schema { tables: vec![orders, users] }
 }

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{HumanCount, MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use super::{Reporter, TableProgress};
+use super::Reporter;
+use crate::data::progress::TableProgress;
 use crate::schema::TableName;
 
 #[derive(Clone)]

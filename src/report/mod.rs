@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub use bars::{Bars, BarsWriter};
-pub use summary::render as render_summary;
+pub use summary::{TableStats, render as render_summary};
 
+use crate::data::progress::{TableProgress, Uncounted};
 use crate::schema::TableName;
 
 pub trait Reporter: Send + Sync {
@@ -18,23 +19,12 @@ pub trait Reporter: Send + Sync {
     fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Box<dyn TableProgress>;
 }
 
-/// One table's progress. `add` is called per batch from the writer, `finish` once at the end.
-pub trait TableProgress: Send + Sync {
-    fn add(&self, rows: u64);
-    fn finish(&self, rows: u64);
-}
-
 pub struct Silent;
 
 impl Reporter for Silent {
     fn start_table(&self, _: &TableName, _: Option<u64>) -> Box<dyn TableProgress> {
-        Box::new(Silent)
+        Box::new(Uncounted)
     }
-}
-
-impl TableProgress for Silent {
-    fn add(&self, _: u64) {}
-    fn finish(&self, _: u64) {}
 }
 
 /// For runs without a terminal: one log line per table every `every`, and one when it ends.

@@ -1,6 +1,19 @@
 //! The table printed when a run ends.
 
-use crate::pipeline::TableStats;
+use std::time::Duration;
+
+use crate::data::mode::Mode;
+use crate::schema::TableName;
+
+/// One table's result.
+#[derive(Clone, Debug)]
+pub struct TableStats {
+    pub table: TableName,
+    pub mode: Mode,
+    pub rows: u64,
+    pub masked: Vec<String>,
+    pub elapsed: Duration,
+}
 
 pub fn render(stats: &[TableStats], notes: &[String]) -> String {
     let header = ["table", "mode", "rows", "masked columns", "seconds", "rows/s"];
@@ -75,9 +88,6 @@ fn masked_list(columns: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Mode;
-    use crate::schema::TableName;
-    use std::time::Duration;
 
     #[test]
     fn renders_aligned_rows_and_notes() {

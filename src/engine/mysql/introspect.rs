@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use sqlx::mysql::MySqlConnection;
 
-use crate::engine::{EngineError, Side};
+use crate::engine::contract::{EngineError, Side};
+use crate::engine::driver::failed;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 /// `schemas` empty means the URL's database.
@@ -14,7 +15,7 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         let (db,): (Option<String>,) = sqlx::query_as("SELECT DATABASE()")
             .fetch_one(&mut *conn)
             .await
-            .map_err(|e| EngineError::query(ctx("the database"), e))?;
+            .map_err(|e| failed(ctx("the database"), e))?;
         vec![db.ok_or_else(|| EngineError::Data(format!("{side}: the URL names no database")))?]
     } else {
         schemas.to_vec()
@@ -28,21 +29,10 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         .bind(db)
         .fetch_all(&mut *conn)
         .await
-        .map_err(|e| EngineError::query(ctx("tables"), e))?;
+        .map_err(|e| failed(ctx("tables"), e))?;
         for (name, rows) in rels {
             let name = TableName::new(db.clone(), name);
-            tables.insert(
-                name.clone(),
-                Table {
-                    name,
-                    columns: Vec::new(),
-                    primary_key: Vec::new(),
-                    unique_keys: Vec::new(),
-                    indexes: Vec::new(),
-                    foreign_keys: Vec::new(),
-                    row_estimate: rows,
-                },
-            );
+            tables.insert(name.clone(), Table { row_estimate: rows, ..Table::new(name) });
         }
 
         type ColumnRow = (String, String, String, String, String, Option<u64>, String, Option<String>);
@@ -54,7 +44,7 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         .bind(db)
         .fetch_all(&mut *conn)
         .await
-        .map_err(|e| EngineError::query(ctx("columns"), e))?;
+        .map_err(|e| failed(ctx("columns"), e))?;
         for (table, name, column_type, data_type, nullable, max_len, extra, default) in columns {
             // MariaDB reports a NULL default as the text NULL.
             let default = default.filter(|d| !d.eq_ignore_ascii_case("NULL"));
@@ -91,7 +81,7 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         .bind(db)
         .fetch_all(&mut *conn)
         .await
-        .map_err(|e| EngineError::query(ctx("keys"), e))?;
+        .map_err(|e| failed(ctx("keys"), e))?;
         // (table, index) → (unique, its columns; None when a part is not a plain column)
         type Columns = (bool, Option<Vec<String>>);
         let mut keys: BTreeMap<(String, String), Columns> = BTreeMap::new();
@@ -125,7 +115,7 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         .bind(db)
         .fetch_all(&mut *conn)
         .await
-        .map_err(|e| EngineError::query(ctx("foreign keys"), e))?;
+        .map_err(|e| failed(ctx("foreign keys"), e))?;
         for (table, name, column, ref_schema, ref_table) in fks {
             let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
             let Some(index) = t.column_index(&column) else { continue };

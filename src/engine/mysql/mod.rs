@@ -14,46 +14,49 @@ use sqlx::{ConnectOptions as _, Connection, Executor};
 pub use source::MySqlSource;
 pub use target::MySqlTarget;
 
-use super::{EngineError, Side, describe};
-use crate::dburl::DbUrl;
-use crate::schema::TableName;
+use crate::data::forms::{BinaryText, TextForms};
+use crate::engine::contract::{EngineError, Side};
+use crate::engine::ddl::{self, DefaultValue, Dialect};
+use crate::engine::driver::{failed, unreachable};
+use crate::engine::sql::{Quote, text_literal};
+use crate::engine::url::DbUrl;
+use crate::schema::{Column, TypeClass};
 
-/// `` `name` `` with embedded backticks doubled.
-pub fn quote_ident(name: &str) -> String {
-    super::quote_with(name, '`')
-}
+const Q: Quote = Quote::Backtick;
 
-pub fn quote_table(table: &TableName) -> String {
-    format!("{}.{}", quote_ident(&table.schema), quote_ident(&table.name))
-}
-
-fn quote_list(columns: &[String]) -> String {
-    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
-}
+/// `--create-tables` in MySQL's SQL.
+pub const DIALECT: Dialect = Dialect {
+    quote: Q,
+    column_type,
+    auto_increment: "AUTO_INCREMENT",
+    inline_foreign_keys: false,
+    qualified_index_table: true,
+    default_sql,
+};
 
 /// MySQL's text forms: `1`/`0` booleans, raw bytes, zero dates, no arrays, no NaN.
-pub fn forms() -> super::TextForms {
-    super::TextForms {
-        binary: crate::mask::BinaryText::Raw,
+pub fn forms() -> TextForms {
+    TextForms {
+        binary: BinaryText::Raw,
         booleans: ("1", "0"),
         arrays: false,
         zero_dates: true,
         decimal_digits: None,
         non_finite_floats: false,
-        byte_valued: |declared| introspect::is_byte_valued(crate::schema::TypeClass::Other, declared),
+        byte_valued: |declared| introspect::is_byte_valued(TypeClass::Other, declared),
     }
 }
 
 /// A translated column default in this engine's SQL (`--create-tables`).
-pub fn default_sql(d: &super::ddl::DefaultValue, ty: &str) -> String {
-    use super::ddl::DefaultValue as D;
+fn default_sql(d: &DefaultValue, ty: &str) -> String {
+    use DefaultValue as D;
     // Unbounded types take a default only as an expression (MySQL 8.0.13+, MariaDB 10.2+).
     let wrap =
         |v: String| if ty.contains("text") || ty.contains("blob") || ty == "json" { format!("({v})") } else { v };
     match d {
         D::Number(n) => wrap(n.clone()),
         // A backslash starts an escape in MySQL's string literals.
-        D::Text(t) => wrap(super::ddl::text_literal(&t.replace('\\', "\\\\"))),
+        D::Text(t) => wrap(text_literal(&t.replace('\\', "\\\\"))),
         D::Bool(b) => u8::from(*b).to_string(),
         D::CurrentTimestamp if ty.ends_with("(6)") => "CURRENT_TIMESTAMP(6)".into(),
         D::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
@@ -62,12 +65,12 @@ pub fn default_sql(d: &super::ddl::DefaultValue, ty: &str) -> String {
 
 /// The MySQL type for a source column (`--create-tables`). `key` columns get bounded types:
 /// InnoDB cannot index unbounded text or blobs.
-pub fn column_type(col: &crate::schema::Column, same_engine: bool, key: bool) -> String {
-    use crate::schema::TypeClass as C;
+pub fn column_type(col: &Column, same_engine: bool, key: bool) -> String {
+    use TypeClass as C;
     if same_engine {
         return col.declared_type.clone();
     }
-    let unsigned = if super::ddl::is_unsigned(col) { " unsigned" } else { "" };
+    let unsigned = if ddl::is_unsigned(col) { " unsigned" } else { "" };
     match col.class {
         C::Bool => "tinyint(1)".into(),
         C::Int { bytes } => {
@@ -81,7 +84,7 @@ pub fn column_type(col: &crate::schema::Column, same_engine: bool, key: bool) ->
             format!("{base}{unsigned}")
         }
         // Beyond decimal(65,30) MySQL would round: keep the digits as text instead.
-        C::Decimal => match super::ddl::precision(&col.declared_type) {
+        C::Decimal => match ddl::precision(&col.declared_type) {
             Some((p, s)) if p <= 65 && s <= 30 => format!("decimal({p},{s})"),
             _ if key => "varchar(768)".into(),
             _ => "longtext".into(),
@@ -113,21 +116,13 @@ fn connect_options(url: &DbUrl, side: Side) -> Result<MySqlConnectOptions, Engin
         Some(rest) => format!("mysql://{rest}"),
         None => text.to_string(),
     };
-    let options = MySqlConnectOptions::from_str(&text).map_err(|e| EngineError::Connect {
-        side,
-        url: url.to_string(),
-        message: url.scrub(&describe(&e)),
-    })?;
+    let options = MySqlConnectOptions::from_str(&text).map_err(|e| unreachable(side, url, &e))?;
     // utf8mb4 for 4-byte characters; UTC so TIMESTAMP values read and write unshifted.
     Ok(options.charset("utf8mb4").timezone(Some("+00:00".to_string())).disable_statement_logging())
 }
 
 async fn connect(url: &DbUrl, side: Side, options: &MySqlConnectOptions) -> Result<MySqlConnection, EngineError> {
-    MySqlConnection::connect_with(options).await.map_err(|e| EngineError::Connect {
-        side,
-        url: url.to_string(),
-        message: url.scrub(&describe(&e)),
-    })
+    MySqlConnection::connect_with(options).await.map_err(|e| unreachable(side, url, &e))
 }
 
 /// Session settings both directions need.
@@ -135,7 +130,7 @@ async fn prepare_session(conn: &mut MySqlConnection, side: Side, extra: &str) ->
     let sql = format!("SET SESSION net_write_timeout = {NET_TIMEOUT}, net_read_timeout = {NET_TIMEOUT}{extra}");
     conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql)))
         .await
-        .map_err(|e| EngineError::query(format!("{side}: preparing the session"), e))?;
+        .map_err(|e| failed(format!("{side}: preparing the session"), e))?;
     Ok(())
 }
 
@@ -145,18 +140,6 @@ async fn identity(conn: &mut MySqlConnection, side: Side) -> Result<(String, Str
         sqlx::query_as("SELECT @@hostname, CAST(@@port AS UNSIGNED), @@datadir, DATABASE(), VERSION()")
             .fetch_one(&mut *conn)
             .await
-            .map_err(|e| EngineError::query(format!("{side}: reading the server identity"), e))?;
+            .map_err(|e| failed(format!("{side}: reading the server identity"), e))?;
     Ok((format!("mysql:{host}:{port}:{datadir}:{}", db.unwrap_or_default()), version))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting_doubles_backticks() {
-        assert_eq!(quote_ident("a`b"), "`a``b`");
-        assert_eq!(quote_ident("select"), "`select`");
-        assert_eq!(quote_table(&TableName::new("my db", "Tab`le 🦀")), "`my db`.`Tab``le 🦀`");
-    }
 }

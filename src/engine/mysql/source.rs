@@ -9,11 +9,13 @@ use sqlx::mysql::MySqlConnection;
 use sqlx::{AssertSqlSafe, Executor, Row};
 use tokio::sync::{Mutex, Semaphore};
 
-use super::{connect, connect_options, identity, prepare_session, quote_list, quote_table};
-use crate::batch::Batch;
-use crate::dburl::DbUrl;
-use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, TextForms};
-use crate::pipeline::channel::BatchSender;
+use super::{Q, connect, connect_options, identity, prepare_session};
+use crate::data::channel::BatchSender;
+use crate::data::forms::TextForms;
+use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source};
+use crate::engine::driver::failed;
+use crate::engine::read::{Batcher, select};
+use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
 pub struct MySqlSource {
@@ -41,10 +43,10 @@ impl MySqlSource {
         for conn in &mut sessions {
             conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 .await
-                .map_err(|e| EngineError::query("source: preparing the snapshot", e))?;
+                .map_err(|e| failed("source: preparing the snapshot", e))?;
             conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
                 .await
-                .map_err(|e| EngineError::query("source: starting the snapshot", e))?;
+                .map_err(|e| failed("source: starting the snapshot", e))?;
         }
         let (identity, _version) = identity(&mut sessions[0], Side::Source).await?;
         Ok(MySqlSource { available: Semaphore::new(sessions.len()), idle: Mutex::new(sessions), identity })
@@ -88,29 +90,17 @@ impl Source for MySqlSource {
 
 async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
     let table = &request.table;
-    let width = request.columns.len();
-    let limits = request.limits;
     // Text protocol: raw_sql is not prepared, so values come in the server's text form.
-    let limit = request.sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    let sql = format!("SELECT {} FROM {}{limit}", quote_list(&request.columns), quote_table(table));
-    let fail = |e: sqlx::Error| EngineError::query(format!("source: reading {table}"), e);
-    let new_batch = || Batch::new(width, limits.rows, limits.bytes + limits.bytes / 4);
-    let mut batch = new_batch();
-    let mut rows = 0u64;
+    let sql = select(request, Q, &Q.table(table));
+    let fail = |e: sqlx::Error| failed(format!("source: reading {table}"), e);
+    let mut rows = Batcher::new(request, out);
     let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(&mut *conn);
     while let Some(row) = stream.try_next().await.map_err(fail)? {
-        for i in 0..width {
-            match row.try_get_unchecked::<Option<&[u8]>, _>(i).map_err(fail)? {
-                Some(v) => batch.push(v),
-                None => batch.push_null(),
-            }
+        for i in 0..request.columns.len() {
+            rows.batch().push_cell(row.try_get_unchecked::<Option<&[u8]>, _>(i).map_err(fail)?);
         }
-        rows += 1;
-        if batch.rows() >= limits.rows || batch.byte_len() >= limits.bytes {
-            out.send(std::mem::replace(&mut batch, new_batch())).await?;
-        }
+        rows.end_row().await?;
     }
     drop(stream);
-    out.send(batch).await?;
-    Ok(rows)
+    Ok(rows.finish().await?)
 }

@@ -13,14 +13,17 @@ use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 use super::introspect::is_byte_valued;
-use super::{connect, connect_options, identity, prepare_session, quote_ident, quote_list, quote_table};
-use crate::batch::Batch;
-use crate::config::Mode;
-use crate::dburl::DbUrl;
-use crate::engine::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
-use crate::pipeline::channel::{BatchReceiver, Cancelled};
-use crate::report::TableProgress;
-use crate::schema::{Schema, TableName};
+use super::{DIALECT, Q, connect, connect_options, identity, prepare_session};
+use crate::data::batch::Batch;
+use crate::data::channel::{BatchReceiver, Cancelled};
+use crate::data::forms::TextForms;
+use crate::data::mode::Mode;
+use crate::data::progress::TableProgress;
+use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
+use crate::engine::ddl::{self, Dialect};
+use crate::engine::driver::failed;
+use crate::engine::url::DbUrl;
+use crate::schema::Schema;
 
 const MAX_PLACEHOLDERS: usize = 65_535;
 /// Rows per statement: bigger statements only cost memory (measured: 2,000 as fast as 4,000).
@@ -41,8 +44,6 @@ pub struct MySqlTarget {
     upsert: UpsertSyntax,
     /// Bytes of bound values per statement: half of max_allowed_packet leaves room for framing.
     statement_bytes: usize,
-    /// Per table, which columns are bound as bytes (binary, bit, geometry) rather than text.
-    byte_columns: std::sync::Mutex<HashMap<TableName, HashMap<String, bool>>>,
     /// The URL's database, where new tables go.
     database: String,
 }
@@ -56,7 +57,7 @@ impl MySqlTarget {
         let (packet,): (u64,) = sqlx::query_as("SELECT CAST(@@max_allowed_packet AS UNSIGNED)")
             .fetch_one(&mut probe)
             .await
-            .map_err(|e| EngineError::query("target: reading max_allowed_packet", e))?;
+            .map_err(|e| failed("target: reading max_allowed_packet", e))?;
         let _closing_is_best_effort = probe.close().await;
         let pool = MySqlPoolOptions::new()
             .max_connections(options.jobs as u32)
@@ -81,7 +82,6 @@ impl MySqlTarget {
             identity,
             upsert: upsert_syntax(&version),
             statement_bytes: (packet as usize / 2).clamp(64 << 10, 16 << 20),
-            byte_columns: std::sync::Mutex::new(HashMap::new()),
             database: url.database().to_string(),
         })
     }
@@ -105,16 +105,8 @@ impl Target for MySqlTarget {
         &self.identity
     }
 
-    fn dialect(&self) -> crate::engine::ddl::Dialect {
-        crate::engine::ddl::Dialect {
-            quote: super::quote_ident,
-            quote_table: super::quote_table,
-            column_type: super::column_type,
-            auto_increment: "AUTO_INCREMENT",
-            inline_foreign_keys: false,
-            qualified_index_table: true,
-            default_sql: super::default_sql,
-        }
+    fn dialect(&self) -> Dialect {
+        DIALECT
     }
 
     fn default_schema(&self) -> String {
@@ -123,17 +115,17 @@ impl Target for MySqlTarget {
 
     /// DDL commits implicitly in MySQL: each statement stands alone.
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
-        let mut conn = self.pool.acquire().await.map_err(|e| EngineError::query("target: creating tables", e))?;
+        let mut conn = self.pool.acquire().await.map_err(|e| failed("target: creating tables", e))?;
         for sql in statements {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
+            sqlx::raw_sql(AssertSqlSafe(sql.clone()))
                 .execute(&mut *conn)
                 .await
-                .map_err(|e| EngineError::query(format!("target: {}", crate::engine::ddl::label(sql)), e))?;
+                .map_err(|e| failed(format!("target: {}", ddl::label(sql)), e))?;
         }
         Ok(())
     }
 
-    fn forms(&self) -> crate::engine::TextForms {
+    fn forms(&self) -> TextForms {
         super::forms()
     }
 
@@ -144,15 +136,8 @@ impl Target for MySqlTarget {
     }
 
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
-        let mut conn =
-            self.pool.acquire().await.map_err(|e| EngineError::query("target: connecting for introspection", e))?;
-        let schema = super::introspect::schema(&mut conn, Side::Target, schemas).await?;
-        let mut map = self.byte_columns.lock().expect("byte column map");
-        for t in &schema.tables {
-            let cols = t.columns.iter().map(|c| (c.name.clone(), is_byte_valued(c.class, &c.declared_type))).collect();
-            map.insert(t.name.clone(), cols);
-        }
-        Ok(schema)
+        let mut conn = self.pool.acquire().await.map_err(|e| failed("target: connecting for introspection", e))?;
+        super::introspect::schema(&mut conn, Side::Target, schemas).await
     }
 
     async fn write(
@@ -164,17 +149,14 @@ impl Target for MySqlTarget {
         let table = &request.table;
         let fail = |what: &str| {
             let context = format!("target: {what} {table}");
-            move |e: sqlx::Error| EngineError::query(context, e)
+            move |e: sqlx::Error| failed(context, e)
         };
-        let as_bytes: Vec<bool> = {
-            let map = self.byte_columns.lock().expect("byte column map");
-            let cols = map.get(table);
-            request.columns.iter().map(|c| cols.and_then(|m| m.get(c)).copied().unwrap_or(false)).collect()
-        };
+        // Binary, bit and geometry values are bound as bytes, everything else as text.
+        let as_bytes: Vec<bool> = request.columns.iter().map(|c| is_byte_valued(c.class, &c.declared_type)).collect();
         let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
         let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
         if request.mode == Mode::Replace {
-            let delete = format!("DELETE FROM {}", quote_table(table));
+            let delete = format!("DELETE FROM {}", Q.table(table));
             (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(delete))).await.map_err(fail("emptying"))?;
         }
         let mut statements = Statements::new(request, self.upsert);
@@ -264,7 +246,7 @@ impl Pending {
                     let text = cell.map(std::str::from_utf8).transpose().map_err(|_| {
                         EngineError::Data(format!(
                             "target: table {}, column {}: a value is not valid UTF-8 for a text column",
-                            request.table, request.columns[i]
+                            request.table, request.columns[i].name
                         ))
                     })?;
                     query.bind(text)
@@ -300,14 +282,14 @@ struct Statements {
 
 impl Statements {
     fn new(request: &WriteRequest, syntax: UpsertSyntax) -> Self {
-        let columns = quote_list(&request.columns);
+        let columns = Q.list(request.column_names());
         let row = format!("({})", vec!["?"; request.columns.len()].join(", "));
         let tail = match request.mode {
             Mode::Replace => String::new(),
             Mode::Upsert => upsert_tail(request, syntax),
         };
         Statements {
-            head: format!("INSERT INTO {} ({columns}) VALUES ", quote_table(&request.table)),
+            head: format!("INSERT INTO {} ({columns}) VALUES ", Q.table(&request.table)),
             row,
             tail,
             cache: HashMap::new(),
@@ -335,15 +317,14 @@ impl Statements {
 }
 
 fn upsert_tail(request: &WriteRequest, syntax: UpsertSyntax) -> String {
-    let rest: Vec<String> =
-        request.columns.iter().filter(|c| !request.key.contains(c)).map(|c| quote_ident(c)).collect();
+    let rest: Vec<String> = request.non_key_columns().map(|c| Q.ident(c)).collect();
     let (alias, value): (&str, fn(&str) -> String) = match syntax {
         UpsertSyntax::ValuesFunction => ("", |q| format!("VALUES({q})")),
         UpsertSyntax::RowAlias => (" AS dbtwin_new", |q| format!("dbtwin_new.{q}")),
     };
     let updates: Vec<String> = if rest.is_empty() {
         // Only key columns: an existing row is already what the source has.
-        let k = quote_ident(&request.key[0]);
+        let k = Q.ident(&request.key[0]);
         vec![format!("{k} = {k}")]
     } else {
         rest.iter().map(|q| format!("{q} = {}", value(q))).collect()
@@ -354,6 +335,7 @@ fn upsert_tail(request: &WriteRequest, syntax: UpsertSyntax) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{Column, TableName, TypeClass};
 
     fn batch(values: &[&str]) -> Batch {
         let mut b = Batch::new(1, values.len(), 64);
@@ -384,7 +366,8 @@ mod tests {
     fn request(columns: &[&str], key: &[&str]) -> WriteRequest {
         WriteRequest {
             table: TableName::new("shop", "order`s"),
-            columns: columns.iter().map(|c| c.to_string()).collect(),
+            partitioned: false,
+            columns: columns.iter().map(|c| Column::new(*c, "text", TypeClass::Text)).collect(),
             mode: Mode::Upsert,
             key: key.iter().map(|c| c.to_string()).collect(),
             referenced: false,

@@ -2,7 +2,7 @@
 //! backslash escapes. Decoding removes the escapes into a [`Batch`]; encoding puts them back.
 //! Inside the format a newline in a value is always escaped, so a raw `\n` always ends a row.
 
-use crate::batch::Batch;
+use crate::data::batch::Batch;
 
 /// Append one row (`line` without its newline) to `batch`. On error the batch is unchanged.
 pub fn decode_row(line: &[u8], batch: &mut Batch) -> Result<(), String> {

@@ -1,11 +1,12 @@
 //! Tables, columns and keys from pg_catalog (information_schema hides generated/identity detail,
 //! domains' base types and row estimates, and filters by privilege).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use sqlx::PgConnection;
 
-use crate::engine::{EngineError, Side};
+use crate::engine::contract::{EngineError, Side};
+use crate::engine::driver::failed;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 struct Rel {
@@ -14,13 +15,8 @@ struct Rel {
     attnums: Vec<i16>,
 }
 
-/// The schema, and which of its tables are partitioned (their rows live in the partitions, so
-/// they are read and written without ONLY).
-pub async fn schema(
-    conn: &mut PgConnection,
-    side: Side,
-    schemas: &[String],
-) -> Result<(Schema, HashSet<TableName>), EngineError> {
+/// The tables of `schemas` (default `public`), partitioned ones marked so.
+pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
     let default = ["public".to_string()];
     let schemas = if schemas.is_empty() { &default[..] } else { schemas };
     let ctx = |what: &str| format!("{side}: reading {what} from pg_catalog");
@@ -34,32 +30,19 @@ pub async fn schema(
     .bind(schemas)
     .fetch_all(&mut *conn)
     .await
-    .map_err(|e| EngineError::query(ctx("tables"), e))?;
+    .map_err(|e| failed(ctx("tables"), e))?;
 
     let mut by_oid: HashMap<i64, Rel> = HashMap::new();
     let mut order = Vec::new();
-    let mut partitioned = HashSet::new();
     for (oid, schema, name, tuples, kind) in rels {
         order.push(oid);
-        if kind == "p" {
-            partitioned.insert(TableName::new(schema.clone(), name.clone()));
-        }
-        by_oid.insert(
-            oid,
-            Rel {
-                table: Table {
-                    name: TableName::new(schema, name),
-                    columns: Vec::new(),
-                    primary_key: Vec::new(),
-                    unique_keys: Vec::new(),
-                    indexes: Vec::new(),
-                    foreign_keys: Vec::new(),
-                    // -1 (never analyzed) means unknown.
-                    row_estimate: (tuples >= 0.0).then_some(tuples as u64),
-                },
-                attnums: Vec::new(),
-            },
-        );
+        let table = Table {
+            // -1 (never analyzed) means unknown.
+            row_estimate: (tuples >= 0.0).then_some(tuples as u64),
+            partitioned: kind == "p",
+            ..Table::new(TableName::new(schema, name))
+        };
+        by_oid.insert(oid, Rel { table, attnums: Vec::new() });
     }
     let oids: Vec<i64> = order.clone();
 
@@ -85,7 +68,7 @@ pub async fn schema(
     .bind(&oids)
     .fetch_all(&mut *conn)
     .await
-    .map_err(|e| EngineError::query(ctx("columns"), e))?;
+    .map_err(|e| failed(ctx("columns"), e))?;
     for (
         rel,
         attnum,
@@ -132,7 +115,7 @@ pub async fn schema(
     .bind(&oids)
     .fetch_all(&mut *conn)
     .await
-    .map_err(|e| EngineError::query(ctx("keys"), e))?;
+    .map_err(|e| failed(ctx("keys"), e))?;
     for (rel, index, primary, unique, attnums) in indexes {
         let Some(r) = by_oid.get_mut(&rel) else {
             continue;
@@ -160,7 +143,7 @@ pub async fn schema(
     .bind(&oids)
     .fetch_all(&mut *conn)
     .await
-    .map_err(|e| EngineError::query(ctx("foreign keys"), e))?;
+    .map_err(|e| failed(ctx("foreign keys"), e))?;
     for (rel, name, attnums, ref_schema, ref_name) in fks {
         let Some(r) = by_oid.get_mut(&rel) else {
             continue;
@@ -172,7 +155,7 @@ pub async fn schema(
     }
 
     let tables = order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect();
-    Ok((Schema { tables }, partitioned))
+    Ok(Schema { tables })
 }
 
 fn positions(attnums: &[i16], wanted: &[i16]) -> Option<Vec<usize>> {

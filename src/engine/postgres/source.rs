@@ -8,11 +8,13 @@ use sqlx::postgres::{PgConnection, PgPool};
 use sqlx::{AssertSqlSafe, Connection, Executor, Postgres};
 use tokio::sync::Mutex;
 
-use super::{Partitioned, connect_options, copy_text, identity, pool, quote_list};
-use crate::batch::Batch;
-use crate::dburl::DbUrl;
-use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, TextForms, describe};
-use crate::pipeline::channel::BatchSender;
+use super::{Q, connect_options, copy_text, identity, pool, relation};
+use crate::data::channel::BatchSender;
+use crate::data::forms::TextForms;
+use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source};
+use crate::engine::driver::{failed, unreachable};
+use crate::engine::read::Batcher;
+use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
 pub struct PgSource {
@@ -21,27 +23,22 @@ pub struct PgSource {
     readers: PgPool,
     snapshot: String,
     identity: String,
-    partitioned: Partitioned,
 }
 
 impl PgSource {
     pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
         // Every source session refuses writes, whatever a bug elsewhere might send.
         let opts = connect_options(url, Side::Source, &[("default_transaction_read_only", "on")])?;
-        let connect_err = |e: sqlx::Error| EngineError::Connect {
-            side: Side::Source,
-            url: url.to_string(),
-            message: url.scrub(&describe(&e)),
-        };
-        let mut coordinator = PgConnection::connect_with(&opts).await.map_err(connect_err)?;
+        let mut coordinator =
+            PgConnection::connect_with(&opts).await.map_err(|e| unreachable(Side::Source, url, &e))?;
         (&mut coordinator)
             .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
-            .map_err(|e| EngineError::query("source: starting the snapshot transaction", e))?;
+            .map_err(|e| failed("source: starting the snapshot transaction", e))?;
         let (snapshot,): (String,) = sqlx::query_as("SELECT pg_export_snapshot()")
             .fetch_one(&mut coordinator)
             .await
-            .map_err(|e| EngineError::query("source: exporting the snapshot", e))?;
+            .map_err(|e| failed("source: exporting the snapshot", e))?;
         // The id is pasted into SET TRANSACTION SNAPSHOT (it takes no parameters): accept only
         // the server's own format.
         if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
@@ -49,27 +46,18 @@ impl PgSource {
         }
         let readers = pool(url, Side::Source, opts, options.jobs).await?;
         let identity = identity(&readers, Side::Source).await?;
-        Ok(PgSource {
-            coordinator: Mutex::new(coordinator),
-            readers,
-            snapshot,
-            identity,
-            partitioned: Partitioned::default(),
-        })
+        Ok(PgSource { coordinator: Mutex::new(coordinator), readers, snapshot, identity })
     }
 
     async fn begin_reader(&self, table: &str) -> Result<PoolConnection<Postgres>, EngineError> {
-        let mut conn = self
-            .readers
-            .acquire()
-            .await
-            .map_err(|e| EngineError::query(format!("source: connecting a reader for {table}"), e))?;
+        let mut conn =
+            self.readers.acquire().await.map_err(|e| failed(format!("source: connecting a reader for {table}"), e))?;
         let sql =
             format!("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'", self.snapshot);
         (&mut *conn)
             .execute(sqlx::raw_sql(AssertSqlSafe(sql)))
             .await
-            .map_err(|e| EngineError::query(format!("source: importing the snapshot for {table}"), e))?;
+            .map_err(|e| failed(format!("source: importing the snapshot for {table}"), e))?;
         Ok(conn)
     }
 }
@@ -86,24 +74,17 @@ impl Source for PgSource {
 
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
         let mut conn = self.coordinator.lock().await;
-        let (schema, partitioned) = super::introspect::schema(&mut conn, Side::Source, schemas).await?;
-        self.partitioned.set(partitioned);
-        Ok(schema)
+        super::introspect::schema(&mut conn, Side::Source, schemas).await
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
         let table = &request.table;
         let mut conn = self.begin_reader(&table.to_string()).await?;
         // ONLY: an inheritance parent's rows without its children's, which are tables of their own.
-        let limit = request.sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-        let sql = format!(
-            "COPY (SELECT {} FROM {}{limit}) TO STDOUT",
-            quote_list(&request.columns),
-            self.partitioned.relation(table)
-        );
+        let select = crate::engine::read::select(request, Q, &relation(table, request.partitioned));
+        let sql = format!("COPY ({select}) TO STDOUT");
         let result = {
-            let stream =
-                conn.copy_out_raw(&sql).await.map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;
+            let stream = conn.copy_out_raw(&sql).await.map_err(|e| failed(format!("source: reading {table}"), e))?;
             stream_batches(stream, request, &out).await
         };
         let rows = match result {
@@ -114,7 +95,7 @@ impl Source for PgSource {
                 return Err(e);
             }
         };
-        (&mut *conn).execute("COMMIT").await.map_err(|e| EngineError::query(format!("source: reading {table}"), e))?;
+        (&mut *conn).execute("COMMIT").await.map_err(|e| failed(format!("source: reading {table}"), e))?;
         out.finish().await?;
         Ok(rows)
     }
@@ -126,17 +107,13 @@ async fn stream_batches(
     request: &ReadRequest,
     out: &BatchSender,
 ) -> Result<u64, EngineError> {
-    let width = request.columns.len();
-    let limits = request.limits;
-    let new_batch = || Batch::new(width, limits.rows, limits.bytes + limits.bytes / 4);
-    let mut batch = new_batch();
+    let mut rows = Batcher::new(request, out);
     let mut partial: Vec<u8> = Vec::new();
-    let mut rows = 0u64;
     let bad_row = |rows: u64, reason: String| {
         EngineError::Data(format!("source: reading {}: row {}: {reason}", request.table, rows + 1))
     };
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| EngineError::query(format!("source: reading {}", request.table), e))?;
+        let chunk = chunk.map_err(|e| failed(format!("source: reading {}", request.table), e))?;
         let mut data: &[u8] = &chunk;
         while let Some(nl) = memchr::memchr(b'\n', data) {
             let line = if partial.is_empty() {
@@ -145,19 +122,16 @@ async fn stream_batches(
                 partial.extend_from_slice(&data[..nl]);
                 &partial[..]
             };
-            copy_text::decode_row(line, &mut batch).map_err(|reason| bad_row(rows, reason))?;
+            let done = rows.rows();
+            copy_text::decode_row(line, rows.batch()).map_err(|reason| bad_row(done, reason))?;
             partial.clear();
-            rows += 1;
             data = &data[nl + 1..];
-            if batch.rows() >= limits.rows || batch.byte_len() >= limits.bytes {
-                out.send(std::mem::replace(&mut batch, new_batch())).await?;
-            }
+            rows.end_row().await?;
         }
         partial.extend_from_slice(data);
     }
     if !partial.is_empty() {
-        return Err(bad_row(rows, "COPY data ended inside a row".into()));
+        return Err(bad_row(rows.rows(), "COPY data ended inside a row".into()));
     }
-    out.send(batch).await?;
-    Ok(rows)
+    Ok(rows.finish().await?)
 }

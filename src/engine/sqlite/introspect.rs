@@ -2,12 +2,13 @@
 
 use sqlx::sqlite::SqliteConnection;
 
-use super::{Affinity, SCHEMA, affinity, quote_table};
-use crate::engine::{EngineError, Side};
+use super::{Affinity, Q, SCHEMA, affinity};
+use crate::engine::contract::{EngineError, Side};
+use crate::engine::driver::failed;
 use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, EngineError> {
-    let fail = |what: &str, e| EngineError::query(format!("{side}: reading {what}"), e);
+    let fail = |what: &str, e| failed(format!("{side}: reading {what}"), e);
     let names: Vec<(String,)> = sqlx::query_as(
         "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
     )
@@ -50,15 +51,7 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
                 }
             })
             .collect();
-        let mut def = Table {
-            name: table.clone(),
-            columns,
-            primary_key: pk.iter().map(|(_, i)| *i).collect(),
-            unique_keys: Vec::new(),
-            indexes: Vec::new(),
-            foreign_keys: Vec::new(),
-            row_estimate: None,
-        };
+        let mut def = Table { columns, primary_key: pk.iter().map(|(_, i)| *i).collect(), ..Table::new(table.clone()) };
 
         let indexes: Vec<(String, i64, String, i64)> =
             sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)")
@@ -104,11 +97,10 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
             }
         }
 
-        let count: (i64,) =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {}", quote_table(&table))))
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(|e| fail(&what, e))?;
+        let count: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {}", Q.table(&table))))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| fail(&what, e))?;
         def.row_estimate = Some(count.0.max(0) as u64);
         tables.push(def);
     }

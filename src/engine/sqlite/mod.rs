@@ -18,31 +18,35 @@ use sqlx::{ConnectOptions as _, Connection as _};
 pub use source::SqliteSource;
 pub use target::SqliteTarget;
 
-use super::{EngineError, Side, describe};
-use crate::dburl::DbUrl;
-use crate::schema::TableName;
+use crate::data::forms::{BinaryText, TextForms};
+use crate::engine::contract::{EngineError, Side};
+use crate::engine::ddl::{DefaultValue, Dialect};
+use crate::engine::driver::unreachable;
+use crate::engine::sql::{Quote, text_literal};
+use crate::engine::url::DbUrl;
+use crate::schema::{Column, TypeClass};
 
 /// SQLite's one schema name for the main database file.
 pub const SCHEMA: &str = "main";
 
-/// `"name"` with embedded double quotes doubled.
-pub fn quote_ident(name: &str) -> String {
-    super::quote_with(name, '"')
-}
+const Q: Quote = Quote::Double;
 
-pub fn quote_table(table: &TableName) -> String {
-    format!("{}.{}", quote_ident(&table.schema), quote_ident(&table.name))
-}
-
-fn quote_list(columns: &[String]) -> String {
-    columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
-}
+/// `--create-tables` in SQLite's SQL.
+pub const DIALECT: Dialect = Dialect {
+    quote: Q,
+    column_type,
+    // An INTEGER PRIMARY KEY is the rowid, which continues by itself.
+    auto_increment: "",
+    inline_foreign_keys: true,
+    qualified_index_table: false,
+    default_sql,
+};
 
 /// SQLite's text forms: `1`/`0` booleans, raw bytes, any date text, NUMERIC columns that keep
 /// 15 significant digits.
-pub fn forms() -> super::TextForms {
-    super::TextForms {
-        binary: crate::mask::BinaryText::Raw,
+pub fn forms() -> TextForms {
+    TextForms {
+        binary: BinaryText::Raw,
         booleans: ("1", "0"),
         arrays: false,
         zero_dates: true,
@@ -53,11 +57,11 @@ pub fn forms() -> super::TextForms {
 }
 
 /// A translated column default in this engine's SQL (`--create-tables`).
-pub fn default_sql(d: &super::ddl::DefaultValue, _ty: &str) -> String {
-    use super::ddl::DefaultValue as D;
+fn default_sql(d: &DefaultValue, _ty: &str) -> String {
+    use DefaultValue as D;
     match d {
         D::Number(n) => n.clone(),
-        D::Text(t) => super::ddl::text_literal(t),
+        D::Text(t) => text_literal(t),
         D::Bool(b) => u8::from(*b).to_string(),
         D::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
     }
@@ -65,8 +69,8 @@ pub fn default_sql(d: &super::ddl::DefaultValue, _ty: &str) -> String {
 
 /// The SQLite type for a source column (`--create-tables`): names whose affinity keeps the
 /// value as it was (decimals as TEXT, exact), and that introspection reads back as the same class.
-pub fn column_type(col: &crate::schema::Column, same_engine: bool, _key: bool) -> String {
-    use crate::schema::TypeClass as C;
+pub fn column_type(col: &Column, same_engine: bool, _key: bool) -> String {
+    use TypeClass as C;
     if same_engine {
         return col.declared_type.clone();
     }
@@ -113,9 +117,9 @@ pub fn affinity(declared: &str) -> Affinity {
 
 async fn connect(url: &DbUrl, side: Side) -> Result<(SqliteConnection, String), EngineError> {
     let path = PathBuf::from(url.database());
-    let fail = |message: String| EngineError::Connect { side, url: url.to_string(), message };
     if side == Side::Source && !path.is_file() {
-        return Err(fail(format!("no such file {}", path.display())));
+        let message = format!("no such file {}", path.display());
+        return Err(EngineError::Connect { side, url: url.to_string(), message });
     }
     let options = SqliteConnectOptions::new()
         .filename(&path)
@@ -124,7 +128,7 @@ async fn connect(url: &DbUrl, side: Side) -> Result<(SqliteConnection, String), 
         // Tables load in any order; the summary says checks were off.
         .foreign_keys(false)
         .disable_statement_logging();
-    let conn = SqliteConnection::connect_with(&options).await.map_err(|e| fail(describe(&e)))?;
+    let conn = SqliteConnection::connect_with(&options).await.map_err(|e| unreachable(side, url, &e))?;
     Ok((conn, identity(&path)))
 }
 
@@ -147,6 +151,5 @@ mod tests {
         assert_eq!(affinity("double precision"), Affinity::Real);
         assert_eq!(affinity("DECIMAL(10,2)"), Affinity::Numeric);
         assert_eq!(affinity("FLOATING POINT"), Affinity::Integer, "INT wins, as SQLite says");
-        assert_eq!(quote_table(&TableName::new("main", "a\"b")), "\"main\".\"a\"\"b\"");
     }
 }

@@ -10,11 +10,14 @@ use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{AssertSqlSafe, Executor, Row, TypeInfo, ValueRef};
 use tokio::sync::Mutex;
 
-use super::{quote_list, quote_table};
-use crate::batch::Batch;
-use crate::dburl::DbUrl;
-use crate::engine::{ConnectOptions, EngineError, ReadRequest, Side, Source, TextForms};
-use crate::pipeline::channel::BatchSender;
+use super::Q;
+use crate::data::batch::Batch;
+use crate::data::channel::BatchSender;
+use crate::data::forms::TextForms;
+use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source};
+use crate::engine::driver::failed;
+use crate::engine::read::{Batcher, select};
+use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
 pub struct SqliteSource {
@@ -28,7 +31,7 @@ impl SqliteSource {
         // The snapshot starts with the first read inside the transaction: take it now.
         conn.execute("BEGIN; SELECT count(*) FROM sqlite_schema;")
             .await
-            .map_err(|e| EngineError::query("source: starting the read transaction", e))?;
+            .map_err(|e| failed("source: starting the read transaction", e))?;
         Ok(SqliteSource { conn: Mutex::new(conn), identity })
     }
 }
@@ -56,28 +59,18 @@ impl Source for SqliteSource {
 
 async fn read_table(conn: &mut SqliteConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
     let table = &request.table;
-    let width = request.columns.len();
-    let limits = request.limits;
-    let limit = request.sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    let sql = format!("SELECT {} FROM {}{limit}", quote_list(&request.columns), quote_table(table));
-    let fail = |e: sqlx::Error| EngineError::query(format!("source: reading {table}"), e);
-    let new_batch = || Batch::new(width, limits.rows, limits.bytes + limits.bytes / 4);
-    let mut batch = new_batch();
-    let mut rows = 0u64;
+    let sql = select(request, Q, &Q.table(table));
+    let fail = |e: sqlx::Error| failed(format!("source: reading {table}"), e);
+    let mut rows = Batcher::new(request, out);
     let mut stream = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn);
     while let Some(row) = stream.try_next().await.map_err(fail)? {
-        for i in 0..width {
-            push_value(&row, i, &mut batch).map_err(fail)?;
+        for i in 0..request.columns.len() {
+            push_value(&row, i, rows.batch()).map_err(fail)?;
         }
-        rows += 1;
-        if batch.rows() >= limits.rows || batch.byte_len() >= limits.bytes {
-            out.send(std::mem::replace(&mut batch, new_batch())).await?;
-        }
+        rows.end_row().await?;
     }
-    if !batch.is_empty() {
-        out.send(batch).await?;
-    }
-    Ok(rows)
+    drop(stream);
+    Ok(rows.finish().await?)
 }
 
 /// One value in its text form, whatever its storage class.

@@ -6,13 +6,16 @@ use sqlx::sqlite::{Sqlite, SqliteConnection};
 use sqlx::{AssertSqlSafe, Executor};
 use tokio::sync::Mutex;
 
-use super::{Affinity, affinity, quote_ident, quote_list, quote_table};
-use crate::config::Mode;
-use crate::dburl::DbUrl;
-use crate::engine::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
-use crate::pipeline::channel::BatchReceiver;
-use crate::report::TableProgress;
-use crate::schema::Schema;
+use super::{Affinity, DIALECT, Q, affinity};
+use crate::data::channel::BatchReceiver;
+use crate::data::forms::TextForms;
+use crate::data::mode::Mode;
+use crate::data::progress::TableProgress;
+use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
+use crate::engine::ddl::{self, Dialect};
+use crate::engine::driver::failed;
+use crate::engine::url::DbUrl;
+use crate::schema::{Column, Schema};
 
 /// SQLite's limit on bound parameters per statement (since 3.32).
 const MAX_PARAMS: usize = 32_766;
@@ -21,14 +24,12 @@ const MAX_ROWS: usize = 500;
 pub struct SqliteTarget {
     conn: Mutex<SqliteConnection>,
     identity: String,
-    /// The schema as introspected, for each column's affinity when writing.
-    schema: Mutex<Option<Schema>>,
 }
 
 impl SqliteTarget {
     pub async fn connect(url: &DbUrl, _options: ConnectOptions) -> Result<Self, EngineError> {
         let (conn, identity) = super::connect(url, Side::Target).await?;
-        Ok(SqliteTarget { conn: Mutex::new(conn), identity, schema: Mutex::new(None) })
+        Ok(SqliteTarget { conn: Mutex::new(conn), identity })
     }
 }
 
@@ -38,17 +39,8 @@ impl Target for SqliteTarget {
         &self.identity
     }
 
-    fn dialect(&self) -> crate::engine::ddl::Dialect {
-        crate::engine::ddl::Dialect {
-            quote: super::quote_ident,
-            quote_table: super::quote_table,
-            column_type: super::column_type,
-            // An INTEGER PRIMARY KEY is the rowid, which continues by itself.
-            auto_increment: "",
-            inline_foreign_keys: true,
-            qualified_index_table: false,
-            default_sql: super::default_sql,
-        }
+    fn dialect(&self) -> Dialect {
+        DIALECT
     }
 
     fn default_schema(&self) -> String {
@@ -57,19 +49,19 @@ impl Target for SqliteTarget {
 
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
         let mut conn = self.conn.lock().await;
-        let fail = |e| EngineError::query("target: creating tables", e);
+        let fail = |e| failed("target: creating tables", e);
         conn.execute("BEGIN IMMEDIATE").await.map_err(fail)?;
         for sql in statements {
             if let Err(e) = conn.execute(AssertSqlSafe(sql.clone())).await {
                 let _rolled_back_with_the_connection_if_this_fails = conn.execute("ROLLBACK").await;
-                return Err(EngineError::query(format!("target: {}", crate::engine::ddl::label(sql)), e));
+                return Err(failed(format!("target: {}", ddl::label(sql)), e));
             }
         }
         conn.execute("COMMIT").await.map_err(fail)?;
         Ok(())
     }
 
-    fn forms(&self) -> crate::engine::TextForms {
+    fn forms(&self) -> TextForms {
         super::forms()
     }
 
@@ -79,9 +71,7 @@ impl Target for SqliteTarget {
     }
 
     async fn introspect(&self, _schemas: &[String]) -> Result<Schema, EngineError> {
-        let schema = super::introspect::schema(&mut *self.conn.lock().await, Side::Target).await?;
-        *self.schema.lock().await = Some(schema.clone());
-        Ok(schema)
+        super::introspect::schema(&mut *self.conn.lock().await, Side::Target).await
     }
 
     async fn write(
@@ -90,25 +80,9 @@ impl Target for SqliteTarget {
         input: BatchReceiver,
         progress: &dyn TableProgress,
     ) -> Result<u64, EngineError> {
-        let binds: Vec<Bind> = {
-            let schema = self.schema.lock().await;
-            let table = schema.as_ref().and_then(|s| s.table(&request.table));
-            request
-                .columns
-                .iter()
-                .map(|c| {
-                    table.and_then(|t| t.columns.iter().find(|col| &col.name == c)).map_or(Bind::Text, |col| {
-                        match affinity(&col.declared_type) {
-                            Affinity::Blob if col.declared_type.trim().is_empty() => Bind::Untyped,
-                            Affinity::Blob => Bind::Bytes,
-                            _ => Bind::Text,
-                        }
-                    })
-                })
-                .collect()
-        };
+        let binds: Vec<Bind> = request.columns.iter().map(Bind::of).collect();
         let mut conn = self.conn.lock().await;
-        let fail = |e| EngineError::query(format!("target: writing {}", request.table), e);
+        let fail = |e| failed(format!("target: writing {}", request.table), e);
         conn.execute("BEGIN IMMEDIATE").await.map_err(fail)?;
         let loaded = load(&mut conn, request, &binds, input, progress).await;
         let ended = match &loaded {
@@ -128,8 +102,8 @@ async fn load(
     mut input: BatchReceiver,
     progress: &dyn TableProgress,
 ) -> Result<u64, EngineError> {
-    let table = quote_table(&request.table);
-    let fail = |e| EngineError::query(format!("target: writing {}", request.table), e);
+    let table = Q.table(&request.table);
+    let fail = |e| failed(format!("target: writing {}", request.table), e);
     if request.mode == Mode::Replace {
         conn.execute(AssertSqlSafe(format!("DELETE FROM {table}"))).await.map_err(fail)?;
     }
@@ -179,6 +153,16 @@ enum Bind {
     Untyped,
 }
 
+impl Bind {
+    fn of(column: &Column) -> Self {
+        match affinity(&column.declared_type) {
+            Affinity::Blob if column.declared_type.trim().is_empty() => Bind::Untyped,
+            Affinity::Blob => Bind::Bytes,
+            _ => Bind::Text,
+        }
+    }
+}
+
 enum Untyped {
     Integer(i64),
     Real(f64),
@@ -203,18 +187,14 @@ fn untyped(text: &str) -> Untyped {
 /// `INSERT … VALUES (?, …) × rows`, upserting on the key in upsert mode.
 fn insert_sql(request: &WriteRequest, table: &str, rows: usize) -> String {
     let one = format!("({})", vec!["?"; request.columns.len()].join(", "));
-    let mut sql =
-        format!("INSERT INTO {table} ({}) VALUES {}", quote_list(&request.columns), vec![one; rows].join(", "));
+    let columns = Q.list(request.column_names());
+    let mut sql = format!("INSERT INTO {table} ({columns}) VALUES {}", vec![one; rows].join(", "));
     if request.mode == Mode::Upsert && !request.key.is_empty() {
-        let updates: Vec<String> = request
-            .columns
-            .iter()
-            .filter(|c| !request.key.contains(c))
-            .map(|c| format!("{0} = excluded.{0}", quote_ident(c)))
-            .collect();
+        let updates: Vec<String> =
+            request.non_key_columns().map(|c| format!("{0} = excluded.{0}", Q.ident(c))).collect();
         let action =
             if updates.is_empty() { "NOTHING".to_string() } else { format!("UPDATE SET {}", updates.join(", ")) };
-        sql.push_str(&format!(" ON CONFLICT ({}) DO {action}", quote_list(&request.key)));
+        sql.push_str(&format!(" ON CONFLICT ({}) DO {action}", Q.list(request.key.iter().map(String::as_str))));
     }
     sql
 }
@@ -222,7 +202,7 @@ fn insert_sql(request: &WriteRequest, table: &str, rows: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::TableName;
+    use crate::schema::{TableName, TypeClass};
 
     #[test]
     fn untyped_values_are_recognised() {
@@ -239,7 +219,11 @@ mod tests {
     fn upsert_statement() {
         let request = WriteRequest {
             table: TableName::new("main", "t"),
-            columns: vec!["id".into(), "na\"me".into()],
+            partitioned: false,
+            columns: vec![
+                Column::new("id", "INTEGER", TypeClass::Int { bytes: 8 }),
+                Column::new("na\"me", "TEXT", TypeClass::Text),
+            ],
             mode: Mode::Upsert,
             key: vec!["id".into()],
             referenced: false,

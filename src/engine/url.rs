@@ -5,7 +5,43 @@
 
 use std::fmt;
 
-use crate::engine::EngineKind;
+/// The engines dbtwin speaks, as a URL's scheme names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl EngineKind {
+    pub fn from_scheme(scheme: &str) -> Option<Self> {
+        match scheme {
+            "postgres" | "postgresql" => Some(EngineKind::Postgres),
+            "mysql" | "mariadb" => Some(EngineKind::MySql),
+            "sqlite" => Some(EngineKind::Sqlite),
+            _ => None,
+        }
+    }
+
+    pub fn default_port(self) -> u16 {
+        match self {
+            EngineKind::Postgres => 5432,
+            EngineKind::MySql => 3306,
+            // A file: no port. Zero keeps "same host and port" comparisons meaningful.
+            EngineKind::Sqlite => 0,
+        }
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EngineKind::Postgres => "PostgreSQL",
+            EngineKind::MySql => "MySQL/MariaDB",
+            EngineKind::Sqlite => "SQLite",
+        })
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum UrlError {
@@ -75,6 +111,16 @@ impl DbUrl {
 
     pub fn port(&self) -> Option<u16> {
         self.url.port()
+    }
+
+    /// The same engine, host, port and database as `other`, as the URLs write them (another
+    /// spelling of the same server is caught by comparing the engines' identities).
+    pub fn same_database(&self, other: &DbUrl) -> bool {
+        let port = |u: &DbUrl| u.port().unwrap_or(u.engine.default_port());
+        self.engine == other.engine
+            && self.host() == other.host()
+            && port(self) == port(other)
+            && self.database() == other.database()
     }
 
     /// The database name, or for SQLite the file's path.

@@ -1,12 +1,9 @@
-//! `dbtwin check`: the plan a copy would follow, and the personal data it would leave unmasked,
-//! found by column name and by the shape of sampled values.
+//! The personal data a plan would leave unmasked, found by column name and by the shape of
+//! sampled values: what `check` warns about, `init` writes rules for and `copy --dry-run` shows.
 
-use std::fmt::Write as _;
-
-use crate::batch::Batch;
-use crate::engine::{EngineError, ReadRequest, Source};
-use crate::mask::{self, Keyring, Kind};
-use crate::pipeline::channel;
+use crate::engine::{EngineError, Source};
+use crate::mask::{self, Kind};
+use crate::pipeline::sample::sample;
 use crate::plan::Plan;
 use crate::schema::{Schema, TableName, TypeClass};
 
@@ -156,91 +153,6 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
         }
     }
     Ok(found)
-}
-
-/// Rows shown per table by `copy --dry-run`.
-pub const PREVIEW_ROWS: u64 = 3;
-
-/// A few rows of every masked table, each masked column shown before → after, masked with the
-/// run's own key, so the preview is what the copy would write.
-pub async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result<String, EngineError> {
-    let mut out = String::new();
-    for table in plan.tables.iter().filter(|t| !t.masks.is_empty()) {
-        let mut lines = Vec::new();
-        let columns = table.masks.columns();
-        for batch in sample(source, &table.read, PREVIEW_ROWS).await? {
-            let mut masked = Batch::new(batch.width(), batch.rows(), batch.byte_len() * 2);
-            table
-                .masks
-                .apply(&batch, keys, &mut masked, 0)
-                .map_err(|e| EngineError::Data(format!("table {}: {e}", table.name())))?;
-            for row in 0..batch.rows() {
-                for m in columns {
-                    let (before, after) = (batch.cell(row, m.index), masked.cell(row, m.index));
-                    lines.push(format!("    {}: {} → {}", m.column, shown(before), shown(after)));
-                }
-                lines.push(String::new());
-            }
-        }
-        let _ = writeln!(
-            out,
-            "sample of {} ({} rows, masked columns before → after):",
-            table.name(),
-            lines.len() / (columns.len() + 1)
-        );
-        for line in lines {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    Ok(out)
-}
-
-/// Up to `rows` rows of `request`'s columns, read through the engine's own read path.
-async fn sample(source: &dyn Source, request: &ReadRequest, rows: u64) -> Result<Vec<Batch>, EngineError> {
-    let mut request = request.clone();
-    request.sample = Some(rows);
-    let (tx, mut rx) = channel::channel(2);
-    let collect = async {
-        let mut batches = Vec::new();
-        while let Some(batch) = rx.recv().await? {
-            batches.push(batch);
-        }
-        Ok::<_, EngineError>(batches)
-    };
-    let (read, batches) = tokio::join!(source.read(&request, tx), collect);
-    read?;
-    batches
-}
-
-/// A cell for a terminal: NULL spelled out, control characters escaped, long values cut.
-fn shown(value: Option<&[u8]>) -> String {
-    let Some(v) = value else { return "NULL".into() };
-    let text: String = String::from_utf8_lossy(v).escape_debug().collect();
-    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
-}
-
-/// The plan and the findings, as `dbtwin check` prints them.
-pub fn render(plan: &Plan, findings: &[Finding]) -> String {
-    let mut out = String::from("plan (tables in load order):\n");
-    for (step, &i) in plan.waves.iter().flatten().enumerate() {
-        let t = &plan.tables[i];
-        let rows = t.row_estimate.map_or("? rows".to_string(), |n| format!("~{n} rows"));
-        let _ = writeln!(out, "{:>4}. {}  {}  {rows}", step + 1, t.name(), t.write.mode);
-        for m in t.masks.columns() {
-            let how = if m.inferred { ", inferred" } else { "" };
-            let _ = writeln!(out, "        {}: {}{how}", m.column, m.describe());
-        }
-    }
-    if findings.is_empty() {
-        out.push_str("no unmasked column looks personal\n");
-    } else {
-        let _ = writeln!(out, "{} unmasked columns look personal:", findings.len());
-        for f in findings {
-            let hint = f.suggestion.map(|k| format!("; suggested rule: {k}")).unwrap_or_default();
-            let _ = writeln!(out, "warning: table {}, column {}: {}{hint}", f.table, f.column, f.reason);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 use tokio::sync::mpsc;
 
-use crate::batch::Batch;
+use crate::data::batch::Batch;
 
 /// The stage at the other end of the channel went away: an error there is the real cause.
 #[derive(Debug, Clone, Copy, thiserror::Error)]

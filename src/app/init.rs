@@ -4,13 +4,30 @@
 
 use std::fmt::Write as _;
 
-use crate::check::Finding;
+use super::logging;
+use super::session::SourceSide;
+use crate::cli::{Cli, InitArgs};
+use crate::config;
+use crate::engine::url::DbUrl;
+use crate::findings::{self, Finding};
 use crate::mask;
 use crate::plan::Plan;
 use crate::schema::Schema;
 
+pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
+    logging::init(cli);
+    let url = DbUrl::parse(&args.source, "source")?;
+    let source = SourceSide::open(url, 1, &args.schemas).await?;
+    // The plan of a config that masks nothing: every table, its mode and its reads.
+    let empty = config::parse("tables: {}\n", "(init)")?;
+    let plan = source.plan_alone(&empty)?;
+    let found = findings::findings(&plan, &source.schema, source.engine.as_ref()).await?;
+    print!("{}", render(&source.url.to_string(), &plan, &source.schema, &found));
+    Ok(())
+}
+
 /// The config text. `source` is shown (redacted) in the header comment only.
-pub fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding]) -> String {
+fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# dbtwin mask config written by `dbtwin init` from {source}.");
     out.push_str(

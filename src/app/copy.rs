@@ -1,0 +1,162 @@
+//! `dbtwin copy`: refuse what can never work, connect both ends, create missing tables if
+//! asked, plan, then either show a dry run or copy every table and print the summary.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+
+use super::check::render_plan;
+use super::create_tables::Created;
+use super::logging::Progress;
+use super::session::{self, Pair};
+use super::{Interrupted, Refused};
+use crate::cli::{Cli, CopyArgs};
+use crate::config;
+use crate::data::batch::Batch;
+use crate::engine::{EngineError, LoadSettings, Source};
+use crate::findings;
+use crate::mask::Keyring;
+use crate::pipeline::{self, Settings, sample::sample};
+use crate::plan::Plan;
+use crate::report;
+
+/// Rows shown per table by `copy --dry-run`.
+const PREVIEW_ROWS: u64 = 3;
+
+pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
+    let config = config::load(&args.config)?;
+    if config.secret.is_some() && args.seed.is_some() {
+        return Err(Refused(format!(
+            "config {} has a `secret` and --seed was given; a secret already makes runs reproducible, so drop one",
+            args.config.display()
+        ))
+        .into());
+    }
+    let source_url = session::url(args.source.as_deref(), config.source.as_ref(), "source")?;
+    let target_url = session::url(args.target.as_deref(), config.target.as_ref(), "target")?;
+    if args.dry_run && args.create_tables {
+        return Err(Refused(
+            "--dry-run writes nothing, so it cannot create tables; run it without --create-tables against a target \
+             that has them"
+                .into(),
+        )
+        .into());
+    }
+    let progress = Progress::start(cli);
+    let jobs = args.jobs as usize;
+    let mut pair = Pair::open(source_url, target_url, jobs, session::schemas(&config)).await?;
+    let created = if args.create_tables { Created::create(&config, &mut pair).await? } else { Created::nothing() };
+    let plan = pair.plan(&config, args.batch_rows as usize)?;
+    log_plan(&plan);
+    let reporter = progress.reporter(&plan);
+    let keys = session::keyring(&config, args.seed);
+    if args.dry_run {
+        return dry_run(&plan, &pair, &keys).await;
+    }
+    let mut notes = vec![load_note(pair.target.engine.load_settings())];
+    if config.secret.is_none() && args.seed.is_none() {
+        notes.push("no `secret` in the config and no --seed: masked values differ from run to run".to_string());
+    }
+    let run = pipeline::run(
+        plan,
+        pair.source.engine.clone(),
+        pair.target.engine.clone(),
+        keys.into(),
+        reporter,
+        Settings { jobs, channel_capacity: 4 },
+    );
+    let stats = tokio::select! {
+        result = run => result.context("copy failed")?,
+        _ = tokio::signal::ctrl_c() => return Err(Interrupted.into()),
+    };
+    notes.extend(created.add_keys(&pair).await?);
+    progress.finish();
+    print!("{}", report::render_summary(&stats, &notes));
+    Ok(())
+}
+
+/// Each table's plan in the log, as the run starts.
+fn log_plan(plan: &Plan) {
+    for t in &plan.tables {
+        let masks: Vec<String> = t
+            .masks
+            .columns()
+            .iter()
+            .map(|m| format!("{} ({}{})", m.column, m.describe(), if m.inferred { ", inferred" } else { "" }))
+            .collect();
+        tracing::info!(
+            table = %t.name(),
+            mode = %t.write.mode,
+            estimated_rows = t.row_estimate,
+            masks = if masks.is_empty() { "-".to_string() } else { masks.join(", ") },
+            "plan"
+        );
+    }
+}
+
+/// How the target loaded, for the summary.
+fn load_note(settings: LoadSettings) -> String {
+    match (settings.triggers_off, settings.foreign_keys_off) {
+        (true, true) => "target: triggers and foreign-key checks were off while loading",
+        (false, true) => {
+            "target: foreign-key checks were off while loading; triggers fired (this engine cannot turn them off for \
+             one session)"
+        }
+        (true, false) => "target: triggers were off while loading; tables were loaded parents first",
+        (false, false) => {
+            "target: the target user may not turn off triggers or foreign-key checks, so triggers fired and tables \
+             were loaded parents first"
+        }
+    }
+    .to_string()
+}
+
+/// `--dry-run`: `check`'s plan and warnings, then a few masked rows; nothing is written.
+async fn dry_run(plan: &Plan, pair: &Pair, keys: &Keyring) -> anyhow::Result<()> {
+    let found = findings::findings(plan, &pair.source.schema, pair.source.engine.as_ref()).await?;
+    print!("{}", render_plan(plan, &found));
+    print!("{}", preview(plan, pair.source.engine.as_ref(), keys).await?);
+    println!("dry run: nothing was written");
+    Ok(())
+}
+
+/// A few rows of every masked table, each masked column shown before → after, masked with the
+/// run's own key, so the preview is what the copy would write.
+async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result<String, EngineError> {
+    let mut out = String::new();
+    for table in plan.tables.iter().filter(|t| !t.masks.is_empty()) {
+        let mut lines = Vec::new();
+        let columns = table.masks.columns();
+        for batch in sample(source, &table.read, PREVIEW_ROWS).await? {
+            let mut masked = Batch::new(batch.width(), batch.rows(), batch.byte_len() * 2);
+            table
+                .masks
+                .apply(&batch, keys, &mut masked, 0)
+                .map_err(|e| EngineError::Data(format!("table {}: {e}", table.name())))?;
+            for row in 0..batch.rows() {
+                for m in columns {
+                    let (before, after) = (batch.cell(row, m.index), masked.cell(row, m.index));
+                    lines.push(format!("    {}: {} → {}", m.column, shown(before), shown(after)));
+                }
+                lines.push(String::new());
+            }
+        }
+        let _ = writeln!(
+            out,
+            "sample of {} ({} rows, masked columns before → after):",
+            table.name(),
+            lines.len() / (columns.len() + 1)
+        );
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    Ok(out)
+}
+
+/// A cell for a terminal: NULL spelled out, control characters escaped, long values cut.
+fn shown(value: Option<&[u8]>) -> String {
+    let Some(v) = value else { return "NULL".into() };
+    let text: String = String::from_utf8_lossy(v).escape_debug().collect();
+    if text.chars().count() > 60 { format!("{}…", text.chars().take(60).collect::<String>()) } else { text }
+}

@@ -1,0 +1,67 @@
+//! The top floor: the only place that wires modules together. One file per command, each
+//! command's flow one function; what every command sets up (URLs, connections, schemas, the
+//! plan) lives once in [`session`]. anyhow lives here and in `main` only.
+
+mod check;
+mod copy;
+mod create_tables;
+mod demo;
+mod init;
+mod logging;
+mod session;
+
+use crate::cli::{Cli, Command};
+use crate::config::ConfigError;
+use crate::engine::EngineError;
+use crate::engine::url::UrlError;
+use crate::plan::PlanError;
+
+/// Input that can never work: fix the command or config (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// `check --strict` found unmasked columns that look personal (exit 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} unmasked columns look personal (--strict)")]
+pub struct Unmasked(pub usize);
+
+/// Ctrl-C during a run (exit 130).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted: tables not yet committed were rolled back")]
+pub struct Interrupted;
+
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// The copy failed while running; committed tables stay, the failed one rolled back.
+    pub const FAILED: i32 = 1;
+    /// Bad input: arguments, config, URLs, or config vs schema. Nothing was written.
+    pub const INVALID: i32 = 2;
+    /// A database could not be reached or refused the login. Nothing was written.
+    pub const CONNECT: i32 = 3;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    for cause in err.chain() {
+        if cause.is::<ConfigError>() || cause.is::<PlanError>() || cause.is::<UrlError>() || cause.is::<Refused>() {
+            return exit::INVALID;
+        }
+        if cause.is::<Interrupted>() {
+            return exit::INTERRUPTED;
+        }
+        if let Some(EngineError::Connect { .. }) = cause.downcast_ref::<EngineError>() {
+            return exit::CONNECT;
+        }
+    }
+    exit::FAILED
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Copy(args) => copy::run(&cli, args).await,
+        Command::Check(args) => check::run(&cli, args).await,
+        Command::Init(args) => init::run(&cli, args).await,
+        Command::Demo(args) => demo::run(&cli, args).await,
+    }
+}

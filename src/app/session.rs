@@ -1,0 +1,135 @@
+//! What every command sets up, once: the URLs (command line, then environment, then config),
+//! the connections, the schemas as introspected, and the plan.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::data::env::EnvString;
+use crate::engine::url::DbUrl;
+use crate::engine::{self, BatchLimits, ConnectOptions, Source, Target};
+use crate::mask::Keyring;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::schema::Schema;
+
+use super::Refused;
+
+/// Rows per batch when only sampling (check, init): a read of a few hundred rows.
+const SAMPLE_LIMITS: BatchLimits = BatchLimits { rows: 1000, bytes: 1 << 20 };
+
+/// A URL from the command line (clap has already taken `DBTWIN_SOURCE`/`DBTWIN_TARGET`) or the
+/// config, `what` naming it ("source", "target").
+pub fn url(cli_value: Option<&str>, config_value: Option<&EnvString>, what: &'static str) -> anyhow::Result<DbUrl> {
+    let text = cli_value.or(config_value.map(|v| v.as_str())).ok_or_else(|| {
+        Refused(format!(
+            "no {what} database: give --{what} URL, set DBTWIN_{}, or add `{what}:` to the config",
+            what.to_uppercase()
+        ))
+    })?;
+    Ok(DbUrl::parse(text, what)?)
+}
+
+/// The schemas the config names (empty: each engine's default).
+pub fn schemas(config: &Config) -> Vec<String> {
+    config.schemas.iter().map(|s| s.as_str().to_string()).collect()
+}
+
+/// The source, connected read-only, and its schema.
+pub struct SourceSide {
+    pub url: DbUrl,
+    pub engine: Arc<dyn Source>,
+    pub schema: Schema,
+}
+
+impl SourceSide {
+    pub async fn open(url: DbUrl, jobs: usize, schemas: &[String]) -> anyhow::Result<Self> {
+        let engine: Arc<dyn Source> = Arc::from(engine::connect_source(&url, ConnectOptions { jobs }).await?);
+        let schema = engine.introspect(schemas).await?;
+        Ok(SourceSide { url, engine, schema })
+    }
+
+    /// The plan of `config` against the source alone, for commands that write nothing (check,
+    /// init): the source stands in for the target, so target-side checks are `copy`'s.
+    pub fn plan_alone(&self, config: &Config) -> anyhow::Result<Plan> {
+        let forms = self.engine.forms();
+        let options =
+            PlanOptions { source: forms, target: forms, same_engine: true, checks_off: true, limits: SAMPLE_LIMITS };
+        Ok(plan::resolve(config, &self.schema, &self.schema, options)?)
+    }
+}
+
+/// The target, connected, and its schema.
+pub struct TargetSide {
+    pub url: DbUrl,
+    pub engine: Arc<dyn Target>,
+    pub schema: Schema,
+}
+
+/// Both ends of a copy.
+pub struct Pair {
+    pub source: SourceSide,
+    pub target: TargetSide,
+    pub schemas: Vec<String>,
+}
+
+impl Pair {
+    /// Connect both ends at once and read their schemas. A target that is the source (by its
+    /// URL, or by what the servers report) is refused before anything is written.
+    pub async fn open(source_url: DbUrl, target_url: DbUrl, jobs: usize, schemas: Vec<String>) -> anyhow::Result<Self> {
+        if source_url.same_database(&target_url) {
+            return Err(Refused(format!(
+                "source and target are the same database ({target_url}); dbtwin never writes to its source"
+            ))
+            .into());
+        }
+        let options = ConnectOptions { jobs };
+        let (source, target) = tokio::try_join!(
+            engine::connect_source(&source_url, options),
+            engine::connect_target(&target_url, options)
+        )?;
+        if source.identity() == target.identity() {
+            return Err(Refused(format!(
+                "source {source_url} and target {target_url} are the same database on the same server; dbtwin never \
+                 writes to its source"
+            ))
+            .into());
+        }
+        let (source_schema, target_schema) =
+            tokio::try_join!(source.introspect(&schemas), target.introspect(&schemas))?;
+        Ok(Pair {
+            source: SourceSide { url: source_url, engine: Arc::from(source), schema: source_schema },
+            target: TargetSide { url: target_url, engine: Arc::from(target), schema: target_schema },
+            schemas,
+        })
+    }
+
+    pub fn same_engine(&self) -> bool {
+        self.source.url.engine() == self.target.url.engine()
+    }
+
+    /// Read the target's schema again (after creating tables).
+    pub async fn reintrospect_target(&mut self) -> anyhow::Result<()> {
+        self.target.schema = self.target.engine.introspect(&self.schemas).await?;
+        Ok(())
+    }
+
+    /// The copy's plan: every table, its reads, masks, conversions and writes.
+    pub fn plan(&self, config: &Config, batch_rows: usize) -> anyhow::Result<Plan> {
+        let options = PlanOptions {
+            source: self.source.engine.forms(),
+            target: self.target.engine.forms(),
+            same_engine: self.same_engine(),
+            checks_off: self.target.engine.load_settings().foreign_keys_off,
+            limits: BatchLimits { rows: batch_rows, bytes: 1 << 20 },
+        };
+        Ok(plan::resolve(config, &self.source.schema, &self.target.schema, options)?)
+    }
+}
+
+/// The run's mask key: the config's secret, else `--seed`, else a random one.
+pub fn keyring(config: &Config, seed: Option<u64>) -> Keyring {
+    match (&config.secret, seed) {
+        (Some(s), _) => Keyring::from_secret(s.as_str()),
+        (None, Some(seed)) => Keyring::from_seed(seed),
+        (None, None) => Keyring::random(),
+    }
+}

@@ -1,0 +1,205 @@
+//! The contract between dbtwin and a database engine: one trait per direction, the requests
+//! that carry everything a reader or writer needs, and a driver-neutral error.
+//!
+//! # Who calls what, in which order
+//!
+//! For a run, the app layer connects one [`Source`] and (for `copy`) one [`Target`], then:
+//!
+//! 1. [`Source::identity`] and [`Target::identity`], to refuse a target that is the source.
+//! 2. [`Source::introspect`] once, and [`Target::introspect`] once, or again after
+//!    [`Target::execute_ddl`] created tables. Introspection only describes; no reader or writer
+//!    depends on it having run: every fact a read or write needs travels in its request.
+//! 3. The plan turns schemas and config into one [`ReadRequest`] and one [`WriteRequest`] per
+//!    table. The pipeline then calls [`Source::read`] and [`Target::write`] once per table, up
+//!    to `--jobs` tables at a time, each pair joined by a bounded channel. `check`, `init` and
+//!    `copy --dry-run` call [`Source::read`] with [`ReadRequest::sample`] set, any number of times.
+//! 4. After the last write, [`Target::execute_ddl`] again for keys added after the load.
+//!
+//! Every method may be called concurrently with every other on the same value (`&self`), so an
+//! engine holds its sessions in pools or behind locks of its own.
+//!
+//! # What an engine may assume, and must guarantee
+//!
+//! - Identifiers in requests are plain names; the engine quotes them in its dialect. Values are
+//!   never pasted into SQL: they are bound, or streamed in the engine's bulk format.
+//! - A read sends cells in the engine's own text form (what the same engine reads back
+//!   unchanged), with the engine's escaping removed and NULL apart from the empty string.
+//!   Batches respect [`BatchLimits`]. A read never writes to the source.
+//! - A write receives batches whose cells are in its own text form (the plan converted them)
+//!   and whose columns are [`WriteRequest::columns`], in that order. It loads the table in one
+//!   transaction that commits only if the channel ends with a finish, and rolls back on any
+//!   error, on an abort, or when its future is dropped: a failed write leaves the old rows.
+//! - [`Target::execute_ddl`] runs statements in order and stops at the first failure; engines
+//!   whose DDL commits implicitly (MySQL) say so in their docs.
+
+use std::fmt;
+
+use async_trait::async_trait;
+
+use crate::data::channel::{BatchReceiver, BatchSender, Cancelled};
+use crate::data::forms::TextForms;
+use crate::data::mode::Mode;
+use crate::data::progress::TableProgress;
+use crate::schema::{Column, Schema, TableName};
+
+use super::ddl;
+
+/// Which end of the copy a connection is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Source,
+    Target,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Source => "source",
+            Side::Target => "target",
+        })
+    }
+}
+
+/// What went wrong in an engine, in words: the driver's error is described where it happens,
+/// so no driver type crosses this contract.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The database could not be reached or refused the login (exit 3). `url` is redacted.
+    #[error("cannot connect to the {side} database {url}: {message}")]
+    Connect { side: Side, url: String, message: String },
+    /// A statement failed: `context` says what dbtwin was doing, `message` what the server said.
+    #[error("{context}: {message}")]
+    Query { context: String, message: String },
+    /// A value or a reply that cannot be used.
+    #[error("{0}")]
+    Data(String),
+    /// The other end of the table's channel stopped; its own error is the cause.
+    #[error(transparent)]
+    Cancelled(#[from] Cancelled),
+}
+
+impl EngineError {
+    pub fn query(context: impl Into<String>, message: impl Into<String>) -> Self {
+        EngineError::Query { context: context.into(), message: message.into() }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, EngineError::Cancelled(_))
+    }
+}
+
+/// Limits on one batch; a reader sends when either is reached.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchLimits {
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+/// What to read: the columns, in the order the batch cells will hold them.
+#[derive(Clone, Debug)]
+pub struct ReadRequest {
+    pub table: TableName,
+    /// Read the table as a whole, partitions included (see [`crate::schema::Table::partitioned`]).
+    pub partitioned: bool,
+    pub columns: Vec<String>,
+    pub limits: BatchLimits,
+    /// Read at most this many rows (a sample), in no particular order.
+    pub sample: Option<u64>,
+}
+
+/// What to write: batches carry `columns` in order.
+#[derive(Clone, Debug)]
+pub struct WriteRequest {
+    pub table: TableName,
+    /// Write the table as a whole, partitions included.
+    pub partitioned: bool,
+    /// The target's own columns, as introspected: their types decide how values are bound.
+    pub columns: Vec<Column>,
+    pub mode: Mode,
+    /// Primary-key columns of the target table (the upsert conflict target).
+    pub key: Vec<String>,
+    /// Other tables hold foreign keys to this one.
+    pub referenced: bool,
+    /// Columns fed by a sequence or identity, to continue past the copied values.
+    pub auto_increment: Vec<String>,
+}
+
+impl WriteRequest {
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// Names of the written columns that are not part of the key (what an upsert updates).
+    pub fn non_key_columns(&self) -> impl Iterator<Item = &str> {
+        self.column_names().filter(|c| !self.key.iter().any(|k| k == c))
+    }
+}
+
+/// How the target loads: said in the run summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadSettings {
+    /// Foreign-key checks are off for the writer sessions, so tables load in any order.
+    pub foreign_keys_off: bool,
+    /// Target triggers do not fire for the rows dbtwin writes.
+    pub triggers_off: bool,
+}
+
+/// Connection settings that are the run's, not the URL's.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectOptions {
+    /// Concurrent table copies; pools are sized from it.
+    pub jobs: usize,
+}
+
+/// The read side of an engine. One value per run.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Identifies server and database (not the URL: another spelling of the same server gives
+    /// the same identity), to refuse a target that is the source itself.
+    fn identity(&self) -> &str;
+
+    /// How values look in this engine's text form (masks write that form back).
+    fn forms(&self) -> TextForms;
+
+    /// Tables in `schemas` (empty: the engine's default), as of the snapshot every
+    /// [`Source::read`] will see.
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
+
+    /// Stream the rows of one table into `out` in batches, then call `out.finish()`. All calls
+    /// of one run read the same snapshot. Returns the number of rows read. On error, `out` is
+    /// dropped unfinished, which tells the writer to roll back.
+    async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError>;
+}
+
+/// The write side of an engine. One value per run.
+#[async_trait]
+pub trait Target: Send + Sync {
+    fn identity(&self) -> &str;
+
+    /// What the target's sessions turned off for the load (probed at connect time).
+    fn load_settings(&self) -> LoadSettings;
+
+    /// How this engine reads values written in its text form.
+    fn forms(&self) -> TextForms;
+
+    /// Quoting and type mapping for `--create-tables`.
+    fn dialect(&self) -> ddl::Dialect;
+
+    /// The schema new tables are created in.
+    fn default_schema(&self) -> String;
+
+    /// Run DDL statements in order (`--create-tables`), stopping at the first failure.
+    async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError>;
+
+    /// Tables in `schemas` (empty: the engine's default).
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
+
+    /// Load one table from `input` in one transaction (see the module docs), reporting rows to
+    /// `progress` as they are sent. Called once per table per run. Returns the rows written.
+    async fn write(
+        &self,
+        request: &WriteRequest,
+        input: BatchReceiver,
+        progress: &dyn TableProgress,
+    ) -> Result<u64, EngineError>;
+}

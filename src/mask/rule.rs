@@ -1,0 +1,182 @@
+//! A column rule as the config writes it: a kind's name, or a map of the kind and its options,
+//! or a list of them tried in order. [`crate::mask::spec`] compiles it into what it means.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
+use super::kind::Kind;
+use crate::data::env::EnvString;
+
+/// A column's rules: one, or a list tried in order where the first whose `when` matches the
+/// row applies (a row no rule matches keeps its value).
+#[derive(Debug, PartialEq)]
+pub struct RuleList(pub Vec<Rule>);
+
+/// A column rule: `email`, or `{ kind: set, value: "x" }` with the kind's options.
+#[derive(Debug, PartialEq)]
+pub enum Rule {
+    Kind(Kind),
+    Full(Box<FullRule>),
+}
+
+/// The options of a rule's full form, each an `Option` named as in YAML. `given` lists the ones a
+/// rule sets, so which options go with which kind ([`Kind::options`]) is checked when the rule
+/// is compiled, and a misplaced option is an error naming the kind.
+macro_rules! full_rule {
+    ($( $(#[$doc:meta])* $field:ident $(as $yaml:literal)? : $ty:ty, )+) => {
+        /// The full form of a rule.
+        #[derive(Debug, Default, Deserialize, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        pub struct FullRule {
+            pub kind: Option<Kind>,
+            /// Apply only to rows matching this condition (see `mask::condition`).
+            pub when: Option<String>,
+            $( $(#[$doc])* $(#[serde(rename = $yaml)])? pub $field: Option<$ty>, )+
+        }
+
+        impl FullRule {
+            /// The options this rule sets, by their YAML names.
+            pub fn given(&self) -> Vec<&'static str> {
+                let mut names = Vec::new();
+                $( if self.$field.is_some() { names.push(full_rule!(@name $field $($yaml)?)); } )+
+                names
+            }
+        }
+    };
+    (@name $field:ident $yaml:literal) => { $yaml };
+    (@name $field:ident) => { stringify!($field) };
+}
+
+full_rule! {
+    /// The constant for `set`.
+    value: EnvString,
+    locale: String,
+    /// `email`: the domain of every fake address.
+    domain: String,
+    /// `date_of_birth`: ages the dates give in the year of the run.
+    min_age: u16,
+    max_age: u16,
+    /// `iban`: the country whose format is written (default: the locale's).
+    country: String,
+    /// `hash`: `hex` or `digits`.
+    format: String,
+    /// `hash`: output length; the input's length when absent.
+    length: u32,
+    /// `mask`: characters kept at each end.
+    keep_first: u32,
+    keep_last: u32,
+    /// `mask`: the replacement character.
+    with as "char": char,
+    /// `regex`: what to find and what to put instead (`$1` for groups).
+    pattern: String,
+    replacement: String,
+    /// `random_int` / `random_float`: inclusive range.
+    min: Number,
+    max: Number,
+    /// `random_float`: digits after the point.
+    decimals: u8,
+    /// `random_date`: inclusive range of ISO dates.
+    from: String,
+    to: String,
+    /// `noise`: ± this fraction of a number …
+    fraction: f64,
+    /// … or ± this duration for dates and timestamps (`30d`, `12h`).
+    duration: String,
+    /// `template`: e.g. `"{first_name|lower}.{last_name|lower}@example.com"`.
+    template: String,
+    /// `json`: path → rule, e.g. `$.contact.email: email`.
+    paths: BTreeMap<String, Rule>,
+}
+
+/// A number as written in YAML: integers stay exact.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(f) => f,
+        }
+    }
+}
+
+impl Rule {
+    pub fn kind(&self) -> Option<Kind> {
+        match self {
+            Rule::Kind(k) => Some(*k),
+            Rule::Full(f) => f.kind,
+        }
+    }
+
+    /// The rule's condition, if it has one.
+    pub fn when(&self) -> Option<&str> {
+        match self {
+            Rule::Kind(_) => None,
+            Rule::Full(f) => f.when.as_deref(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Rule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct RuleVisitor;
+        impl<'de> Visitor<'de> for RuleVisitor {
+            type Value = Rule;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mask kind or a map with `kind`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rule, E> {
+                Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(Rule::Kind)
+            }
+            // A YAML `null` in a rule's place means the null mask, as it does for a column.
+            fn visit_unit<E: de::Error>(self) -> Result<Rule, E> {
+                Ok(Rule::Kind(Kind::Null))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Rule, E> {
+                Ok(Rule::Kind(Kind::Null))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Rule, M::Error> {
+                FullRule::deserialize(de::value::MapAccessDeserializer::new(map)).map(|r| Rule::Full(Box::new(r)))
+            }
+        }
+        d.deserialize_any(RuleVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+        impl<'de> Visitor<'de> for ListVisitor {
+            type Value = RuleList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mask kind, a map with `kind`, or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RuleList, E> {
+                Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(|k| RuleList(vec![Rule::Kind(k)]))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RuleList, M::Error> {
+                FullRule::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|r| RuleList(vec![Rule::Full(Box::new(r))]))
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<RuleList, S::Error> {
+                let mut rules = Vec::new();
+                while let Some(rule) = seq.next_element::<Rule>()? {
+                    rules.push(rule);
+                }
+                if rules.is_empty() {
+                    return Err(de::Error::custom("empty rule list"));
+                }
+                Ok(RuleList(rules))
+            }
+        }
+        d.deserialize_any(ListVisitor)
+    }
+}

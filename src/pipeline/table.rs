@@ -1,0 +1,85 @@
+//! One table's copy: a reader task, a stage task when the table is masked or converted, and
+//! the writer, joined by bounded channels.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::stage::{Convert, Mask, Stage};
+use super::{Run, TableError};
+use crate::data::channel::{self, BatchReceiver, BatchSender};
+use crate::engine::EngineError;
+use crate::plan::TablePlan;
+use crate::report::TableStats;
+
+pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, TableError> {
+    let started = Instant::now();
+    let progress = run.reporter.start_table(plan.name(), plan.row_estimate);
+    let staged = !plan.masks.is_empty() || !plan.convert.is_empty();
+    let hops = if staged { 2 } else { 1 };
+    let depth = (run.settings.channel_capacity / hops).max(1);
+    let (tx, rx) = channel::channel(depth);
+    let reader = {
+        let (plan, source) = (plan.clone(), run.source.clone());
+        tokio::spawn(async move { source.read(&plan.read, tx).await })
+    };
+    let (write_rx, staging) = if staged {
+        let (stx, srx) = channel::channel(depth);
+        let (plan, keys) = (plan.clone(), run.keys.clone());
+        (srx, Some(tokio::spawn(async move { stages(rx, stx, &plan, &keys).await })))
+    } else {
+        (rx, None)
+    };
+    let written = run.target.write(&plan.write, write_rx, progress.as_ref()).await;
+    let read = reader.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+    let staged = match staging {
+        Some(task) => task.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())),
+        None => Ok(()),
+    };
+    let rows = match (read, staged, written) {
+        (Ok(_), Ok(()), Ok(rows)) => rows,
+        (read, staged, written) => {
+            // The task that failed is the cause; the others only saw their channel close.
+            let mut errors: Vec<EngineError> =
+                [read.err(), staged.err(), written.err()].into_iter().flatten().collect();
+            let first_real = errors.iter().position(|e| !e.is_cancelled()).unwrap_or(0);
+            return Err(TableError { table: plan.name().clone(), source: errors.swap_remove(first_real) });
+        }
+    };
+    let elapsed = started.elapsed();
+    progress.finish(rows);
+    Ok(TableStats {
+        table: plan.name().clone(),
+        mode: plan.write.mode,
+        rows,
+        masked: plan.masks.columns().iter().map(|m| m.column.clone()).collect(),
+        elapsed,
+    })
+}
+
+/// Mask, then convert into the target engine's form, batch by batch. CPU-bound work between
+/// two awaits; a batch is small enough (at most the batch rows) not to starve the runtime.
+async fn stages(
+    mut input: BatchReceiver,
+    output: BatchSender,
+    plan: &TablePlan,
+    keys: &crate::mask::Keyring,
+) -> Result<(), EngineError> {
+    let mut stages: Vec<Box<dyn Stage + '_>> = Vec::new();
+    if !plan.masks.is_empty() {
+        stages.push(Box::new(Mask { rules: &plan.masks, keys }));
+    }
+    if !plan.convert.is_empty() {
+        stages.push(Box::new(Convert::new(plan.read.columns.len(), &plan.convert)));
+    }
+    let mut rows_done = 0u64;
+    while let Some(mut batch) = input.recv().await? {
+        let rows = batch.rows() as u64;
+        for stage in &mut stages {
+            batch = stage.apply(batch, rows_done)?;
+        }
+        rows_done += rows;
+        output.send(batch).await?;
+    }
+    output.finish().await?;
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Which of a table's columns are copied, and how each value changes form on the way to
+//! another engine.
+
+use super::{ColumnConvert, PlanOptions};
+use crate::convert;
+use crate::data::forms::ZeroDates;
+use crate::schema::{Column, Table};
+
+/// The copied columns, in batch order: the source's names and the target's facts.
+pub(super) struct Copied<'a> {
+    pub names: Vec<String>,
+    pub target: Vec<&'a Column>,
+    pub conversions: Vec<ColumnConvert>,
+}
+
+impl Copied<'_> {
+    /// Where a column a rule refers to sits in the batch: it must exist and be copied.
+    pub fn index(&self, table: &Table, name: &str) -> Result<usize, String> {
+        match self.names.iter().position(|c| c == name) {
+            Some(i) => Ok(i),
+            None if table.column_index(name).is_some() => {
+                Err(format!("column {name} is generated, so it is not copied"))
+            }
+            None => Err(format!("column {name} is not in table {}", table.name)),
+        }
+    }
+}
+
+/// Every source column but generated ones (each database computes those), matched to the
+/// target's column of that name. Problems are pushed, one per column.
+pub(super) fn copied<'a>(
+    table: &Table,
+    dest: &'a Table,
+    options: PlanOptions,
+    zero_dates: ZeroDates,
+    problems: &mut Vec<String>,
+) -> Copied<'a> {
+    let name = &table.name;
+    let mut copied = Copied { names: Vec::new(), target: Vec::new(), conversions: Vec::new() };
+    for col in table.columns.iter().filter(|c| !c.generated) {
+        let Some(d) = dest.columns.iter().find(|d| d.name == col.name) else {
+            problems.push(format!("table {name}, column {}: does not exist in the target", col.name));
+            continue;
+        };
+        if d.generated {
+            problems
+                .push(format!("table {name}, column {}: is generated in the target but not in the source", col.name));
+            continue;
+        }
+        if options.same_engine && d.declared_type != col.declared_type {
+            problems.push(format!(
+                "table {name}, column {}: type differs (source {}, target {})",
+                col.name, col.declared_type, d.declared_type
+            ));
+            continue;
+        }
+        if !options.same_engine {
+            match convert::plan_column(col, &options.source, d, &options.target, zero_dates) {
+                Ok(steps) if steps.is_empty() => {}
+                Ok(steps) => copied.conversions.push(ColumnConvert {
+                    index: copied.names.len(),
+                    column: col.name.clone(),
+                    steps,
+                }),
+                Err(why) => {
+                    problems.push(format!("table {name}, column {}: {why}", col.name));
+                    continue;
+                }
+            }
+        }
+        copied.names.push(col.name.clone());
+        copied.target.push(d);
+    }
+    // Columns only the target has are left to their defaults: one that cannot be omitted would
+    // fail the load half-way through the run, so it is an error now.
+    for d in &dest.columns {
+        let omittable = d.nullable || d.has_default || d.generated || d.auto_increment;
+        if !omittable && table.column_index(&d.name).is_none() {
+            problems.push(format!(
+                "table {name}, column {}: exists only in the target, is NOT NULL and has no default",
+                d.name
+            ));
+        }
+    }
+    copied
+}

@@ -1,0 +1,212 @@
+//! Config + source schema + target schema → the work for each table. Every problem is collected
+//! and reported together before a single row moves; after this, nothing is looked up by name.
+
+mod columns;
+mod order;
+mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::config::{Config, TableSpec};
+use crate::convert::Step;
+use crate::data::forms::{TextForms, ZeroDates};
+use crate::data::mode::Mode;
+use crate::engine::{BatchLimits, ReadRequest, WriteRequest};
+use crate::mask::row::RowMask;
+use crate::schema::{Schema, Table, TableName};
+
+/// Everything wrong with a config against the live schemas, one line per problem.
+#[derive(Debug, thiserror::Error)]
+pub struct PlanError {
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problems.join("\n"))
+    }
+}
+
+/// One column's conversion into the target engine's form.
+#[derive(Debug)]
+pub struct ColumnConvert {
+    /// Position of the column in the batch.
+    pub index: usize,
+    pub column: String,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug)]
+pub struct TablePlan {
+    pub read: ReadRequest,
+    pub write: WriteRequest,
+    pub masks: RowMask,
+    /// Columns whose values change form on the way to another engine.
+    pub convert: Vec<ColumnConvert>,
+    pub row_estimate: Option<u64>,
+}
+
+impl TablePlan {
+    pub fn name(&self) -> &TableName {
+        &self.read.table
+    }
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    pub tables: Vec<TablePlan>,
+    /// Indices into `tables`: each wave starts after the previous one committed. One wave when
+    /// the target's FK checks are off; parents before children otherwise.
+    pub waves: Vec<Vec<usize>>,
+}
+
+/// How the target will load, as far as the plan cares.
+#[derive(Clone, Copy, Debug)]
+pub struct PlanOptions {
+    /// The engines' text forms; values are converted between them when `same_engine` is false.
+    pub source: TextForms,
+    pub target: TextForms,
+    pub same_engine: bool,
+    /// Target FK checks are off during the load, so tables may load in any order.
+    pub checks_off: bool,
+    pub limits: BatchLimits,
+}
+
+pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanOptions) -> Result<Plan, PlanError> {
+    let mut problems = Vec::new();
+
+    let mut excluded = BTreeSet::new();
+    for name in &config.exclude {
+        match find_table(source, name.as_str()) {
+            Ok(t) => {
+                excluded.insert(t.name.clone());
+            }
+            Err(p) => problems.push(format!("exclude: {p}")),
+        }
+    }
+    let mut rules: BTreeMap<TableName, &TableSpec> = BTreeMap::new();
+    for (name, spec) in &config.tables {
+        match find_table(source, name) {
+            Ok(t) if excluded.contains(&t.name) => {
+                problems.push(format!("table {}: has mask rules but is also excluded", t.name))
+            }
+            Ok(t) => {
+                if rules.insert(t.name.clone(), spec).is_some() {
+                    problems.push(format!("table {}: configured twice (as {name} and another name)", t.name));
+                }
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+
+    let mut tables = Vec::new();
+    for table in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
+        match plan_table(table, target, rules.get(&table.name).copied(), options, config.zero_dates) {
+            Ok(p) => tables.push(p),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    let waves = match order::waves(&tables, source, options.checks_off) {
+        Ok(w) => w,
+        Err(p) => {
+            problems.push(p);
+            Vec::new()
+        }
+    };
+    if problems.is_empty() { Ok(Plan { tables, waves }) } else { Err(PlanError { problems }) }
+}
+
+/// A config table name: `name`, or `schema.name`, among the introspected tables.
+fn find_table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, String> {
+    let by_name: Vec<&Table> = schema.tables.iter().filter(|t| t.name.name == name).collect();
+    match by_name.as_slice() {
+        [one] => return Ok(one),
+        [] => {}
+        many => {
+            let names: Vec<String> = many.iter().map(|t| t.name.to_string()).collect();
+            return Err(format!("table {name}: ambiguous, it is in {}; write schema.table", names.join(" and ")));
+        }
+    }
+    schema
+        .tables
+        .iter()
+        .find(|t| t.name.to_string() == name)
+        .ok_or_else(|| format!("table {name}: not found in the source"))
+}
+
+/// The target table for a source table: the same schema and name, else the only table of that
+/// name (a MySQL source `prod.users` goes to `staging.users`).
+pub fn target_table<'a>(target: &'a Schema, name: &TableName) -> Option<&'a Table> {
+    target.table(name).or_else(|| {
+        let mut same = target.tables.iter().filter(|t| t.name.name == name.name);
+        match (same.next(), same.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    })
+}
+
+fn plan_table(
+    table: &Table,
+    target: &Schema,
+    spec: Option<&TableSpec>,
+    options: PlanOptions,
+    zero_dates: ZeroDates,
+) -> Result<TablePlan, Vec<String>> {
+    let name = &table.name;
+    let mut problems = Vec::new();
+    let Some(dest) = target_table(target, name) else {
+        return Err(vec![format!("table {name}: does not exist in the target")]);
+    };
+    let copied = columns::copied(table, dest, options, zero_dates, &mut problems);
+    let (mode, masked) = rules::masked(table, dest, &copied, spec, options, &mut problems);
+    let key: Vec<String> = dest.primary_key.iter().map(|&i| dest.columns[i].name.clone()).collect();
+    let mode = match mode {
+        Some(Mode::Upsert) if key.is_empty() => {
+            problems.push(format!("table {name}: mode upsert needs a primary key and the target table has none"));
+            Mode::Upsert
+        }
+        Some(m) => m,
+        None if key.is_empty() => Mode::Replace,
+        None => Mode::Upsert,
+    };
+    if mode == Mode::Upsert && key.iter().any(|k| !copied.names.contains(k)) {
+        problems.push(format!(
+            "table {name}: the target's primary key ({}) is not among the copied columns",
+            key.join(", ")
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let auto_increment = copied.target.iter().filter(|c| c.auto_increment).map(|c| c.name.clone()).collect();
+    let referenced =
+        target.tables.iter().any(|t| t.foreign_keys.iter().any(|fk| fk.references == dest.name && t.name != dest.name));
+    Ok(TablePlan {
+        read: ReadRequest {
+            table: name.clone(),
+            partitioned: table.partitioned,
+            columns: copied.names,
+            limits: options.limits,
+            sample: None,
+        },
+        write: WriteRequest {
+            table: dest.name.clone(),
+            partitioned: dest.partitioned,
+            columns: copied.target.into_iter().cloned().collect(),
+            mode,
+            key,
+            referenced,
+            auto_increment,
+        },
+        masks: RowMask::new(masked),
+        convert: copied.conversions,
+        row_estimate: table.row_estimate,
+    })
+}
+
+#[cfg(test)]
+mod readme_types;
+#[cfg(test)]
+mod tests;
