@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The project's test command (README "Run the tests", .ci/run): format and lint checks, then
+# The project's test command (README "Run the tests", .ci/run): layering, format and lint checks, then
 # every unit and integration test in one release build. The integration tests start throwaway
 # PostgreSQL and MariaDB servers through scripts/test-servers.sh (installing the Debian packages
 # when missing), which this script stops again at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Modules import only downward (scripts/layers.txt), sqlx/fake/indicatif stay in their module.
+python3 scripts/check-layers.py
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
 
