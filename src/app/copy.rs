@@ -53,7 +53,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     if args.dry_run {
         return dry_run(&plan, &pair, &keys).await;
     }
-    let mut notes = vec![load_note(pair.target.engine.load_settings())];
+    let mut notes = vec![load_note(pair.target.profile.load)];
     if config.secret.is_none() && args.seed.is_none() {
         notes.push("no `secret` in the config and no --seed: masked values differ from run to run".to_string());
     }

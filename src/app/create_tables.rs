@@ -26,7 +26,7 @@ impl Created {
         if created.tables.is_empty() {
             return Ok(created);
         }
-        let dialect = pair.target.engine.dialect();
+        let dialect = pair.target.profile.dialect;
         let statements: Vec<String> = created
             .tables
             .iter()
@@ -43,7 +43,7 @@ impl Created {
         if self.tables.is_empty() {
             return Ok(None);
         }
-        let dialect = pair.target.engine.dialect();
+        let dialect = pair.target.profile.dialect;
         let statements: Vec<String> = self
             .tables
             .iter()
@@ -76,7 +76,7 @@ impl Created {
 fn missing(config: &Config, pair: &Pair) -> Vec<(Table, TableName)> {
     let excluded =
         |t: &Table| config.exclude.iter().any(|e| e.as_str() == t.name.name || e.as_str() == t.name.to_string());
-    let schema = pair.target.engine.default_schema();
+    let schema = &pair.target.profile.default_schema;
     pair.source
         .schema
         .tables

@@ -16,8 +16,7 @@ use crate::cli::{Cli, CopyArgs, DemoArgs};
 use crate::data::batch::Batch;
 use crate::data::channel;
 use crate::data::mode::Mode;
-use crate::data::progress::Uncounted;
-use crate::engine::{self, BatchLimits, ConnectOptions, DbUrl, ReadRequest, Target, WriteRequest};
+use crate::engine::{self, BatchLimits, ConnectOptions, ConnectedTarget, DbUrl, ReadRequest, Relation, WriteRequest};
 use crate::mask::synth::{Synth, draw};
 use crate::pipeline::sample::collect;
 use crate::schema::TableName;
@@ -85,9 +84,9 @@ pub async fn prepare(dir: &Path) -> anyhow::Result<Files> {
     std::fs::write(&files.config, CONFIG)?;
     let prod = create(&files.prod).await?;
     let [customers, orders, payments] = rows();
-    load(prod.as_ref(), "customers", customers).await?;
-    load(prod.as_ref(), "orders", orders).await?;
-    load(prod.as_ref(), "payments", payments).await?;
+    load(&prod, "customers", customers).await?;
+    load(&prod, "orders", orders).await?;
+    load(&prod, "payments", payments).await?;
     create(&files.twin).await?;
     Ok(files)
 }
@@ -97,21 +96,20 @@ fn sqlite_url(path: &Path) -> String {
 }
 
 /// An SQLite file with the demo's tables, as a target to write into.
-async fn create(path: &Path) -> anyhow::Result<Box<dyn Target>> {
+async fn create(path: &Path) -> anyhow::Result<ConnectedTarget> {
     let url = DbUrl::parse(&sqlite_url(path), "target")?;
     let target = engine::connect_target(&url, ConnectOptions { jobs: 1 }).await?;
-    target.execute_ddl(&SCHEMA.map(String::from)).await?;
+    target.engine.execute_ddl(&SCHEMA.map(String::from)).await?;
     Ok(target)
 }
 
 /// Write `rows` (every cell a value, in column order) into a table just created.
-async fn load(target: &dyn Target, table: &str, rows: Vec<Vec<String>>) -> anyhow::Result<()> {
-    let name = TableName::new(target.default_schema(), table);
-    let schema = target.introspect(&[]).await?;
+async fn load(target: &ConnectedTarget, table: &str, rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+    let name = TableName::new(target.profile.default_schema.clone(), table);
+    let schema = target.engine.introspect(&[]).await?;
     let def = schema.table(&name).with_context(|| format!("table {name} was not created"))?;
     let request = WriteRequest {
-        table: name.clone(),
-        partitioned: false,
+        table: Relation::of(def),
         columns: def.columns.clone(),
         mode: Mode::Replace,
         key: vec!["id".into()],
@@ -127,7 +125,7 @@ async fn load(target: &dyn Target, table: &str, rows: Vec<Vec<String>>) -> anyho
         tx.send(batch).await?;
         tx.finish().await
     };
-    let (written, sent) = tokio::join!(target.write(&request, rx, &Uncounted), send);
+    let (written, sent) = tokio::join!(target.engine.write(&request, rx), send);
     sent?;
     written.with_context(|| format!("writing the demo's {name}"))?;
     Ok(())
@@ -213,8 +211,7 @@ async fn read(path: &Path) -> anyhow::Result<(Vec<[String; 4]>, Vec<String>)> {
     let url = DbUrl::parse(&sqlite_url(path), "source")?;
     let source = engine::connect_source(&url, ConnectOptions { jobs: 1 }).await?;
     let cells = |table: &str, columns: &[&str]| ReadRequest {
-        table: TableName::new(crate::engine::sqlite::SCHEMA, table),
-        partitioned: false,
+        table: Relation { name: TableName::new(crate::engine::sqlite::SCHEMA, table), partitioned: false },
         columns: columns.iter().map(|c| c.to_string()).collect(),
         limits: BatchLimits { rows: 1000, bytes: 1 << 20 },
         sample: None,
@@ -222,7 +219,7 @@ async fn read(path: &Path) -> anyhow::Result<(Vec<[String; 4]>, Vec<String>)> {
     let text = |b: &Batch, r: usize, c: usize| String::from_utf8_lossy(b.cell(r, c).unwrap_or_default()).into_owned();
     let mut customers = Vec::new();
     let request = cells("customers", &["id", "email", "first_name", "last_name", "phone", "city"]);
-    for b in collect(source.as_ref(), &request).await? {
+    for b in collect(source.engine.as_ref(), &request).await? {
         for r in 0..b.rows() {
             let id: i64 = text(&b, r, 0).parse().unwrap_or(i64::MAX);
             let name = format!("{} {}", text(&b, r, 2), text(&b, r, 3));
@@ -231,7 +228,7 @@ async fn read(path: &Path) -> anyhow::Result<(Vec<[String; 4]>, Vec<String>)> {
     }
     customers.sort_by_key(|(id, _)| *id);
     let mut payers = Vec::new();
-    for b in collect(source.as_ref(), &cells("payments", &["payer_email"])).await? {
+    for b in collect(source.engine.as_ref(), &cells("payments", &["payer_email"])).await? {
         payers.extend((0..b.rows()).map(|r| text(&b, r, 0)));
     }
     Ok((customers.into_iter().map(|(_, c)| c).collect(), payers))

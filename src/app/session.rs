@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::data::env::EnvString;
 use crate::engine::url::DbUrl;
-use crate::engine::{self, BatchLimits, ConnectOptions, Source, Target};
+use crate::engine::{self, BatchLimits, ConnectOptions, Source, SourceProfile, Target, TargetProfile};
 use crate::mask::Keyring;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::schema::Schema;
@@ -37,20 +37,21 @@ pub fn schemas(config: &Config) -> Vec<String> {
 pub struct SourceSide {
     pub url: DbUrl,
     pub engine: Arc<dyn Source>,
+    pub profile: SourceProfile,
     pub schema: Schema,
 }
 
 impl SourceSide {
     pub async fn open(url: DbUrl, jobs: usize, schemas: &[String]) -> anyhow::Result<Self> {
-        let engine: Arc<dyn Source> = Arc::from(engine::connect_source(&url, ConnectOptions { jobs }).await?);
-        let schema = engine.introspect(schemas).await?;
-        Ok(SourceSide { url, engine, schema })
+        let connected = engine::connect_source(&url, ConnectOptions { jobs }).await?;
+        let schema = connected.engine.introspect(schemas).await?;
+        Ok(SourceSide { url, engine: Arc::from(connected.engine), profile: connected.profile, schema })
     }
 
     /// The plan of `config` against the source alone, for commands that write nothing (check,
     /// init): the source stands in for the target, so target-side checks are `copy`'s.
     pub fn plan_alone(&self, config: &Config) -> anyhow::Result<Plan> {
-        let forms = self.engine.forms();
+        let forms = self.profile.forms;
         let options =
             PlanOptions { source: forms, target: forms, same_engine: true, checks_off: true, limits: SAMPLE_LIMITS };
         Ok(plan::resolve(config, &self.schema, &self.schema, options)?)
@@ -61,6 +62,7 @@ impl SourceSide {
 pub struct TargetSide {
     pub url: DbUrl,
     pub engine: Arc<dyn Target>,
+    pub profile: TargetProfile,
     pub schema: Schema,
 }
 
@@ -86,7 +88,7 @@ impl Pair {
             engine::connect_source(&source_url, options),
             engine::connect_target(&target_url, options)
         )?;
-        if source.identity() == target.identity() {
+        if source.profile.identity == target.profile.identity {
             return Err(Refused(format!(
                 "source {source_url} and target {target_url} are the same database on the same server; dbtwin never \
                  writes to its source"
@@ -94,10 +96,21 @@ impl Pair {
             .into());
         }
         let (source_schema, target_schema) =
-            tokio::try_join!(source.introspect(&schemas), target.introspect(&schemas))?;
+            tokio::try_join!(source.engine.introspect(&schemas), target.engine.introspect(&schemas))?;
+        let (source_engine, target_engine) = (Arc::from(source.engine), Arc::from(target.engine));
         Ok(Pair {
-            source: SourceSide { url: source_url, engine: Arc::from(source), schema: source_schema },
-            target: TargetSide { url: target_url, engine: Arc::from(target), schema: target_schema },
+            source: SourceSide {
+                url: source_url,
+                engine: source_engine,
+                profile: source.profile,
+                schema: source_schema,
+            },
+            target: TargetSide {
+                url: target_url,
+                engine: target_engine,
+                profile: target.profile,
+                schema: target_schema,
+            },
             schemas,
         })
     }
@@ -115,10 +128,10 @@ impl Pair {
     /// The copy's plan: every table, its reads, masks, conversions and writes.
     pub fn plan(&self, config: &Config, batch_rows: usize) -> anyhow::Result<Plan> {
         let options = PlanOptions {
-            source: self.source.engine.forms(),
-            target: self.target.engine.forms(),
+            source: self.source.profile.forms,
+            target: self.target.profile.forms,
             same_engine: self.same_engine(),
-            checks_off: self.target.engine.load_settings().foreign_keys_off,
+            checks_off: self.target.profile.load.foreign_keys_off,
             limits: BatchLimits { rows: batch_rows, bytes: 1 << 20 },
         };
         Ok(plan::resolve(config, &self.source.schema, &self.target.schema, options)?)

@@ -4,9 +4,12 @@
 //! table is an explicit message, so a writer can tell "the reader finished" from "the reader
 //! died" and never commits a table that was cut short.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 
-use crate::data::batch::Batch;
+use super::batch::Batch;
+use super::progress::TableProgress;
 
 /// The stage at the other end of the channel went away: an error there is the real cause.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
@@ -24,11 +27,13 @@ pub struct BatchSender {
 
 pub struct BatchReceiver {
     rx: mpsc::Receiver<Message>,
+    /// Counts the rows handed out, so that writers need not count them themselves.
+    progress: Option<Arc<dyn TableProgress>>,
 }
 
 pub fn channel(capacity: usize) -> (BatchSender, BatchReceiver) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (BatchSender { tx }, BatchReceiver { rx })
+    (BatchSender { tx }, BatchReceiver { rx, progress: None })
 }
 
 impl BatchSender {
@@ -47,10 +52,20 @@ impl BatchSender {
 }
 
 impl BatchReceiver {
+    /// Report the rows of every batch received to `progress` (the writer's end of a table).
+    pub fn counted(self, progress: Arc<dyn TableProgress>) -> Self {
+        BatchReceiver { progress: Some(progress), ..self }
+    }
+
     /// The next batch; `Ok(None)` once the sender finished; `Err` if it stopped without finishing.
     pub async fn recv(&mut self) -> Result<Option<Batch>, Cancelled> {
         match self.rx.recv().await {
-            Some(Message::Batch(b)) => Ok(Some(b)),
+            Some(Message::Batch(b)) => {
+                if let Some(p) = &self.progress {
+                    p.add(b.rows() as u64);
+                }
+                Ok(Some(b))
+            }
             Some(Message::End) => Ok(None),
             None => Err(Cancelled),
         }

@@ -29,6 +29,23 @@ pub struct TextForms {
     pub byte_valued: fn(&str) -> bool,
 }
 
+impl TextForms {
+    /// An engine with these binary and boolean spellings and nothing else of note: no arrays,
+    /// no zero dates, exact decimals, finite floats only, no byte-valued types. Each engine
+    /// states what it adds.
+    pub const fn plain(binary: BinaryText, booleans: (&'static str, &'static str)) -> Self {
+        TextForms {
+            binary,
+            booleans,
+            arrays: false,
+            zero_dates: false,
+            decimal_digits: None,
+            non_finite_floats: false,
+            byte_valued: |_| false,
+        }
+    }
+}
+
 /// What to do with MySQL's zero dates (`0000-00-00`) for a target that has none.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

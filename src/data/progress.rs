@@ -1,7 +1,8 @@
 //! Rows counted as a table is written. Writers report through [`TableProgress`]; what shows the
 //! count (bars, log lines, nothing) is the report's business.
 
-/// One table's progress. `add` is called per batch from the writer, `finish` once at the end.
+/// One table's progress. `add` is called per batch as the writer takes it from its channel,
+/// `finish` once with the rows written.
 pub trait TableProgress: Send + Sync {
     fn add(&self, rows: u64);
     fn finish(&self, rows: u64);

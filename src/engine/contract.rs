@@ -5,7 +5,9 @@
 //!
 //! For a run, the app layer connects one [`Source`] and (for `copy`) one [`Target`], then:
 //!
-//! 1. [`Source::identity`] and [`Target::identity`], to refuse a target that is the source.
+//! 1. [`super::connect_source`] and [`super::connect_target`], which return each engine with its
+//!    profile: facts fixed at connect time. Their identities are compared to refuse a target
+//!    that is the source.
 //! 2. [`Source::introspect`] once, and [`Target::introspect`] once, or again after
 //!    [`Target::execute_ddl`] created tables. Introspection only describes; no reader or writer
 //!    depends on it having run: every fact a read or write needs travels in its request.
@@ -39,7 +41,6 @@ use async_trait::async_trait;
 use crate::data::channel::{BatchReceiver, BatchSender, Cancelled};
 use crate::data::forms::TextForms;
 use crate::data::mode::Mode;
-use crate::data::progress::TableProgress;
 use crate::schema::{Column, Schema, TableName};
 
 use super::ddl;
@@ -95,12 +96,30 @@ pub struct BatchLimits {
     pub bytes: usize,
 }
 
+/// A table as a read or write addresses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Relation {
+    pub name: TableName,
+    /// Addressed as a whole, partitions included (see [`crate::schema::Table::partitioned`]).
+    pub partitioned: bool,
+}
+
+impl Relation {
+    pub fn of(table: &crate::schema::Table) -> Self {
+        Relation { name: table.name.clone(), partitioned: table.partitioned }
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.name.fmt(f)
+    }
+}
+
 /// What to read: the columns, in the order the batch cells will hold them.
 #[derive(Clone, Debug)]
 pub struct ReadRequest {
-    pub table: TableName,
-    /// Read the table as a whole, partitions included (see [`crate::schema::Table::partitioned`]).
-    pub partitioned: bool,
+    pub table: Relation,
     pub columns: Vec<String>,
     pub limits: BatchLimits,
     /// Read at most this many rows (a sample), in no particular order.
@@ -110,14 +129,12 @@ pub struct ReadRequest {
 /// What to write: batches carry `columns` in order.
 #[derive(Clone, Debug)]
 pub struct WriteRequest {
-    pub table: TableName,
-    /// Write the table as a whole, partitions included.
-    pub partitioned: bool,
-    /// The target's own columns, as introspected: their types decide how values are bound.
-    pub columns: Vec<Column>,
+    pub table: Relation,
     pub mode: Mode,
     /// Primary-key columns of the target table (the upsert conflict target).
     pub key: Vec<String>,
+    /// The target's own columns, as introspected: their types decide how values are bound.
+    pub columns: Vec<Column>,
     /// Other tables hold foreign keys to this one.
     pub referenced: bool,
     /// Columns fed by a sequence or identity, to continue past the copied values.
@@ -151,16 +168,57 @@ pub struct ConnectOptions {
     pub jobs: usize,
 }
 
+/// What a connected source is, fixed at connect time.
+#[derive(Clone, Debug)]
+pub struct SourceProfile {
+    /// Identifies server and database (not the URL: another spelling of the same server gives
+    /// the same identity), to refuse a target that is the source itself.
+    pub identity: String,
+    /// How values look in this engine's text form (masks write that form back).
+    pub forms: TextForms,
+}
+
+/// What a connected target is, fixed at connect time.
+#[derive(Clone, Debug)]
+pub struct TargetProfile {
+    pub identity: String,
+    /// How this engine reads values written in its text form.
+    pub forms: TextForms,
+    /// What the target's sessions turned off for the load (probed at connect time).
+    pub load: LoadSettings,
+    /// Quoting and type mapping for `--create-tables`.
+    pub dialect: ddl::Dialect,
+    /// The schema new tables are created in.
+    pub default_schema: String,
+}
+
+/// A connected source and its profile.
+pub struct ConnectedSource {
+    pub engine: Box<dyn Source>,
+    pub profile: SourceProfile,
+}
+
+/// A connected target and its profile.
+pub struct ConnectedTarget {
+    pub engine: Box<dyn Target>,
+    pub profile: TargetProfile,
+}
+
+impl<S: Source + 'static> From<(S, SourceProfile)> for ConnectedSource {
+    fn from((engine, profile): (S, SourceProfile)) -> Self {
+        ConnectedSource { engine: Box::new(engine), profile }
+    }
+}
+
+impl<T: Target + 'static> From<(T, TargetProfile)> for ConnectedTarget {
+    fn from((engine, profile): (T, TargetProfile)) -> Self {
+        ConnectedTarget { engine: Box::new(engine), profile }
+    }
+}
+
 /// The read side of an engine. One value per run.
 #[async_trait]
 pub trait Source: Send + Sync {
-    /// Identifies server and database (not the URL: another spelling of the same server gives
-    /// the same identity), to refuse a target that is the source itself.
-    fn identity(&self) -> &str;
-
-    /// How values look in this engine's text form (masks write that form back).
-    fn forms(&self) -> TextForms;
-
     /// Tables in `schemas` (empty: the engine's default), as of the snapshot every
     /// [`Source::read`] will see.
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
@@ -174,32 +232,13 @@ pub trait Source: Send + Sync {
 /// The write side of an engine. One value per run.
 #[async_trait]
 pub trait Target: Send + Sync {
-    fn identity(&self) -> &str;
-
-    /// What the target's sessions turned off for the load (probed at connect time).
-    fn load_settings(&self) -> LoadSettings;
-
-    /// How this engine reads values written in its text form.
-    fn forms(&self) -> TextForms;
-
-    /// Quoting and type mapping for `--create-tables`.
-    fn dialect(&self) -> ddl::Dialect;
-
-    /// The schema new tables are created in.
-    fn default_schema(&self) -> String;
+    /// Tables in `schemas` (empty: the engine's default).
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
 
     /// Run DDL statements in order (`--create-tables`), stopping at the first failure.
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError>;
 
-    /// Tables in `schemas` (empty: the engine's default).
-    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
-
-    /// Load one table from `input` in one transaction (see the module docs), reporting rows to
-    /// `progress` as they are sent. Called once per table per run. Returns the rows written.
-    async fn write(
-        &self,
-        request: &WriteRequest,
-        input: BatchReceiver,
-        progress: &dyn TableProgress,
-    ) -> Result<u64, EngineError>;
+    /// Load one table from `input` in one transaction (see the module docs). Called once per
+    /// table per run. Returns the rows written. (The channel counts rows for progress.)
+    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError>;
 }

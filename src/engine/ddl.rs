@@ -3,13 +3,15 @@
 //! Keys beyond the primary key, and foreign keys, are added after the data is loaded: faster,
 //! and no load-order problems.
 
-use super::sql::Quote;
-use crate::schema::{Column, Table, TableName};
+use super::sql::{Quote, text_literal};
+use super::url::EngineKind;
+use crate::schema::{Column, Table, TableName, TypeClass};
 
 /// An engine's type for a source column: (column, same engine, part of a key) → type.
 pub type ColumnType = fn(&Column, bool, bool) -> String;
 
 /// What an engine contributes to its DDL.
+#[derive(Clone, Copy, Debug)]
 pub struct Dialect {
     pub quote: Quote,
     /// The target type for a source column; `same_engine` keeps the declared type where it can.
@@ -24,6 +26,21 @@ pub struct Dialect {
     pub default_sql: fn(&DefaultValue, &str) -> String,
 }
 
+impl Dialect {
+    /// An engine's DDL with the common choices: no auto-increment clause, foreign keys added
+    /// after the load, indexes on qualified table names. Each engine states where it differs.
+    pub const fn new(quote: Quote, column_type: ColumnType, default_sql: fn(&DefaultValue, &str) -> String) -> Self {
+        Dialect {
+            quote,
+            column_type,
+            auto_increment: "",
+            inline_foreign_keys: false,
+            qualified_index_table: true,
+            default_sql,
+        }
+    }
+}
+
 /// A column default every engine can write. Defaults are schema text, not row data: DDL takes
 /// no bound parameters, so the one literal kind (text) is quoted by the engine's rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +49,19 @@ pub enum DefaultValue {
     Text(String),
     Bool(bool),
     CurrentTimestamp,
+}
+
+impl DefaultValue {
+    /// The default in standard SQL with booleans spelled `(true, false)`: what PostgreSQL and
+    /// SQLite write, and what MySQL starts from.
+    pub fn standard_sql(&self, booleans: (&str, &str)) -> String {
+        match self {
+            DefaultValue::Number(n) => n.clone(),
+            DefaultValue::Text(t) => text_literal(t),
+            DefaultValue::Bool(b) => (if *b { booleans.0 } else { booleans.1 }).to_string(),
+            DefaultValue::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
+        }
+    }
 }
 
 /// The default as the source wrote it, if it translates: literals and the current timestamp.
@@ -69,6 +99,36 @@ pub type ParentKeys<'a> = &'a dyn Fn(&TableName) -> Option<(TableName, Vec<Strin
 /// A statement's first line, to say which one failed.
 pub fn label(sql: &str) -> &str {
     sql.lines().next().unwrap_or(sql).trim_end_matches(" (")
+}
+
+/// The type `--create-tables` gives a column of `class` in `engine` when the class alone
+/// decides; `None` where the column does (its length, precision, sign or key), which is the
+/// engine's own `column_type` to say. One table for all engines, like the README's.
+pub fn class_type(class: TypeClass, engine: EngineKind) -> Option<&'static str> {
+    use TypeClass as C;
+    let [postgres, mysql, sqlite] = match class {
+        C::Bool => [Some("boolean"), Some("tinyint(1)"), Some("BOOLEAN")],
+        C::Float => [Some("double precision"), Some("double"), Some("REAL")],
+        C::Date => [Some("date"), Some("date"), Some("DATE")],
+        C::Time => [Some("time"), Some("time(6)"), Some("TIME")],
+        C::Timestamp => [Some("timestamp"), Some("datetime(6)"), Some("DATETIME")],
+        C::TimestampTz => [Some("timestamptz"), Some("datetime(6)"), Some("DATETIME")],
+        C::Uuid => [Some("uuid"), Some("char(36)"), Some("VARCHAR(36)")],
+        C::Json | C::Array => [Some("jsonb"), Some("json"), Some("JSON")],
+        C::Interval => [Some("interval"), None, Some("TEXT")],
+        C::Inet => [Some("inet"), None, Some("TEXT")],
+        C::Enum | C::Other => [Some("text"), None, Some("TEXT")],
+        // SQLite's NUMERIC affinity keeps 15 digits: decimals stay text there, exact.
+        C::Decimal => [None, None, Some("TEXT")],
+        C::Int { .. } => [None, None, Some("INTEGER")],
+        C::Binary => [Some("bytea"), None, Some("BLOB")],
+        C::Text => [None, None, None],
+    };
+    match engine {
+        EngineKind::Postgres => postgres,
+        EngineKind::MySql => mysql,
+        EngineKind::Sqlite => sqlite,
+    }
 }
 
 /// Decimal precision and scale from a declared type: `numeric(38,10)` → (38, 10).

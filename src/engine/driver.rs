@@ -2,8 +2,14 @@
 //! errors become [`EngineError`]s here, with the server's message and detail and never a
 //! password.
 
-use super::contract::{EngineError, Side};
+use futures_util::{Stream, TryStreamExt};
+use sqlx::pool::PoolConnection;
+
+use super::contract::{EngineError, ReadRequest, Relation, Side};
+use super::read::Batcher;
 use super::url::DbUrl;
+use crate::data::batch::Batch;
+use crate::data::channel::BatchSender;
 
 /// A driver error in one line: the server's message and detail, without sqlx's prefixes.
 pub fn describe(err: &sqlx::Error) -> String {
@@ -28,7 +34,56 @@ pub fn failed(context: impl Into<String>, err: sqlx::Error) -> EngineError {
     EngineError::query(context, describe(&err))
 }
 
+/// A failed statement of a table's write: `target: {what} {table}: …`.
+pub fn failed_on<'a>(what: &'a str, table: &'a Relation) -> impl FnOnce(sqlx::Error) -> EngineError + 'a {
+    move |e| failed(format!("target: {what} {table}"), e)
+}
+
+/// A pooled session of the target, or why there is none (`what` says what it was for).
+pub async fn session<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, what: &str) -> Result<PoolConnection<DB>, EngineError> {
+    pool.acquire().await.map_err(|e| failed(format!("target: connecting for {what}"), e))
+}
+
 /// A failed connection: the URL redacted, its password scrubbed from the driver's words.
 pub fn unreachable(side: Side, url: &DbUrl, err: &sqlx::Error) -> EngineError {
     EngineError::Connect { side, url: url.to_string(), message: url.scrub(&describe(err)) }
+}
+
+/// Run DDL statements in order on one session (`$conn`, a place holding a connection: it is
+/// borrowed anew for each statement), naming the first that fails by its first line. A macro rather than a function: a loop over a generic sqlx
+/// executor trips the compiler's higher-ranked `Send` check inside `async_trait` methods.
+macro_rules! run_ddl {
+    ($conn:expr, $statements:expr) => {
+        async {
+            for sql in $statements {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut *$conn).await.map_err(|e| {
+                    $crate::engine::driver::failed(format!("target: {}", $crate::engine::ddl::label(sql)), e)
+                })?;
+            }
+            Ok::<(), $crate::engine::EngineError>(())
+        }
+    };
+}
+pub(crate) use run_ddl;
+
+/// A query's rows into batches: `push` appends a row's `i`-th cell to the batch. Returns the
+/// number of rows read.
+pub async fn stream_rows<R, S>(
+    mut stream: S,
+    request: &ReadRequest,
+    out: &BatchSender,
+    push: impl Fn(&R, usize, &mut Batch) -> Result<(), sqlx::Error>,
+) -> Result<u64, EngineError>
+where
+    S: Stream<Item = Result<R, sqlx::Error>> + Unpin,
+{
+    let fail = |e: sqlx::Error| failed(format!("source: reading {}", request.table), e);
+    let mut rows = Batcher::new(request, out);
+    while let Some(row) = stream.try_next().await.map_err(fail)? {
+        for i in 0..request.columns.len() {
+            push(&row, i, rows.batch()).map_err(fail)?;
+        }
+        rows.end_row().await?;
+    }
+    Ok(rows.finish().await?)
 }

@@ -14,24 +14,28 @@ pub mod sqlite;
 pub mod url;
 
 pub use contract::{
-    BatchLimits, ConnectOptions, EngineError, LoadSettings, ReadRequest, Side, Source, Target, WriteRequest,
+    BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, LoadSettings, ReadRequest, Relation,
+    Side, Source, SourceProfile, Target, TargetProfile, WriteRequest,
 };
 pub use url::{DbUrl, EngineKind};
 
-pub async fn connect_source(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Source>, EngineError> {
-    match url.engine() {
-        EngineKind::Postgres => Ok(Box::new(postgres::PgSource::connect(url, options).await?)),
-        EngineKind::MySql => Ok(Box::new(mysql::MySqlSource::connect(url, options).await?)),
-        EngineKind::Sqlite => Ok(Box::new(sqlite::SqliteSource::connect(url, options).await?)),
-    }
+/// Connect the engine the URL names: `$pg`, `$my` or `$lite`, each a type with `connect`.
+macro_rules! connect_by_kind {
+    ($url:expr, $options:expr, $pg:ty, $my:ty, $lite:ty) => {
+        Ok(match $url.engine() {
+            EngineKind::Postgres => <$pg>::connect($url, $options).await?.into(),
+            EngineKind::MySql => <$my>::connect($url, $options).await?.into(),
+            EngineKind::Sqlite => <$lite>::connect($url, $options).await?.into(),
+        })
+    };
 }
 
-pub async fn connect_target(url: &DbUrl, options: ConnectOptions) -> Result<Box<dyn Target>, EngineError> {
-    match url.engine() {
-        EngineKind::Postgres => Ok(Box::new(postgres::PgTarget::connect(url, options).await?)),
-        EngineKind::MySql => Ok(Box::new(mysql::MySqlTarget::connect(url, options).await?)),
-        EngineKind::Sqlite => Ok(Box::new(sqlite::SqliteTarget::connect(url, options).await?)),
-    }
+pub async fn connect_source(url: &DbUrl, options: ConnectOptions) -> Result<ConnectedSource, EngineError> {
+    connect_by_kind!(url, options, postgres::PgSource, mysql::MySqlSource, sqlite::SqliteSource)
+}
+
+pub async fn connect_target(url: &DbUrl, options: ConnectOptions) -> Result<ConnectedTarget, EngineError> {
+    connect_by_kind!(url, options, postgres::PgTarget, mysql::MySqlTarget, sqlite::SqliteTarget)
 }
 
 /// Each engine's text forms, for code that compares engines without a connection (the README's

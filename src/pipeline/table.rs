@@ -29,7 +29,7 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
     } else {
         (rx, None)
     };
-    let written = run.target.write(&plan.write, write_rx, progress.as_ref()).await;
+    let written = run.target.write(&plan.write, write_rx.counted(progress.clone())).await;
     let read = reader.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
     let staged = match staging {
         Some(task) => task.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())),

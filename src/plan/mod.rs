@@ -12,7 +12,7 @@ use crate::config::{Config, TableSpec};
 use crate::convert::Step;
 use crate::data::forms::{TextForms, ZeroDates};
 use crate::data::mode::Mode;
-use crate::engine::{BatchLimits, ReadRequest, WriteRequest};
+use crate::engine::{BatchLimits, ReadRequest, Relation, WriteRequest};
 use crate::mask::row::RowMask;
 use crate::schema::{Schema, Table, TableName};
 
@@ -49,7 +49,7 @@ pub struct TablePlan {
 
 impl TablePlan {
     pub fn name(&self) -> &TableName {
-        &self.read.table
+        &self.read.table.name
     }
 }
 
@@ -184,16 +184,9 @@ fn plan_table(
     let referenced =
         target.tables.iter().any(|t| t.foreign_keys.iter().any(|fk| fk.references == dest.name && t.name != dest.name));
     Ok(TablePlan {
-        read: ReadRequest {
-            table: name.clone(),
-            partitioned: table.partitioned,
-            columns: copied.names,
-            limits: options.limits,
-            sample: None,
-        },
+        read: ReadRequest { table: Relation::of(table), columns: copied.names, limits: options.limits, sample: None },
         write: WriteRequest {
-            table: dest.name.clone(),
-            partitioned: dest.partitioned,
+            table: Relation::of(dest),
             columns: copied.target.into_iter().cloned().collect(),
             mode,
             key,

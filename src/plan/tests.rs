@@ -128,7 +128,7 @@ fn target_tables_are_found_by_name_in_another_database() {
     }
     let p = resolve(&config, &source, &target, options(true)).unwrap();
     let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
-    assert_eq!(users.write.table, TableName::new("staging", "users"));
+    assert_eq!(users.write.table.name, TableName::new("staging", "users"));
     assert!(users.write.referenced);
 }
 

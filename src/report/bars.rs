@@ -72,7 +72,7 @@ struct TableBar {
 }
 
 impl Reporter for Bars {
-    fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Box<dyn TableProgress> {
+    fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Arc<dyn TableProgress> {
         let bar = self.multi.insert_before(&self.total, ProgressBar::new(estimate.unwrap_or(0)));
         bar.set_style(style(if estimate.is_some() {
             "{prefix:>24} [{bar:30.cyan/blue}] {human_pos}/~{human_len}  {rate}  ETA {eta}"
@@ -84,7 +84,7 @@ impl Reporter for Bars {
         let chars = name.chars().count();
         let name = if chars > 24 { format!("…{}", name.chars().skip(chars - 23).collect::<String>()) } else { name };
         bar.set_prefix(name);
-        Box::new(TableBar {
+        Arc::new(TableBar {
             bar,
             total: self.total.clone(),
             tables: self.tables.clone(),

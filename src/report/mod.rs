@@ -4,8 +4,8 @@
 mod bars;
 mod summary;
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use bars::{Bars, BarsWriter};
@@ -16,14 +16,14 @@ use crate::schema::TableName;
 
 pub trait Reporter: Send + Sync {
     /// A table's copy begins; `estimate` is the planner's row count, when known.
-    fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Box<dyn TableProgress>;
+    fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Arc<dyn TableProgress>;
 }
 
 pub struct Silent;
 
 impl Reporter for Silent {
-    fn start_table(&self, _: &TableName, _: Option<u64>) -> Box<dyn TableProgress> {
-        Box::new(Uncounted)
+    fn start_table(&self, _: &TableName, _: Option<u64>) -> Arc<dyn TableProgress> {
+        Arc::new(Uncounted)
     }
 }
 
@@ -42,10 +42,10 @@ struct LogTable {
 }
 
 impl Reporter for LogLines {
-    fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Box<dyn TableProgress> {
+    fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Arc<dyn TableProgress> {
         tracing::info!(table = %table, estimated_rows = estimate, "copy started");
         let now = Instant::now();
-        Box::new(LogTable {
+        Arc::new(LogTable {
             table: table.to_string(),
             estimate,
             rows: AtomicU64::new(0),

@@ -19,32 +19,18 @@ use crate::engine::contract::{EngineError, Side};
 use crate::engine::ddl::{self, DefaultValue, Dialect};
 use crate::engine::driver::{failed, unreachable};
 use crate::engine::sql::{Quote, text_literal};
-use crate::engine::url::DbUrl;
+use crate::engine::url::{DbUrl, EngineKind};
 use crate::schema::{Column, TypeClass};
 
 const Q: Quote = Quote::Backtick;
 
 /// `--create-tables` in MySQL's SQL.
-pub const DIALECT: Dialect = Dialect {
-    quote: Q,
-    column_type,
-    auto_increment: "AUTO_INCREMENT",
-    inline_foreign_keys: false,
-    qualified_index_table: true,
-    default_sql,
-};
+pub const DIALECT: Dialect = Dialect { auto_increment: "AUTO_INCREMENT", ..Dialect::new(Q, column_type, default_sql) };
 
 /// MySQL's text forms: `1`/`0` booleans, raw bytes, zero dates, no arrays, no NaN.
 pub fn forms() -> TextForms {
-    TextForms {
-        binary: BinaryText::Raw,
-        booleans: ("1", "0"),
-        arrays: false,
-        zero_dates: true,
-        decimal_digits: None,
-        non_finite_floats: false,
-        byte_valued: |declared| introspect::is_byte_valued(TypeClass::Other, declared),
-    }
+    let byte_valued = |declared: &str| introspect::is_byte_valued(TypeClass::Other, declared);
+    TextForms { zero_dates: true, byte_valued, ..TextForms::plain(BinaryText::Raw, ("1", "0")) }
 }
 
 /// A translated column default in this engine's SQL (`--create-tables`).
@@ -54,12 +40,11 @@ fn default_sql(d: &DefaultValue, ty: &str) -> String {
     let wrap =
         |v: String| if ty.contains("text") || ty.contains("blob") || ty == "json" { format!("({v})") } else { v };
     match d {
-        D::Number(n) => wrap(n.clone()),
         // A backslash starts an escape in MySQL's string literals.
         D::Text(t) => wrap(text_literal(&t.replace('\\', "\\\\"))),
-        D::Bool(b) => u8::from(*b).to_string(),
+        D::Number(_) => wrap(d.standard_sql(("1", "0"))),
         D::CurrentTimestamp if ty.ends_with("(6)") => "CURRENT_TIMESTAMP(6)".into(),
-        D::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
+        D::Bool(_) | D::CurrentTimestamp => d.standard_sql(("1", "0")),
     }
 }
 
@@ -70,9 +55,11 @@ pub fn column_type(col: &Column, same_engine: bool, key: bool) -> String {
     if same_engine {
         return col.declared_type.clone();
     }
+    if let Some(t) = ddl::class_type(col.class, EngineKind::MySql) {
+        return t.into();
+    }
     let unsigned = if ddl::is_unsigned(col) { " unsigned" } else { "" };
     match col.class {
-        C::Bool => "tinyint(1)".into(),
         C::Int { bytes } => {
             let base = match bytes {
                 1 => "tinyint",
@@ -89,19 +76,14 @@ pub fn column_type(col: &Column, same_engine: bool, key: bool) -> String {
             _ if key => "varchar(768)".into(),
             _ => "longtext".into(),
         },
-        C::Float => "double".into(),
-        C::Text | C::Enum | C::Inet | C::Interval | C::Other => match col.max_chars {
+        C::Binary if key => "varbinary(3072)".into(),
+        C::Binary => "longblob".into(),
+        // Text, and what travels as text: enums, addresses, intervals.
+        _ => match col.max_chars {
             Some(n) if n <= 16_383 => format!("varchar({n})"),
             _ if key => "varchar(768)".into(),
             _ => "longtext".into(),
         },
-        C::Binary if key => "varbinary(3072)".into(),
-        C::Binary => "longblob".into(),
-        C::Date => "date".into(),
-        C::Time => "time(6)".into(),
-        C::Timestamp | C::TimestampTz => "datetime(6)".into(),
-        C::Uuid => "char(36)".into(),
-        C::Json | C::Array => "json".into(),
     }
 }
 

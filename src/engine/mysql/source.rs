@@ -4,28 +4,25 @@
 //! snapshot for the whole database, as `mysqldump --single-transaction` gives).
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use sqlx::mysql::MySqlConnection;
 use sqlx::{AssertSqlSafe, Executor, Row};
 use tokio::sync::{Mutex, Semaphore};
 
 use super::{Q, connect, connect_options, identity, prepare_session};
 use crate::data::channel::BatchSender;
-use crate::data::forms::TextForms;
-use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source};
-use crate::engine::driver::failed;
-use crate::engine::read::{Batcher, select};
+use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source, SourceProfile};
+use crate::engine::driver::{failed, stream_rows};
+use crate::engine::read::select;
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
 pub struct MySqlSource {
     idle: Mutex<Vec<MySqlConnection>>,
     available: Semaphore,
-    identity: String,
 }
 
 impl MySqlSource {
-    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
+    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, SourceProfile), EngineError> {
         let opts = connect_options(url, Side::Source)?;
         let mut sessions = Vec::with_capacity(options.jobs);
         for _ in 0..options.jobs.max(1) {
@@ -49,7 +46,8 @@ impl MySqlSource {
                 .map_err(|e| failed("source: starting the snapshot", e))?;
         }
         let (identity, _version) = identity(&mut sessions[0], Side::Source).await?;
-        Ok(MySqlSource { available: Semaphore::new(sessions.len()), idle: Mutex::new(sessions), identity })
+        let profile = SourceProfile { identity, forms: super::forms() };
+        Ok((MySqlSource { available: Semaphore::new(sessions.len()), idle: Mutex::new(sessions) }, profile))
     }
 
     async fn take(&self) -> Result<(tokio::sync::SemaphorePermit<'_>, MySqlConnection), EngineError> {
@@ -63,14 +61,6 @@ impl MySqlSource {
 
 #[async_trait]
 impl Source for MySqlSource {
-    fn identity(&self) -> &str {
-        &self.identity
-    }
-
-    fn forms(&self) -> TextForms {
-        super::forms()
-    }
-
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
         let (_permit, mut conn) = self.take().await?;
         let schema = super::introspect::schema(&mut conn, Side::Source, schemas).await;
@@ -89,18 +79,12 @@ impl Source for MySqlSource {
 }
 
 async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
-    let table = &request.table;
     // Text protocol: raw_sql is not prepared, so values come in the server's text form.
-    let sql = select(request, Q, &Q.table(table));
-    let fail = |e: sqlx::Error| failed(format!("source: reading {table}"), e);
-    let mut rows = Batcher::new(request, out);
-    let mut stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(&mut *conn);
-    while let Some(row) = stream.try_next().await.map_err(fail)? {
-        for i in 0..request.columns.len() {
-            rows.batch().push_cell(row.try_get_unchecked::<Option<&[u8]>, _>(i).map_err(fail)?);
-        }
-        rows.end_row().await?;
-    }
-    drop(stream);
-    Ok(rows.finish().await?)
+    let sql = select(request, Q, &Q.table(&request.table.name));
+    let stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(&mut *conn);
+    stream_rows(stream, request, out, |row, i, batch| {
+        batch.push_cell(row.try_get_unchecked::<Option<&[u8]>, _>(i)?);
+        Ok(())
+    })
+    .await
 }

@@ -16,12 +16,9 @@ use super::introspect::is_byte_valued;
 use super::{DIALECT, Q, connect, connect_options, identity, prepare_session};
 use crate::data::batch::Batch;
 use crate::data::channel::{BatchReceiver, Cancelled};
-use crate::data::forms::TextForms;
 use crate::data::mode::Mode;
-use crate::data::progress::TableProgress;
-use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
-use crate::engine::ddl::{self, Dialect};
-use crate::engine::driver::failed;
+use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, WriteRequest};
+use crate::engine::driver::{failed, failed_on, run_ddl, session};
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
@@ -40,16 +37,13 @@ enum UpsertSyntax {
 
 pub struct MySqlTarget {
     pool: MySqlPool,
-    identity: String,
     upsert: UpsertSyntax,
     /// Bytes of bound values per statement: half of max_allowed_packet leaves room for framing.
     statement_bytes: usize,
-    /// The URL's database, where new tables go.
-    database: String,
 }
 
 impl MySqlTarget {
-    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
+    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, TargetProfile), EngineError> {
         let opts = connect_options(url, Side::Target)?;
         // A direct connection first: it fails at once with the reason, where a pool would retry.
         let mut probe = connect(url, Side::Target, &opts).await?;
@@ -77,13 +71,18 @@ impl MySqlTarget {
                 })
             })
             .connect_lazy_with(opts);
-        Ok(MySqlTarget {
+        // foreign_key_checks is a session setting anyone may change; MySQL has no session-level
+        // switch for triggers.
+        let load = LoadSettings { foreign_keys_off: true, triggers_off: false };
+        // New tables go into the URL's database.
+        let default_schema = url.database().to_string();
+        let profile = TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema };
+        let target = MySqlTarget {
             pool,
-            identity,
             upsert: upsert_syntax(&version),
             statement_bytes: (packet as usize / 2).clamp(64 << 10, 16 << 20),
-            database: url.database().to_string(),
-        })
+        };
+        Ok((target, profile))
     }
 }
 
@@ -101,62 +100,24 @@ fn upsert_syntax(version: &str) -> UpsertSyntax {
 
 #[async_trait]
 impl Target for MySqlTarget {
-    fn identity(&self) -> &str {
-        &self.identity
-    }
-
-    fn dialect(&self) -> Dialect {
-        DIALECT
-    }
-
-    fn default_schema(&self) -> String {
-        self.database.clone()
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
+        super::introspect::schema(&mut *session(&self.pool, "introspection").await?, Side::Target, schemas).await
     }
 
     /// DDL commits implicitly in MySQL: each statement stands alone.
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
-        let mut conn = self.pool.acquire().await.map_err(|e| failed("target: creating tables", e))?;
-        for sql in statements {
-            sqlx::raw_sql(AssertSqlSafe(sql.clone()))
-                .execute(&mut *conn)
-                .await
-                .map_err(|e| failed(format!("target: {}", ddl::label(sql)), e))?;
-        }
-        Ok(())
+        let mut conn = session(&self.pool, "creating tables").await?;
+        run_ddl!(conn, statements).await
     }
 
-    fn forms(&self) -> TextForms {
-        super::forms()
-    }
-
-    fn load_settings(&self) -> LoadSettings {
-        // foreign_key_checks is a session setting anyone may change; MySQL has no session-level
-        // switch for triggers.
-        LoadSettings { foreign_keys_off: true, triggers_off: false }
-    }
-
-    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
-        let mut conn = self.pool.acquire().await.map_err(|e| failed("target: connecting for introspection", e))?;
-        super::introspect::schema(&mut conn, Side::Target, schemas).await
-    }
-
-    async fn write(
-        &self,
-        request: &WriteRequest,
-        mut input: BatchReceiver,
-        progress: &dyn TableProgress,
-    ) -> Result<u64, EngineError> {
-        let table = &request.table;
-        let fail = |what: &str| {
-            let context = format!("target: {what} {table}");
-            move |e: sqlx::Error| failed(context, e)
-        };
+    async fn write(&self, request: &WriteRequest, mut input: BatchReceiver) -> Result<u64, EngineError> {
         // Binary, bit and geometry values are bound as bytes, everything else as text.
         let as_bytes: Vec<bool> = request.columns.iter().map(|c| is_byte_valued(c.class, &c.declared_type)).collect();
+        let fail = |what| failed_on(what, &request.table);
         let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
         let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
         if request.mode == Mode::Replace {
-            let delete = format!("DELETE FROM {}", Q.table(table));
+            let delete = format!("DELETE FROM {}", Q.table(&request.table.name));
             (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(delete))).await.map_err(fail("emptying"))?;
         }
         let mut statements = Statements::new(request, self.upsert);
@@ -181,7 +142,6 @@ impl Target for MySqlTarget {
                 let query = pending.bind(sqlx::query(AssertSqlSafe(sql)), n, &as_bytes, request)?;
                 query.execute(&mut *tx).await.map_err(fail("writing"))?;
                 pending.consume(n);
-                progress.add(n as u64);
                 rows += n as u64;
             }
             if finished {
@@ -289,7 +249,7 @@ impl Statements {
             Mode::Upsert => upsert_tail(request, syntax),
         };
         Statements {
-            head: format!("INSERT INTO {} ({columns}) VALUES ", Q.table(&request.table)),
+            head: format!("INSERT INTO {} ({columns}) VALUES ", Q.table(&request.table.name)),
             row,
             tail,
             cache: HashMap::new(),
@@ -335,6 +295,7 @@ fn upsert_tail(request: &WriteRequest, syntax: UpsertSyntax) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::contract::Relation;
     use crate::schema::{Column, TableName, TypeClass};
 
     fn batch(values: &[&str]) -> Batch {
@@ -365,8 +326,7 @@ mod tests {
 
     fn request(columns: &[&str], key: &[&str]) -> WriteRequest {
         WriteRequest {
-            table: TableName::new("shop", "order`s"),
-            partitioned: false,
+            table: Relation { name: TableName::new("shop", "order`s"), partitioned: false },
             columns: columns.iter().map(|c| Column::new(*c, "text", TypeClass::Text)).collect(),
             mode: Mode::Upsert,
             key: key.iter().map(|c| c.to_string()).collect(),
@@ -396,9 +356,13 @@ mod tests {
 
     #[test]
     fn server_versions_pick_the_syntax() {
-        assert_eq!(upsert_syntax("10.11.19-MariaDB-0+deb12u1"), UpsertSyntax::ValuesFunction);
-        assert_eq!(upsert_syntax("8.0.36"), UpsertSyntax::RowAlias);
-        assert_eq!(upsert_syntax("8.0.18-log"), UpsertSyntax::ValuesFunction);
-        assert_eq!(upsert_syntax("5.7.44"), UpsertSyntax::ValuesFunction);
+        for (version, syntax) in [
+            ("10.11.19-MariaDB-0+deb12u1", UpsertSyntax::ValuesFunction),
+            ("8.0.36", UpsertSyntax::RowAlias),
+            ("8.0.18-log", UpsertSyntax::ValuesFunction),
+            ("5.7.44", UpsertSyntax::ValuesFunction),
+        ] {
+            assert_eq!(upsert_syntax(version), syntax, "{version}");
+        }
     }
 }

@@ -47,7 +47,9 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     let oids: Vec<i64> = order.clone();
 
     type ColumnRow = (i64, i16, String, String, bool, bool, bool, String, i32, String, String, bool, Option<String>);
-    let columns: Vec<ColumnRow> = sqlx::query_as(
+    let columns: Vec<ColumnRow> = of_tables(
+        conn,
+        &oids,
         "SELECT a.attrelid::int8, a.attnum, a.attname::text, format_type(a.atttypid, a.atttypmod),
                 a.attnotnull OR COALESCE(t.typnotnull, false),
                 a.attgenerated <> '',
@@ -65,8 +67,6 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
          WHERE a.attrelid = ANY($1::int8[]::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
          ORDER BY a.attrelid, a.attnum",
     )
-    .bind(&oids)
-    .fetch_all(&mut *conn)
     .await
     .map_err(|e| failed(ctx("columns"), e))?;
     for (
@@ -105,34 +105,31 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     }
 
     // Unique indexes cover both PRIMARY KEY / UNIQUE constraints and bare CREATE UNIQUE INDEX.
-    let indexes: Vec<(i64, String, bool, bool, Vec<i16>)> = sqlx::query_as(
+    let indexes: Vec<(i64, String, bool, bool, Vec<i16>)> = of_tables(
+        conn,
+        &oids,
         "SELECT indrelid::int8, (SELECT relname::text FROM pg_class WHERE oid = indexrelid), indisprimary, indisunique,
                 string_to_array(indkey::text, ' ')::int2[]
          FROM pg_index
          WHERE indrelid = ANY($1::int8[]::oid[]) AND indpred IS NULL AND indexprs IS NULL
          ORDER BY indrelid, indexrelid",
     )
-    .bind(&oids)
-    .fetch_all(&mut *conn)
     .await
     .map_err(|e| failed(ctx("keys"), e))?;
     for (rel, index, primary, unique, attnums) in indexes {
-        let Some(r) = by_oid.get_mut(&rel) else {
-            continue;
-        };
-        let Some(cols) = positions(&r.attnums, &attnums) else {
-            continue;
-        };
+        let Some((table, cols)) = columns_of(&mut by_oid, rel, &attnums) else { continue };
         if primary {
-            r.table.primary_key = cols;
+            table.primary_key = cols;
         } else if unique {
-            r.table.unique_keys.push(Index { name: index, columns: cols });
+            table.unique_keys.push(Index { name: index, columns: cols });
         } else {
-            r.table.indexes.push(Index { name: index, columns: cols });
+            table.indexes.push(Index { name: index, columns: cols });
         }
     }
 
-    let fks: Vec<(i64, String, Vec<i16>, String, String)> = sqlx::query_as(
+    let fks: Vec<(i64, String, Vec<i16>, String, String)> = of_tables(
+        conn,
+        &oids,
         "SELECT c.conrelid::int8, c.conname::text, c.conkey, fn.nspname::text, fc.relname::text
          FROM pg_constraint c
          JOIN pg_class fc ON fc.oid = c.confrelid
@@ -140,26 +137,30 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
          WHERE c.contype = 'f' AND c.conrelid = ANY($1::int8[]::oid[])
          ORDER BY c.conrelid, c.conname",
     )
-    .bind(&oids)
-    .fetch_all(&mut *conn)
     .await
     .map_err(|e| failed(ctx("foreign keys"), e))?;
     for (rel, name, attnums, ref_schema, ref_name) in fks {
-        let Some(r) = by_oid.get_mut(&rel) else {
-            continue;
-        };
-        let Some(columns) = positions(&r.attnums, &attnums) else {
-            continue;
-        };
-        r.table.foreign_keys.push(ForeignKey { name, columns, references: TableName::new(ref_schema, ref_name) });
+        let Some((table, columns)) = columns_of(&mut by_oid, rel, &attnums) else { continue };
+        table.foreign_keys.push(ForeignKey { name, columns, references: TableName::new(ref_schema, ref_name) });
     }
 
     let tables = order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect();
     Ok(Schema { tables })
 }
 
-fn positions(attnums: &[i16], wanted: &[i16]) -> Option<Vec<usize>> {
-    wanted.iter().map(|a| attnums.iter().position(|x| x == a)).collect()
+/// The rows of a catalog query (`$1`: the tables' oids) about the tables being read.
+async fn of_tables<T>(conn: &mut PgConnection, oids: &[i64], sql: &'static str) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    sqlx::query_as(sql).bind(oids).fetch_all(conn).await
+}
+
+/// A key's table (one of ours) and the positions of its columns, given as column numbers.
+fn columns_of<'a>(by_oid: &'a mut HashMap<i64, Rel>, rel: i64, attnums: &[i16]) -> Option<(&'a mut Table, Vec<usize>)> {
+    let r = by_oid.get_mut(&rel)?;
+    let positions = attnums.iter().map(|a| r.attnums.iter().position(|x| x == a)).collect::<Option<Vec<_>>>()?;
+    Some((&mut r.table, positions))
 }
 
 fn type_class(base: &str, category: &str, typtype: &str) -> TypeClass {

@@ -10,8 +10,7 @@ use tokio::sync::Mutex;
 
 use super::{Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::BatchSender;
-use crate::data::forms::TextForms;
-use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source};
+use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source, SourceProfile};
 use crate::engine::driver::{failed, unreachable};
 use crate::engine::read::Batcher;
 use crate::engine::url::DbUrl;
@@ -22,11 +21,10 @@ pub struct PgSource {
     coordinator: Mutex<PgConnection>,
     readers: PgPool,
     snapshot: String,
-    identity: String,
 }
 
 impl PgSource {
-    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
+    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, SourceProfile), EngineError> {
         // Every source session refuses writes, whatever a bug elsewhere might send.
         let opts = connect_options(url, Side::Source, &[("default_transaction_read_only", "on")])?;
         let mut coordinator =
@@ -46,7 +44,8 @@ impl PgSource {
         }
         let readers = pool(url, Side::Source, opts, options.jobs).await?;
         let identity = identity(&readers, Side::Source).await?;
-        Ok(PgSource { coordinator: Mutex::new(coordinator), readers, snapshot, identity })
+        let profile = SourceProfile { identity, forms: super::forms() };
+        Ok((PgSource { coordinator: Mutex::new(coordinator), readers, snapshot }, profile))
     }
 
     async fn begin_reader(&self, table: &str) -> Result<PoolConnection<Postgres>, EngineError> {
@@ -64,14 +63,6 @@ impl PgSource {
 
 #[async_trait]
 impl Source for PgSource {
-    fn identity(&self) -> &str {
-        &self.identity
-    }
-
-    fn forms(&self) -> TextForms {
-        super::forms()
-    }
-
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
         let mut conn = self.coordinator.lock().await;
         super::introspect::schema(&mut conn, Side::Source, schemas).await
@@ -81,7 +72,7 @@ impl Source for PgSource {
         let table = &request.table;
         let mut conn = self.begin_reader(&table.to_string()).await?;
         // ONLY: an inheritance parent's rows without its children's, which are tables of their own.
-        let select = crate::engine::read::select(request, Q, &relation(table, request.partitioned));
+        let select = crate::engine::read::select(request, Q, &relation(table));
         let sql = format!("COPY ({select}) TO STDOUT");
         let result = {
             let stream = conn.copy_out_raw(&sql).await.map_err(|e| failed(format!("source: reading {table}"), e))?;

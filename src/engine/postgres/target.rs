@@ -7,12 +7,9 @@ use sqlx::{AssertSqlSafe, Connection, Executor};
 
 use super::{DIALECT, Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::{BatchReceiver, Cancelled};
-use crate::data::forms::TextForms;
 use crate::data::mode::Mode;
-use crate::data::progress::TableProgress;
-use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
-use crate::engine::ddl::{self, Dialect};
-use crate::engine::driver::failed;
+use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, WriteRequest};
+use crate::engine::driver::{failed, failed_on, run_ddl, session};
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
@@ -22,12 +19,11 @@ const STAGE: &str = "\"dbtwin_stage\"";
 
 pub struct PgTarget {
     pool: PgPool,
-    identity: String,
-    settings: LoadSettings,
+    load: LoadSettings,
 }
 
 impl PgTarget {
-    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<Self, EngineError> {
+    pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, TargetProfile), EngineError> {
         let opts = connect_options(url, Side::Target, &[])?;
         let pool = pool(url, Side::Target, opts, options.jobs).await?;
         let identity = identity(&pool, Side::Target).await?;
@@ -37,67 +33,34 @@ impl PgTarget {
             .execute(&pool)
             .await
             .is_ok();
-        let settings = LoadSettings { foreign_keys_off: replica_role, triggers_off: replica_role };
-        Ok(PgTarget { pool, identity, settings })
+        let load = LoadSettings { foreign_keys_off: replica_role, triggers_off: replica_role };
+        let profile =
+            TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema: "public".into() };
+        Ok((PgTarget { pool, load }, profile))
     }
 }
 
 #[async_trait]
 impl Target for PgTarget {
-    fn identity(&self) -> &str {
-        &self.identity
-    }
-
-    fn dialect(&self) -> Dialect {
-        DIALECT
-    }
-
-    fn default_schema(&self) -> String {
-        "public".into()
+    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
+        super::introspect::schema(&mut *session(&self.pool, "introspection").await?, Side::Target, schemas).await
     }
 
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
         let mut tx = self.pool.begin().await.map_err(|e| failed("target: creating tables", e))?;
-        for sql in statements {
-            sqlx::raw_sql(AssertSqlSafe(sql.clone()))
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| failed(format!("target: {}", ddl::label(sql)), e))?;
-        }
+        run_ddl!(tx, statements).await?;
         tx.commit().await.map_err(|e| failed("target: creating tables", e))
     }
 
-    fn forms(&self) -> TextForms {
-        super::forms()
-    }
-
-    fn load_settings(&self) -> LoadSettings {
-        self.settings
-    }
-
-    async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
-        let mut conn = self.pool.acquire().await.map_err(|e| failed("target: connecting for introspection", e))?;
-        super::introspect::schema(&mut conn, Side::Target, schemas).await
-    }
-
-    async fn write(
-        &self,
-        request: &WriteRequest,
-        mut input: BatchReceiver,
-        progress: &dyn TableProgress,
-    ) -> Result<u64, EngineError> {
-        let table = &request.table;
-        let fail = |what: &str| {
-            let context = format!("target: {what} {table}");
-            move |e: sqlx::Error| failed(context, e)
-        };
+    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError> {
+        let fail = |what| failed_on(what, &request.table);
         let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
         let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
-        if self.settings.triggers_off {
+        if self.load.triggers_off {
             (&mut *tx).execute("SET LOCAL session_replication_role = replica").await.map_err(fail("preparing"))?;
         }
-        let quoted = Q.table(table);
-        let relation = relation(table, request.partitioned);
+        let quoted = Q.table(&request.table.name);
+        let relation = relation(&request.table);
         let columns = Q.list(request.column_names());
         // Some(stage) when rows go through a staging table to be merged.
         let stage = match request.mode {
@@ -128,9 +91,8 @@ impl Target for PgTarget {
                 }
             }
         };
-        let rows = copy_in(&mut tx, stage.as_deref().unwrap_or(&quoted), &columns, &mut input, progress)
-            .await
-            .map_err(|e| match e {
+        let rows =
+            copy_in(&mut tx, stage.as_deref().unwrap_or(&quoted), &columns, input).await.map_err(|e| match e {
                 CopyError::Cancelled => EngineError::Cancelled(Cancelled),
                 CopyError::Db(e) => fail("writing")(e),
             })?;
@@ -161,8 +123,7 @@ async fn copy_in(
     conn: &mut PgConnection,
     destination: &str,
     columns: &str,
-    input: &mut BatchReceiver,
-    progress: &dyn TableProgress,
+    mut input: BatchReceiver,
 ) -> Result<u64, CopyError> {
     let mut copy = conn.copy_in_raw(&format!("COPY {destination} ({columns}) FROM STDIN")).await?;
     let mut buf = Vec::with_capacity(SEND_BYTES + SEND_BYTES / 2);
@@ -178,7 +139,6 @@ async fn copy_in(
                     copy.send(buf.as_slice()).await?;
                     buf.clear();
                 }
-                progress.add(batch.rows() as u64);
             }
             Ok(None) => break,
             Err(_) => {
@@ -196,7 +156,7 @@ async fn copy_in(
 }
 
 fn upsert_sql(request: &WriteRequest) -> String {
-    let table = Q.table(&request.table);
+    let table = Q.table(&request.table.name);
     let columns = Q.list(request.column_names());
     let rest: Vec<String> = request.non_key_columns().map(|c| Q.ident(c)).collect();
     let action = if rest.is_empty() {
@@ -227,7 +187,7 @@ async fn continue_sequences(
     request: &WriteRequest,
     relation: &str,
 ) -> Result<(), EngineError> {
-    let table = Q.table(&request.table);
+    let table = Q.table(&request.table.name);
     for column in &request.auto_increment {
         let sql = format!(
             "SELECT setval(s.seq, m.top) FROM
@@ -250,6 +210,7 @@ async fn continue_sequences(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::contract::Relation;
     use crate::schema::{Column, TableName, TypeClass};
 
     fn columns(names: &[&str]) -> Vec<Column> {
@@ -259,8 +220,7 @@ mod tests {
     #[test]
     fn upsert_updates_every_non_key_column() {
         let request = WriteRequest {
-            table: TableName::new("public", "Order \"Lines\""),
-            partitioned: false,
+            table: Relation { name: TableName::new("public", "Order \"Lines\""), partitioned: false },
             columns: columns(&["id", "line", "note"]),
             mode: Mode::Upsert,
             key: vec!["id".into(), "line".into()],

@@ -21,13 +21,8 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
         let what = format!("table {table}");
         // cid, name, type, notnull, default, pk position, hidden (2, 3: generated)
         type ColumnRow = (i64, String, String, i64, Option<String>, i64, i64);
-        let rows: Vec<ColumnRow> = sqlx::query_as(
-            "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid",
-        )
-        .bind(&name)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| fail(&what, e))?;
+        let sql = "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?) ORDER BY cid";
+        let rows: Vec<ColumnRow> = pragma(conn, sql, &name).await.map_err(|e| fail(&what, e))?;
         let mut pk: Vec<(i64, usize)> =
             rows.iter().enumerate().filter(|(_, r)| r.5 > 0).map(|(i, r)| (r.5, i)).collect();
         pk.sort();
@@ -53,21 +48,14 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
             .collect();
         let mut def = Table { columns, primary_key: pk.iter().map(|(_, i)| *i).collect(), ..Table::new(table.clone()) };
 
-        let indexes: Vec<(String, i64, String, i64)> =
-            sqlx::query_as("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)")
-                .bind(&name)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|e| fail(&what, e))?;
+        let sql = "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)";
+        let indexes: Vec<(String, i64, String, i64)> = pragma(conn, sql, &name).await.map_err(|e| fail(&what, e))?;
         for (index, unique, origin, partial) in indexes {
             if partial != 0 || origin == "pk" {
                 continue;
             }
-            let cols: Vec<(Option<String>,)> = sqlx::query_as("SELECT name FROM pragma_index_info(?) ORDER BY seqno")
-                .bind(&index)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|e| fail(&what, e))?;
+            let sql = "SELECT name FROM pragma_index_info(?) ORDER BY seqno";
+            let cols: Vec<(Option<String>,)> = pragma(conn, sql, &index).await.map_err(|e| fail(&what, e))?;
             // An expression in the index is not a key of column values.
             let positions: Option<Vec<usize>> =
                 cols.iter().map(|(c,)| c.as_deref().and_then(|c| def.column_index(c))).collect();
@@ -79,12 +67,8 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
         }
 
         // id, seq, referenced table, local column
-        let fks: Vec<(i64, i64, String, String)> =
-            sqlx::query_as("SELECT id, seq, \"table\", \"from\" FROM pragma_foreign_key_list(?) ORDER BY id, seq")
-                .bind(&name)
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(|e| fail(&what, e))?;
+        let sql = "SELECT id, seq, \"table\", \"from\" FROM pragma_foreign_key_list(?) ORDER BY id, seq";
+        let fks: Vec<(i64, i64, String, String)> = pragma(conn, sql, &name).await.map_err(|e| fail(&what, e))?;
         for (id, _, parent, from) in fks {
             let Some(col) = def.column_index(&from) else { continue };
             match def.foreign_keys.last_mut() {
@@ -105,6 +89,14 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
         tables.push(def);
     }
     Ok(Schema { tables })
+}
+
+/// The rows of a `pragma_*` query about one table or index.
+async fn pragma<T>(conn: &mut SqliteConnection, sql: &'static str, of: &str) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
+    sqlx::query_as(sql).bind(of).fetch_all(conn).await
 }
 
 /// The coarse class of a declared type: SQLite enforces only the affinity, so the names people

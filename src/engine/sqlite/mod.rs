@@ -20,11 +20,11 @@ pub use target::SqliteTarget;
 
 use crate::data::forms::{BinaryText, TextForms};
 use crate::engine::contract::{EngineError, Side};
-use crate::engine::ddl::{DefaultValue, Dialect};
+use crate::engine::ddl::{self, DefaultValue, Dialect};
 use crate::engine::driver::unreachable;
-use crate::engine::sql::{Quote, text_literal};
-use crate::engine::url::DbUrl;
-use crate::schema::{Column, TypeClass};
+use crate::engine::sql::Quote;
+use crate::engine::url::{DbUrl, EngineKind};
+use crate::schema::Column;
 
 /// SQLite's one schema name for the main database file.
 pub const SCHEMA: &str = "main";
@@ -32,60 +32,31 @@ pub const SCHEMA: &str = "main";
 const Q: Quote = Quote::Double;
 
 /// `--create-tables` in SQLite's SQL.
-pub const DIALECT: Dialect = Dialect {
-    quote: Q,
-    column_type,
-    // An INTEGER PRIMARY KEY is the rowid, which continues by itself.
-    auto_increment: "",
-    inline_foreign_keys: true,
-    qualified_index_table: false,
-    default_sql,
-};
+/// An INTEGER PRIMARY KEY is the rowid, which continues by itself: no auto-increment clause.
+/// Foreign keys go inside CREATE TABLE, and indexes name their table unqualified.
+pub const DIALECT: Dialect =
+    Dialect { inline_foreign_keys: true, qualified_index_table: false, ..Dialect::new(Q, column_type, default_sql) };
 
 /// SQLite's text forms: `1`/`0` booleans, raw bytes, any date text, NUMERIC columns that keep
 /// 15 significant digits.
 pub fn forms() -> TextForms {
-    TextForms {
-        binary: BinaryText::Raw,
-        booleans: ("1", "0"),
-        arrays: false,
-        zero_dates: true,
-        decimal_digits: Some(15),
-        non_finite_floats: false,
-        byte_valued: |_| false,
-    }
+    TextForms { zero_dates: true, decimal_digits: Some(15), ..TextForms::plain(BinaryText::Raw, ("1", "0")) }
 }
 
 /// A translated column default in this engine's SQL (`--create-tables`).
 fn default_sql(d: &DefaultValue, _ty: &str) -> String {
-    use DefaultValue as D;
-    match d {
-        D::Number(n) => n.clone(),
-        D::Text(t) => text_literal(t),
-        D::Bool(b) => u8::from(*b).to_string(),
-        D::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
-    }
+    d.standard_sql(("1", "0"))
 }
 
 /// The SQLite type for a source column (`--create-tables`): names whose affinity keeps the
 /// value as it was (decimals as TEXT, exact), and that introspection reads back as the same class.
 pub fn column_type(col: &Column, same_engine: bool, _key: bool) -> String {
-    use TypeClass as C;
     if same_engine {
         return col.declared_type.clone();
     }
-    match col.class {
-        C::Bool => "BOOLEAN".into(),
-        C::Int { .. } => "INTEGER".into(),
-        C::Float => "REAL".into(),
-        C::Text => col.max_chars.map_or("TEXT".into(), |n| format!("VARCHAR({n})")),
-        C::Binary => "BLOB".into(),
-        C::Date => "DATE".into(),
-        C::Time => "TIME".into(),
-        C::Timestamp | C::TimestampTz => "DATETIME".into(),
-        C::Uuid => "VARCHAR(36)".into(),
-        C::Json | C::Array => "JSON".into(),
-        C::Decimal | C::Interval | C::Inet | C::Enum | C::Other => "TEXT".into(),
+    match ddl::class_type(col.class, EngineKind::Sqlite) {
+        Some(t) => t.into(),
+        None => col.max_chars.map_or("TEXT".into(), |n| format!("VARCHAR({n})")),
     }
 }
 
@@ -143,13 +114,19 @@ mod tests {
 
     #[test]
     fn affinities_follow_the_documented_rules() {
-        assert_eq!(affinity("INTEGER"), Affinity::Integer);
-        assert_eq!(affinity("bigint unsigned"), Affinity::Integer);
-        assert_eq!(affinity("varchar(40)"), Affinity::Text);
-        assert_eq!(affinity("BLOB"), Affinity::Blob);
-        assert_eq!(affinity(""), Affinity::Blob);
-        assert_eq!(affinity("double precision"), Affinity::Real);
-        assert_eq!(affinity("DECIMAL(10,2)"), Affinity::Numeric);
-        assert_eq!(affinity("FLOATING POINT"), Affinity::Integer, "INT wins, as SQLite says");
+        let cases = [
+            ("INTEGER", Affinity::Integer),
+            ("bigint unsigned", Affinity::Integer),
+            ("varchar(40)", Affinity::Text),
+            ("BLOB", Affinity::Blob),
+            ("", Affinity::Blob),
+            ("double precision", Affinity::Real),
+            ("DECIMAL(10,2)", Affinity::Numeric),
+            // INT wins, as SQLite says.
+            ("FLOATING POINT", Affinity::Integer),
+        ];
+        for (declared, affinity_wanted) in cases {
+            assert_eq!(affinity(declared), affinity_wanted, "{declared:?}");
+        }
     }
 }

@@ -5,7 +5,6 @@
 use std::io::Write as _;
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{AssertSqlSafe, Executor, Row, TypeInfo, ValueRef};
 use tokio::sync::Mutex;
@@ -13,39 +12,29 @@ use tokio::sync::Mutex;
 use super::Q;
 use crate::data::batch::Batch;
 use crate::data::channel::BatchSender;
-use crate::data::forms::TextForms;
-use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source};
-use crate::engine::driver::failed;
-use crate::engine::read::{Batcher, select};
+use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source, SourceProfile};
+use crate::engine::driver::{failed, stream_rows};
+use crate::engine::read::select;
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
 pub struct SqliteSource {
     conn: Mutex<SqliteConnection>,
-    identity: String,
 }
 
 impl SqliteSource {
-    pub async fn connect(url: &DbUrl, _options: ConnectOptions) -> Result<Self, EngineError> {
+    pub async fn connect(url: &DbUrl, _options: ConnectOptions) -> Result<(Self, SourceProfile), EngineError> {
         let (mut conn, identity) = super::connect(url, Side::Source).await?;
         // The snapshot starts with the first read inside the transaction: take it now.
         conn.execute("BEGIN; SELECT count(*) FROM sqlite_schema;")
             .await
             .map_err(|e| failed("source: starting the read transaction", e))?;
-        Ok(SqliteSource { conn: Mutex::new(conn), identity })
+        Ok((SqliteSource { conn: Mutex::new(conn) }, SourceProfile { identity, forms: super::forms() }))
     }
 }
 
 #[async_trait]
 impl Source for SqliteSource {
-    fn identity(&self) -> &str {
-        &self.identity
-    }
-
-    fn forms(&self) -> TextForms {
-        super::forms()
-    }
-
     async fn introspect(&self, _schemas: &[String]) -> Result<Schema, EngineError> {
         super::introspect::schema(&mut *self.conn.lock().await, Side::Source).await
     }
@@ -58,19 +47,8 @@ impl Source for SqliteSource {
 }
 
 async fn read_table(conn: &mut SqliteConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
-    let table = &request.table;
-    let sql = select(request, Q, &Q.table(table));
-    let fail = |e: sqlx::Error| failed(format!("source: reading {table}"), e);
-    let mut rows = Batcher::new(request, out);
-    let mut stream = sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn);
-    while let Some(row) = stream.try_next().await.map_err(fail)? {
-        for i in 0..request.columns.len() {
-            push_value(&row, i, rows.batch()).map_err(fail)?;
-        }
-        rows.end_row().await?;
-    }
-    drop(stream);
-    Ok(rows.finish().await?)
+    let sql = select(request, Q, &Q.table(&request.table.name));
+    stream_rows(sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn), request, out, push_value).await
 }
 
 /// One value in its text form, whatever its storage class.

@@ -8,12 +8,9 @@ use tokio::sync::Mutex;
 
 use super::{Affinity, DIALECT, Q, affinity};
 use crate::data::channel::BatchReceiver;
-use crate::data::forms::TextForms;
 use crate::data::mode::Mode;
-use crate::data::progress::TableProgress;
-use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, WriteRequest};
-use crate::engine::ddl::{self, Dialect};
-use crate::engine::driver::failed;
+use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, WriteRequest};
+use crate::engine::driver::{failed, run_ddl};
 use crate::engine::url::DbUrl;
 use crate::schema::{Column, Schema};
 
@@ -23,68 +20,43 @@ const MAX_ROWS: usize = 500;
 
 pub struct SqliteTarget {
     conn: Mutex<SqliteConnection>,
-    identity: String,
 }
 
 impl SqliteTarget {
-    pub async fn connect(url: &DbUrl, _options: ConnectOptions) -> Result<Self, EngineError> {
+    pub async fn connect(url: &DbUrl, _options: ConnectOptions) -> Result<(Self, TargetProfile), EngineError> {
         let (conn, identity) = super::connect(url, Side::Target).await?;
-        Ok(SqliteTarget { conn: Mutex::new(conn), identity })
+        // foreign_keys is off on the connection; SQLite cannot switch triggers off.
+        let load = LoadSettings { foreign_keys_off: true, triggers_off: false };
+        let default_schema = super::SCHEMA.into();
+        let profile = TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema };
+        Ok((SqliteTarget { conn: Mutex::new(conn) }, profile))
     }
 }
 
 #[async_trait]
 impl Target for SqliteTarget {
-    fn identity(&self) -> &str {
-        &self.identity
-    }
-
-    fn dialect(&self) -> Dialect {
-        DIALECT
-    }
-
-    fn default_schema(&self) -> String {
-        super::SCHEMA.into()
+    async fn introspect(&self, _schemas: &[String]) -> Result<Schema, EngineError> {
+        super::introspect::schema(&mut *self.conn.lock().await, Side::Target).await
     }
 
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
         let mut conn = self.conn.lock().await;
         let fail = |e| failed("target: creating tables", e);
         conn.execute("BEGIN IMMEDIATE").await.map_err(fail)?;
-        for sql in statements {
-            if let Err(e) = conn.execute(AssertSqlSafe(sql.clone())).await {
-                let _rolled_back_with_the_connection_if_this_fails = conn.execute("ROLLBACK").await;
-                return Err(failed(format!("target: {}", ddl::label(sql)), e));
-            }
+        if let Err(e) = run_ddl!(conn, statements).await {
+            let _rolled_back_with_the_connection_if_this_fails = conn.execute("ROLLBACK").await;
+            return Err(e);
         }
         conn.execute("COMMIT").await.map_err(fail)?;
         Ok(())
     }
 
-    fn forms(&self) -> TextForms {
-        super::forms()
-    }
-
-    fn load_settings(&self) -> LoadSettings {
-        // foreign_keys is off on the connection; SQLite cannot switch triggers off.
-        LoadSettings { foreign_keys_off: true, triggers_off: false }
-    }
-
-    async fn introspect(&self, _schemas: &[String]) -> Result<Schema, EngineError> {
-        super::introspect::schema(&mut *self.conn.lock().await, Side::Target).await
-    }
-
-    async fn write(
-        &self,
-        request: &WriteRequest,
-        input: BatchReceiver,
-        progress: &dyn TableProgress,
-    ) -> Result<u64, EngineError> {
+    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError> {
         let binds: Vec<Bind> = request.columns.iter().map(Bind::of).collect();
         let mut conn = self.conn.lock().await;
         let fail = |e| failed(format!("target: writing {}", request.table), e);
         conn.execute("BEGIN IMMEDIATE").await.map_err(fail)?;
-        let loaded = load(&mut conn, request, &binds, input, progress).await;
+        let loaded = load(&mut conn, request, &binds, input).await;
         let ended = match &loaded {
             Ok(_) => conn.execute("COMMIT").await.map(|_| ()),
             Err(_) => conn.execute("ROLLBACK").await.map(|_| ()),
@@ -100,9 +72,8 @@ async fn load(
     request: &WriteRequest,
     binds: &[Bind],
     mut input: BatchReceiver,
-    progress: &dyn TableProgress,
 ) -> Result<u64, EngineError> {
-    let table = Q.table(&request.table);
+    let table = Q.table(&request.table.name);
     let fail = |e| failed(format!("target: writing {}", request.table), e);
     if request.mode == Mode::Replace {
         conn.execute(AssertSqlSafe(format!("DELETE FROM {table}"))).await.map_err(fail)?;
@@ -137,7 +108,6 @@ async fn load(
             start += n;
         }
         rows += batch.rows() as u64;
-        progress.add(batch.rows() as u64);
     }
     Ok(rows)
 }
@@ -202,6 +172,7 @@ fn insert_sql(request: &WriteRequest, table: &str, rows: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::contract::Relation;
     use crate::schema::{TableName, TypeClass};
 
     #[test]
@@ -218,8 +189,7 @@ mod tests {
     #[test]
     fn upsert_statement() {
         let request = WriteRequest {
-            table: TableName::new("main", "t"),
-            partitioned: false,
+            table: Relation { name: TableName::new("main", "t"), partitioned: false },
             columns: vec![
                 Column::new("id", "INTEGER", TypeClass::Int { bytes: 8 }),
                 Column::new("na\"me", "TEXT", TypeClass::Text),
