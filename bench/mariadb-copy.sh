@@ -9,34 +9,22 @@
 # Target (issue #3): dbtwin at least as fast as the dump pipe (ratio ≤ 1.0), peak memory < 200 MB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TABLES=${TABLES:-4}
-TABLE_SIZE=${TABLE_SIZE:-500000}
-REPEAT=${REPEAT:-3}
-ROWS=$((TABLES * TABLE_SIZE))
+source bench/lib.sh
+sysbench_sizes
 
 if [ -z "${DBTWIN_TEST_MY_URL:-}" ]; then
     DBTWIN_TEST_MY_URL=$(scripts/test-servers.sh start | sed -n 's/^DBTWIN_TEST_MY_URL=//p')
 fi
 MY=$DBTWIN_TEST_MY_URL
-# Client flags from the URL (mysql://user:password@host:port).
-rest=${MY#*://}; creds=${rest%@*}; hostport=${rest#*@}
-USER=${creds%%:*}; PASSWORD=${creds#*:}; HOST=${hostport%:*}; PORT=${hostport##*:}
-CLIENT=(--no-defaults -h "$HOST" -P "$PORT" -u "$USER" "-p$PASSWORD" --default-character-set=utf8mb4)
+mysql_client "$MY"
 
-command -v sysbench >/dev/null || {
-    [ "$(id -u)" = 0 ] || { echo "needs sysbench (apt-get install sysbench)"; exit 1; }
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q sysbench >/dev/null
-}
-source bench/lib.sh
+bench_require sysbench
 bench_require_time
 cargo build --release --quiet
 
 mariadb "${CLIENT[@]}" -e "DROP DATABASE IF EXISTS bench_src; DROP DATABASE IF EXISTS bench_dst;
                           CREATE DATABASE bench_src; CREATE DATABASE bench_dst;"
-echo "building sysbench data: $TABLES tables × $TABLE_SIZE rows…"
-sysbench oltp_read_write --db-driver=mysql --mysql-host="$HOST" --mysql-port="$PORT" --mysql-user="$USER" \
-    --mysql-password="$PASSWORD" --mysql-db=bench_src --tables="$TABLES" --table-size="$TABLE_SIZE" \
-    --threads=2 prepare >/dev/null
+sysbench_prepare bench_src
 mariadb-dump "${CLIENT[@]}" --no-data bench_src | mariadb "${CLIENT[@]}" bench_dst
 
 RESULTS=$(mktemp)
@@ -46,8 +34,7 @@ reset() {
     done
 }
 check() {
-    local sum="0"
-    for t in $(seq 1 "$TABLES"); do sum="$sum + (SELECT count(*) FROM sbtest$t)"; done
+    local sum; sum=$(sbtest_rows_sql)
     local got; got=$(mariadb "${CLIENT[@]}" -N bench_dst -e "SELECT $sum")
     [ "$got" = "$ROWS" ] || { echo "$1 copied $got rows, expected $ROWS"; exit 1; }
 }

@@ -10,41 +10,27 @@
 # Target (issue #5): dbtwin at least 2× faster than pgloader (ratio ≤ 0.5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-TABLES=${TABLES:-4}
-TABLE_SIZE=${TABLE_SIZE:-500000}
-REPEAT=${REPEAT:-3}
-ROWS=$((TABLES * TABLE_SIZE))
+source bench/lib.sh
+sysbench_sizes
 
 eval "$(scripts/test-servers.sh start | grep '^DBTWIN_TEST_')"
 MY=$DBTWIN_TEST_MY_URL
 PG=$DBTWIN_TEST_PG_URL
-rest=${MY#*://}; creds=${rest%@*}; hostport=${rest#*@}
-USER=${creds%%:*}; PASSWORD=${creds#*:}; HOST=${hostport%:*}; PORT=${hostport##*:}
-CLIENT=(--no-defaults -h "$HOST" -P "$PORT" -u "$USER" "-p$PASSWORD" --default-character-set=utf8mb4)
+mysql_client "$MY"
 
-for tool in sysbench pgloader; do
-    command -v "$tool" >/dev/null || {
-        [ "$(id -u)" = 0 ] || { echo "needs $tool (apt-get install $tool)"; exit 1; }
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$tool" >/dev/null
-    }
-done
-source bench/lib.sh
+bench_require sysbench pgloader
 bench_require_time
 cargo build --release --quiet
 
 mariadb "${CLIENT[@]}" -e "DROP DATABASE IF EXISTS bench_src; CREATE DATABASE bench_src;"
-echo "building sysbench data: $TABLES tables × $TABLE_SIZE rows…"
-sysbench oltp_read_write --db-driver=mysql --mysql-host="$HOST" --mysql-port="$PORT" --mysql-user="$USER" \
-    --mysql-password="$PASSWORD" --mysql-db=bench_src --tables="$TABLES" --table-size="$TABLE_SIZE" \
-    --threads=2 prepare >/dev/null
+sysbench_prepare bench_src
 
 RESULTS=$(mktemp)
 reset() {
     psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS bench_dst" -c "CREATE DATABASE bench_dst"
 }
 check() {
-    local sum="0"
-    for t in $(seq 1 "$TABLES"); do sum="$sum + (SELECT count(*) FROM sbtest$t)"; done
+    local sum; sum=$(sbtest_rows_sql)
     # pgloader creates its tables in a schema named after the source database.
     local got; got=$(psql -qAt "$PG/bench_dst" -c "SET search_path = bench_src, public" -c "SELECT $sum" | tail -1)
     [ "$got" = "$ROWS" ] || { echo "$1 copied $got rows, expected $ROWS"; exit 1; }

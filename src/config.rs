@@ -3,15 +3,15 @@
 //! database access, no name resolution: that is the plan's.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess};
 
 use crate::data::env::{EnvString, interpolate};
 use crate::data::forms::ZeroDates;
 use crate::data::mode::Mode;
+use crate::data::yaml::{self, Forms};
 use crate::mask::rule::RuleList;
 use crate::mask::spec::{self, RuleSpec};
 
@@ -89,28 +89,26 @@ struct RawTableRules {
     columns: BTreeMap<String, Option<RuleList>>,
 }
 
+impl Forms for RawTable {
+    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode` and `columns`";
+
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
+        let columns: Vec<String> = text.split(',').map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect();
+        if columns.is_empty() {
+            return Err(E::custom("empty column list"));
+        }
+        Ok(RawTable::Short(columns))
+    }
+
+    fn from_map<'de, M: MapAccess<'de>>(map: M) -> Result<Self, M::Error> {
+        RawTableRules::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawTable::Full)
+    }
+}
+
 impl<'de> Deserialize<'de> for RawTable {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct SpecVisitor;
-        impl<'de> Visitor<'de> for SpecVisitor {
-            type Value = RawTable;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a comma-separated column list or a map with `mode` and `columns`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawTable, E> {
-                let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
-                let columns: Vec<String> =
-                    text.split(',').map(str::trim).filter(|c| !c.is_empty()).map(String::from).collect();
-                if columns.is_empty() {
-                    return Err(E::custom("empty column list"));
-                }
-                Ok(RawTable::Short(columns))
-            }
-            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RawTable, M::Error> {
-                RawTableRules::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawTable::Full)
-            }
-        }
-        d.deserialize_any(SpecVisitor)
+        yaml::deserialize(d)
     }
 }
 

@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use super::session::Pair;
 use crate::config::Config;
-use crate::engine::ddl;
+use crate::engine::{EngineError, ddl};
 use crate::plan;
 use crate::schema::{Table, TableName};
 
@@ -26,13 +26,8 @@ impl Created {
         if created.tables.is_empty() {
             return Ok(created);
         }
-        let dialect = pair.target.profile.dialect;
-        let statements: Vec<String> = created
-            .tables
-            .iter()
-            .map(|(t, n)| ddl::create_table(&dialect, t, n, pair.same_engine(), &|p| created.parent_keys(pair, p)))
-            .collect();
-        pair.target.engine.execute_ddl(&statements).await?;
+        let same_engine = pair.same_engine();
+        created.execute(pair, |d, t, n, keys| vec![ddl::create_table(d, t, n, same_engine, keys)]).await?;
         pair.reintrospect_target().await?;
         tracing::info!(tables = created.tables.len(), "created the missing target tables");
         Ok(created)
@@ -43,19 +38,25 @@ impl Created {
         if self.tables.is_empty() {
             return Ok(None);
         }
-        let dialect = pair.target.profile.dialect;
-        let statements: Vec<String> = self
-            .tables
-            .iter()
-            .flat_map(|(t, n)| ddl::keys_after_load(&dialect, t, n, &|p| self.parent_keys(pair, p)))
-            .collect();
-        pair.target.engine.execute_ddl(&statements).await.context("adding keys to the created tables")?;
+        self.execute(pair, ddl::keys_after_load).await.context("adding keys to the created tables")?;
         let names: Vec<String> = self.tables.iter().map(|(_, n)| n.to_string()).collect();
         Ok(Some(format!(
             "target: created {} ({}); unique keys and foreign keys were added after the load",
             names.join(", "),
             if self.tables.len() == 1 { "1 table" } else { "tables" }
         )))
+    }
+
+    /// Run the statements `build` gives for each created table, in order.
+    async fn execute(
+        &self,
+        pair: &Pair,
+        build: impl Fn(&ddl::Dialect, &Table, &TableName, ddl::ParentKeys) -> Vec<String>,
+    ) -> Result<(), EngineError> {
+        let dialect = pair.target.profile.dialect;
+        let statements: Vec<String> =
+            self.tables.iter().flat_map(|(t, n)| build(&dialect, t, n, &|p| self.parent_keys(pair, p))).collect();
+        pair.target.engine.execute_ddl(&statements).await
     }
 
     /// A foreign key's parent in the target, and the parent's key columns (the source's).

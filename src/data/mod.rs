@@ -9,3 +9,4 @@ pub mod env;
 pub mod forms;
 pub mod mode;
 pub mod progress;
+pub mod yaml;

@@ -49,6 +49,12 @@ macro_rules! kinds {
                 match self { $(Kind::$variant => &[$($example),+],)+ }
             }
         }
+
+        impl fmt::Display for Kind {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
     };
 }
 
@@ -128,12 +134,6 @@ kinds! {
         r#"{"email":"jane@corp.test","tags":["vip","beta"],"plan":"pro"}"#,
     )];
     Keep = "keep", Own, [], [("keep", "any", "anything")];
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,13 @@
 //! or a list of them tried in order. [`crate::mask::spec`] compiles it into what it means.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess};
 
 use super::kind::Kind;
 use crate::data::env::EnvString;
+use crate::data::yaml::{self, Forms};
 
 /// A column's rules: one, or a list tried in order where the first whose `when` matches the
 /// row applies (a row no rule matches keeps its value).
@@ -125,58 +125,54 @@ impl Rule {
     }
 }
 
+impl Forms for Rule {
+    const EXPECTING: &'static str = "a mask kind or a map with `kind`";
+
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(Rule::Kind)
+    }
+
+    fn from_map<'de, M: MapAccess<'de>>(map: M) -> Result<Self, M::Error> {
+        FullRule::deserialize(de::value::MapAccessDeserializer::new(map)).map(|r| Rule::Full(Box::new(r)))
+    }
+
+    // A YAML `null` in a rule's place means the null mask, as it does for a column.
+    fn from_null() -> Option<Self> {
+        Some(Rule::Kind(Kind::Null))
+    }
+}
+
+impl Forms for RuleList {
+    const EXPECTING: &'static str = "a mask kind, a map with `kind`, or a list of them";
+
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        Rule::from_str(v).map(|r| RuleList(vec![r]))
+    }
+
+    fn from_map<'de, M: MapAccess<'de>>(map: M) -> Result<Self, M::Error> {
+        Rule::from_map(map).map(|r| RuleList(vec![r]))
+    }
+
+    fn from_seq<'de, S: SeqAccess<'de>>(mut seq: S) -> Result<Self, S::Error> {
+        let mut rules = Vec::new();
+        while let Some(rule) = seq.next_element::<Rule>()? {
+            rules.push(rule);
+        }
+        if rules.is_empty() {
+            return Err(de::Error::custom("empty rule list"));
+        }
+        Ok(RuleList(rules))
+    }
+}
+
 impl<'de> Deserialize<'de> for Rule {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct RuleVisitor;
-        impl<'de> Visitor<'de> for RuleVisitor {
-            type Value = Rule;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mask kind or a map with `kind`")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rule, E> {
-                Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(Rule::Kind)
-            }
-            // A YAML `null` in a rule's place means the null mask, as it does for a column.
-            fn visit_unit<E: de::Error>(self) -> Result<Rule, E> {
-                Ok(Rule::Kind(Kind::Null))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Rule, E> {
-                Ok(Rule::Kind(Kind::Null))
-            }
-            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Rule, M::Error> {
-                FullRule::deserialize(de::value::MapAccessDeserializer::new(map)).map(|r| Rule::Full(Box::new(r)))
-            }
-        }
-        d.deserialize_any(RuleVisitor)
+        yaml::deserialize(d)
     }
 }
 
 impl<'de> Deserialize<'de> for RuleList {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct ListVisitor;
-        impl<'de> Visitor<'de> for ListVisitor {
-            type Value = RuleList;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mask kind, a map with `kind`, or a list of them")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RuleList, E> {
-                Kind::deserialize(de::value::StrDeserializer::<E>::new(v)).map(|k| RuleList(vec![Rule::Kind(k)]))
-            }
-            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RuleList, M::Error> {
-                FullRule::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|r| RuleList(vec![Rule::Full(Box::new(r))]))
-            }
-            fn visit_seq<S: de::SeqAccess<'de>>(self, mut seq: S) -> Result<RuleList, S::Error> {
-                let mut rules = Vec::new();
-                while let Some(rule) = seq.next_element::<Rule>()? {
-                    rules.push(rule);
-                }
-                if rules.is_empty() {
-                    return Err(de::Error::custom("empty rule list"));
-                }
-                Ok(RuleList(rules))
-            }
-        }
-        d.deserialize_any(ListVisitor)
+        yaml::deserialize(d)
     }
 }

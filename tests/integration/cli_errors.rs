@@ -1,7 +1,7 @@
 //! Bad input: one clear line naming what is wrong, the right exit code, nothing written, no
 //! password anywhere.
 
-use crate::support::{PgDb, config_file, copy, dbtwin, servers};
+use crate::support::{PgDb, TestDb, config_file, copy, dbtwin, servers};
 
 const TABLE: &str = "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, name text);";
 

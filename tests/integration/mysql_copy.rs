@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::support::scenarios::{self, Shop, assert_masked};
-use crate::support::{MyDb, PgDb, assert_ok, copy, servers};
+use crate::support::{MyDb, PgDb, TestDb, assert_ok, copy, servers};
 
 const SCHEMA: &str = r#"
 CREATE TABLE customer (

@@ -2,7 +2,7 @@
 //! determinism, triggers, and atomic replace.
 
 use crate::support::scenarios::{self, Shop, assert_masked};
-use crate::support::{PgDb, assert_ok, copy};
+use crate::support::{PgDb, TestDb, assert_ok, copy};
 
 const SCHEMA: &str = r#"
 CREATE TYPE "Mood" AS ENUM ('sad', 'ok', 'happy', 'ünïcode');

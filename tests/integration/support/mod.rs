@@ -78,25 +78,8 @@ pub struct PgDb {
 }
 
 impl PgDb {
-    pub async fn create() -> PgDb {
-        let base = &servers().pg;
-        let name = unique_name("dbtwin");
-        let mut admin = PgConnection::connect(&format!("{base}/postgres")).await.expect("connect to the test server");
-        admin.execute(AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
-        PgDb { url: format!("{base}/{name}") }
-    }
-
     pub async fn conn(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.expect("connect to test database")
-    }
-
-    /// Run a script of one or more statements.
-    pub async fn exec(&self, sql: &str) {
-        let mut c = self.conn().await;
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&mut c)
-            .await
-            .unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"));
     }
 
     /// The COPY text of a query: every value in the server's own text form, byte for byte.
@@ -110,23 +93,6 @@ impl PgDb {
         }
         String::from_utf8(out).expect("utf-8 COPY text")
     }
-
-    /// Rows of a query whose columns are all cast to text.
-    pub async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
-        let mut c = self.conn().await;
-        let rows = sqlx::raw_sql(AssertSqlSafe(query.to_string())).fetch_all(&mut c).await.expect(query);
-        use sqlx::Row;
-        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<Option<String>, _>(i)).collect()).collect()
-    }
-
-    pub async fn count(&self, table: &str) -> i64 {
-        let mut c = self.conn().await;
-        let (n,): (i64,) = sqlx::query_as(AssertSqlSafe(format!("SELECT count(*) FROM ONLY {table}")))
-            .fetch_one(&mut c)
-            .await
-            .expect(table);
-        n
-    }
 }
 
 /// A fresh MySQL/MariaDB database on the test server.
@@ -139,38 +105,10 @@ pub struct MyDb {
 pub type RawRow = Vec<Option<Vec<u8>>>;
 
 impl MyDb {
-    pub async fn create() -> MyDb {
-        let base = &servers().my;
-        let name = unique_name("dbtwin");
-        let mut admin = MySqlConnection::connect(base).await.expect("connect to the MariaDB test server");
-        admin
-            .execute(AssertSqlSafe(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4")))
-            .await
-            .expect("create database");
-        MyDb { url: format!("{base}/{name}"), name }
-    }
-
     pub async fn conn(&self) -> MySqlConnection {
         let mut c = MySqlConnection::connect(&self.url).await.expect("connect to test database");
         c.execute("SET time_zone = '+00:00'").await.expect("set time zone");
         c
-    }
-
-    /// Run a script of one or more statements (zero dates allowed, as a legacy source has them).
-    pub async fn exec(&self, sql: &str) {
-        let mut c = self.conn().await;
-        c.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'").await.expect("sql_mode");
-        // Data is generated with recursive CTEs; MariaDB stops them at 1000 rows by default.
-        // Each server has its own name for the limit.
-        for limit in
-            ["SET SESSION max_recursive_iterations = 10000000", "SET SESSION cte_max_recursion_depth = 10000000"]
-        {
-            let _absent_on_the_other_server = c.execute(limit).await;
-        }
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&mut c)
-            .await
-            .unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"));
     }
 
     /// Rows of a query through the text protocol, every cell as the server's bytes.
@@ -188,147 +126,6 @@ impl MyDb {
             );
         }
         rows
-    }
-
-    /// Like `raw_rows`, for text results.
-    pub async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
-        self.raw_rows(query)
-            .await
-            .into_iter()
-            .map(|r| r.into_iter().map(|c| c.map(|b| String::from_utf8(b).expect("utf-8"))).collect())
-            .collect()
-    }
-
-    pub async fn count(&self, table: &str) -> i64 {
-        let n = self.rows(&format!("SELECT count(*) FROM {table}")).await;
-        n[0][0].as_deref().unwrap().parse().unwrap()
-    }
-}
-
-/// What scenarios need of a test database, whatever its engine.
-#[allow(async_fn_in_trait)] // static dispatch only: no Send bound is needed
-pub trait TestDb: Sized {
-    /// The engine's JSON column type.
-    const JSON_TYPE: &'static str;
-    /// `kinds`, one table covering every type class this engine shares with the others.
-    const KINDS_DDL: &'static str;
-    /// Rows of `kinds`: edge values, unicode, empty values and NULLs.
-    const KINDS_ROWS: &'static str;
-    /// `kinds` with every cell as text (binary as lower-case hex), in id order.
-    const KINDS_SELECT: &'static str;
-    /// A fresh, empty database on this engine's test server.
-    async fn create() -> Self;
-    fn url(&self) -> &str;
-    async fn exec(&self, sql: &str);
-    /// Run one statement, returning the database's error instead of panicking.
-    async fn try_exec(&self, sql: &str) -> Result<(), String>;
-    /// Whether an index of this name exists.
-    async fn has_index(&self, name: &str) -> bool;
-    /// Rows of a query, each cell as text (PostgreSQL queries cast to text themselves).
-    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>>;
-    async fn count(&self, table: &str) -> i64;
-    /// The exact contents the queries return, in the engine's own text form, for equality checks.
-    async fn snapshot(&self, queries: &[&str]) -> String;
-}
-
-impl TestDb for PgDb {
-    const JSON_TYPE: &'static str = "jsonb";
-    const KINDS_DDL: &'static str = "CREATE TABLE kinds (id int PRIMARY KEY, flag boolean, big bigint,
-        price numeric(38,10), ratio double precision, name varchar(40), data bytea, day date,
-        at timestamp(6), at_tz timestamptz, uid uuid, doc jsonb, span interval);";
-    const KINDS_ROWS: &'static str = "INSERT INTO kinds VALUES
-        (1, true, 9223372036854775807, 1234567890123456789012345678.0123456789, 0.1, 'Zoë 🦀', '\\x00ff0010',
-         '2024-02-29', '2024-02-29 12:34:56.123456', '2024-02-29 12:34:56.123456+00',
-         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, \"x\"], \"b\": null}', '1 day 02:03:04'),
-        (2, false, -9223372036854775808, -0.0000000001, -1e300, '', '\\x', '1970-01-01',
-         '2024-01-01 00:00:00', '2024-01-01 00:00:00+00', '00000000-0000-0000-0000-000000000000', '[]', '00:00:01'),
-        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);";
-    const KINDS_SELECT: &'static str = "SELECT id::text, flag::text, big::text, price::text, ratio::text, name,
-        encode(data, 'hex'), day::text, at::text, at_tz::text, uid::text, doc::text, span::text FROM kinds ORDER BY id";
-    async fn create() -> Self {
-        PgDb::create().await
-    }
-    fn url(&self) -> &str {
-        &self.url
-    }
-    async fn exec(&self, sql: &str) {
-        PgDb::exec(self, sql).await
-    }
-    async fn try_exec(&self, sql: &str) -> Result<(), String> {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&mut self.conn().await)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
-    }
-    async fn has_index(&self, name: &str) -> bool {
-        let q = format!("SELECT count(*)::text FROM pg_indexes WHERE indexname = '{name}'");
-        self.rows(&q).await[0][0].as_deref() == Some("1")
-    }
-    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
-        PgDb::rows(self, query).await
-    }
-    async fn count(&self, table: &str) -> i64 {
-        PgDb::count(self, table).await
-    }
-    async fn snapshot(&self, queries: &[&str]) -> String {
-        let mut out = String::new();
-        for q in queries {
-            out.push_str(&self.copy_text(q).await);
-        }
-        out
-    }
-}
-
-impl TestDb for MyDb {
-    const JSON_TYPE: &'static str = "json";
-    const KINDS_DDL: &'static str = "CREATE TABLE kinds (id int PRIMARY KEY, flag tinyint(1), big bigint,
-        price decimal(38,10), ratio double, name varchar(40), data blob, day date, at datetime(6),
-        at_tz datetime(6), uid char(36), doc json, span varchar(40));";
-    const KINDS_ROWS: &'static str = "INSERT INTO kinds VALUES
-        (1, 1, 9223372036854775807, 1234567890123456789012345678.0123456789, 0.1, 'Zoë 🦀', x'00ff0010',
-         '2024-02-29', '2024-02-29 12:34:56.123456', '2024-02-29 12:34:56.123456',
-         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, \"x\"], \"b\": null}', '1 day 02:03:04'),
-        (2, 0, -9223372036854775808, -0.0000000001, -1e300, '', x'', '1970-01-01',
-         '2024-01-01 00:00:00', '2024-01-01 00:00:00', '00000000-0000-0000-0000-000000000000', '[]', '00:00:01'),
-        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);";
-    const KINDS_SELECT: &'static str = "SELECT id, flag, big, price, ratio, name, LOWER(HEX(data)), day, at, at_tz,
-        uid, doc, span FROM kinds ORDER BY id";
-    async fn create() -> Self {
-        MyDb::create().await
-    }
-    fn url(&self) -> &str {
-        &self.url
-    }
-    async fn exec(&self, sql: &str) {
-        MyDb::exec(self, sql).await
-    }
-    async fn try_exec(&self, sql: &str) -> Result<(), String> {
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&mut self.conn().await)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
-    }
-    async fn has_index(&self, name: &str) -> bool {
-        let q = format!(
-            "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
-             WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = '{name}'"
-        );
-        self.rows(&q).await[0][0].as_deref() == Some("1")
-    }
-    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
-        MyDb::rows(self, query).await
-    }
-    async fn count(&self, table: &str) -> i64 {
-        MyDb::count(self, table).await
-    }
-    async fn snapshot(&self, queries: &[&str]) -> String {
-        let mut out = String::new();
-        for q in queries {
-            out.push_str(&format!("{:?}\n", self.raw_rows(q).await));
-        }
-        out
     }
 }
 
@@ -375,6 +172,159 @@ impl SqliteDb {
     }
 }
 
+/// Run a script of one or more statements on `conn`, returning the database's error.
+async fn script<C>(conn: &mut C, sql: &str) -> Result<(), String>
+where
+    for<'e> &'e mut C: sqlx::Executor<'e>,
+{
+    sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(conn).await.map(drop).map_err(|e| e.to_string())
+}
+
+/// What scenarios need of a test database, whatever its engine.
+#[allow(async_fn_in_trait)] // static dispatch only: no Send bound is needed
+pub trait TestDb: Sized {
+    /// The engine's JSON column type.
+    const JSON_TYPE: &'static str;
+    /// `kinds`, one table covering every type class this engine shares with the others.
+    const KINDS_DDL: &'static str;
+    /// Rows of `kinds`: edge values, unicode, empty values and NULLs.
+    const KINDS_ROWS: &'static str;
+    /// `kinds` with every cell as text (binary as lower-case hex), in id order.
+    const KINDS_SELECT: &'static str;
+    /// A query whose one cell is 1 when an index named `{name}` exists.
+    const INDEX_QUERY: &'static str;
+    /// A query whose one cell counts the rows of `{table}` (itself alone, not its children).
+    const COUNT_QUERY: &'static str;
+    /// A fresh, empty database on this engine's test server.
+    async fn create() -> Self;
+    fn url(&self) -> &str;
+    /// Run one statement, returning the database's error instead of panicking.
+    async fn try_exec(&self, sql: &str) -> Result<(), String>;
+    /// Rows of a query, each cell as text (PostgreSQL queries cast to text themselves).
+    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>>;
+    /// The exact contents one query returns, in the engine's own text form.
+    async fn dump(&self, query: &str) -> String;
+
+    /// Run a script of one or more statements.
+    async fn exec(&self, sql: &str) {
+        self.try_exec(sql).await.unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"))
+    }
+
+    /// Whether an index of this name exists.
+    async fn has_index(&self, name: &str) -> bool {
+        self.rows(&Self::INDEX_QUERY.replace("{name}", name)).await[0][0].as_deref() == Some("1")
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        let n = self.rows(&Self::COUNT_QUERY.replace("{table}", table)).await;
+        n[0][0].as_deref().unwrap().parse().unwrap()
+    }
+
+    /// The exact contents the queries return, for equality checks.
+    async fn snapshot(&self, queries: &[&str]) -> String {
+        let mut out = String::new();
+        for q in queries {
+            out.push_str(&self.dump(q).await);
+        }
+        out
+    }
+}
+
+impl TestDb for PgDb {
+    const JSON_TYPE: &'static str = "jsonb";
+    const KINDS_DDL: &'static str = "CREATE TABLE kinds (id int PRIMARY KEY, flag boolean, big bigint,
+        price numeric(38,10), ratio double precision, name varchar(40), data bytea, day date,
+        at timestamp(6), at_tz timestamptz, uid uuid, doc jsonb, span interval);";
+    const KINDS_ROWS: &'static str = "INSERT INTO kinds VALUES
+        (1, true, 9223372036854775807, 1234567890123456789012345678.0123456789, 0.1, 'Zoë 🦀', '\\x00ff0010',
+         '2024-02-29', '2024-02-29 12:34:56.123456', '2024-02-29 12:34:56.123456+00',
+         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, \"x\"], \"b\": null}', '1 day 02:03:04'),
+        (2, false, -9223372036854775808, -0.0000000001, -1e300, '', '\\x', '1970-01-01',
+         '2024-01-01 00:00:00', '2024-01-01 00:00:00+00', '00000000-0000-0000-0000-000000000000', '[]', '00:00:01'),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);";
+    const KINDS_SELECT: &'static str = "SELECT id::text, flag::text, big::text, price::text, ratio::text, name,
+        encode(data, 'hex'), day::text, at::text, at_tz::text, uid::text, doc::text, span::text FROM kinds ORDER BY id";
+    const INDEX_QUERY: &'static str = "SELECT count(*)::text FROM pg_indexes WHERE indexname = '{name}'";
+    const COUNT_QUERY: &'static str = "SELECT count(*)::text FROM ONLY {table}";
+    async fn create() -> Self {
+        let base = &servers().pg;
+        let name = unique_name("dbtwin");
+        let mut admin = PgConnection::connect(&format!("{base}/postgres")).await.expect("connect to the test server");
+        admin.execute(AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+        PgDb { url: format!("{base}/{name}") }
+    }
+    fn url(&self) -> &str {
+        &self.url
+    }
+    async fn try_exec(&self, sql: &str) -> Result<(), String> {
+        script(&mut self.conn().await, sql).await
+    }
+    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
+        use sqlx::Row;
+        let rows =
+            sqlx::raw_sql(AssertSqlSafe(query.to_string())).fetch_all(&mut self.conn().await).await.expect(query);
+        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<Option<String>, _>(i)).collect()).collect()
+    }
+    async fn dump(&self, query: &str) -> String {
+        self.copy_text(query).await
+    }
+}
+
+impl TestDb for MyDb {
+    const JSON_TYPE: &'static str = "json";
+    const KINDS_DDL: &'static str = "CREATE TABLE kinds (id int PRIMARY KEY, flag tinyint(1), big bigint,
+        price decimal(38,10), ratio double, name varchar(40), data blob, day date, at datetime(6),
+        at_tz datetime(6), uid char(36), doc json, span varchar(40));";
+    const KINDS_ROWS: &'static str = "INSERT INTO kinds VALUES
+        (1, 1, 9223372036854775807, 1234567890123456789012345678.0123456789, 0.1, 'Zoë 🦀', x'00ff0010',
+         '2024-02-29', '2024-02-29 12:34:56.123456', '2024-02-29 12:34:56.123456',
+         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\": [1, \"x\"], \"b\": null}', '1 day 02:03:04'),
+        (2, 0, -9223372036854775808, -0.0000000001, -1e300, '', x'', '1970-01-01',
+         '2024-01-01 00:00:00', '2024-01-01 00:00:00', '00000000-0000-0000-0000-000000000000', '[]', '00:00:01'),
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);";
+    const KINDS_SELECT: &'static str = "SELECT id, flag, big, price, ratio, name, LOWER(HEX(data)), day, at, at_tz,
+        uid, doc, span FROM kinds ORDER BY id";
+    const INDEX_QUERY: &'static str = "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
+        WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = '{name}'";
+    const COUNT_QUERY: &'static str = "SELECT count(*) FROM {table}";
+    async fn create() -> Self {
+        let base = &servers().my;
+        let name = unique_name("dbtwin");
+        let mut admin = MySqlConnection::connect(base).await.expect("connect to the MariaDB test server");
+        admin
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4")))
+            .await
+            .expect("create database");
+        MyDb { url: format!("{base}/{name}"), name }
+    }
+    fn url(&self) -> &str {
+        &self.url
+    }
+    /// A script, with zero dates allowed, as a legacy source has them.
+    async fn exec(&self, sql: &str) {
+        let mut c = self.conn().await;
+        c.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'").await.expect("sql_mode");
+        // Data is generated with recursive CTEs; MariaDB stops them at 1000 rows by default.
+        // Each server has its own name for the limit.
+        for limit in
+            ["SET SESSION max_recursive_iterations = 10000000", "SET SESSION cte_max_recursion_depth = 10000000"]
+        {
+            let _absent_on_the_other_server = c.execute(limit).await;
+        }
+        script(&mut c, sql).await.unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"))
+    }
+    async fn try_exec(&self, sql: &str) -> Result<(), String> {
+        script(&mut self.conn().await, sql).await
+    }
+    async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
+        let text = |c: Option<Vec<u8>>| c.map(|b| String::from_utf8(b).expect("utf-8"));
+        self.raw_rows(query).await.into_iter().map(|r| r.into_iter().map(text).collect()).collect()
+    }
+    async fn dump(&self, query: &str) -> String {
+        format!("{:?}\n", self.raw_rows(query).await)
+    }
+}
+
 impl TestDb for SqliteDb {
     const JSON_TYPE: &'static str = "json";
     // Decimals as TEXT: SQLite's NUMERIC affinity would keep 15 digits of them.
@@ -392,6 +342,8 @@ impl TestDb for SqliteDb {
     const KINDS_SELECT: &'static str =
         "SELECT id, flag, big, price, ratio, name, iif(data IS NULL, NULL, lower(hex(data))), day, at, at_tz,
         uid, doc, span FROM kinds ORDER BY id";
+    const INDEX_QUERY: &'static str = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '{name}'";
+    const COUNT_QUERY: &'static str = "SELECT count(*) FROM {table}";
     async fn create() -> Self {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name("dbtwin")));
         SqliteDb { url: format!("sqlite://{}", path.display()), path }
@@ -399,40 +351,22 @@ impl TestDb for SqliteDb {
     fn url(&self) -> &str {
         &self.url
     }
-    async fn has_index(&self, name: &str) -> bool {
-        let q = format!("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '{name}'");
-        self.rows(&q).await[0][0].as_deref() == Some("1")
-    }
     async fn try_exec(&self, sql: &str) -> Result<(), String> {
         let mut c = self.conn().await;
         // dbtwin's own connections load with foreign keys off; a test connection checks them.
-        sqlx::raw_sql("PRAGMA foreign_keys = ON").execute(&mut c).await.map_err(|e| e.to_string())?;
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(&mut c).await.map(drop).map_err(|e| e.to_string())
+        script(&mut c, "PRAGMA foreign_keys = ON").await?;
+        script(&mut c, sql).await
     }
+    /// A script on a connection that, like dbtwin's, leaves foreign keys unchecked.
     async fn exec(&self, sql: &str) {
-        let mut c = self.conn().await;
-        sqlx::raw_sql(AssertSqlSafe(sql.to_string()))
-            .execute(&mut c)
-            .await
-            .unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"));
+        script(&mut self.conn().await, sql).await.unwrap_or_else(|e| panic!("{e}\nin:\n{sql}"))
     }
     async fn rows(&self, query: &str) -> Vec<Vec<Option<String>>> {
-        self.raw_rows(query)
-            .await
-            .into_iter()
-            .map(|r| r.into_iter().map(|c| c.map(|(_, b)| String::from_utf8_lossy(&b).into_owned())).collect())
-            .collect()
+        let text = |c: Option<(String, Vec<u8>)>| c.map(|(_, b)| String::from_utf8_lossy(&b).into_owned());
+        self.raw_rows(query).await.into_iter().map(|r| r.into_iter().map(text).collect()).collect()
     }
-    async fn count(&self, table: &str) -> i64 {
-        let n = self.rows(&format!("SELECT count(*) FROM {table}")).await;
-        n[0][0].as_deref().unwrap().parse().unwrap()
-    }
-    async fn snapshot(&self, queries: &[&str]) -> String {
-        let mut out = String::new();
-        for q in queries {
-            out.push_str(&format!("{:?}\n", self.raw_rows(q).await));
-        }
-        out
+    async fn dump(&self, query: &str) -> String {
+        format!("{:?}\n", self.raw_rows(query).await)
     }
 }
 
