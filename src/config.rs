@@ -12,6 +12,7 @@ use crate::data::env::{EnvString, interpolate};
 use crate::data::forms::ZeroDates;
 use crate::data::mode::Mode;
 use crate::data::yaml::{self, Forms};
+use crate::mask::Spec;
 use crate::mask::rule::RuleList;
 use crate::mask::spec::{self, RuleSpec};
 
@@ -145,7 +146,7 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                 let mut columns = BTreeMap::new();
                 for (column, list) in rules.columns {
                     let Some(RuleList(list)) = list else {
-                        columns.insert(column, vec![RuleSpec { spec: spec::Spec::Null, when: None }]);
+                        columns.insert(column, vec![RuleSpec { spec: Spec::NULL, when: None }]);
                         continue;
                     };
                     let mut compiled = Vec::new();
@@ -205,6 +206,7 @@ fn one_line(message: &str) -> String {
 mod tests {
     use super::*;
     use crate::mask::Kind;
+    use crate::mask::kinds::constant::Constant;
 
     const EXAMPLE: &str = r#"
 source: postgres://app:${DBTWIN_TEST_PW}@db.internal:5432/app
@@ -243,7 +245,7 @@ tables:
         assert_eq!(kinds("password"), [(Kind::Hash, false)]);
         assert_eq!(kinds("picture"), [(Kind::Null, false)], "a YAML null is the null rule");
         assert!(
-            matches!(&staff.columns["role"][..], [RuleSpec { spec: spec::Spec::Set(v), when: None }] if v == "clerk")
+            matches!(&staff.columns["role"][..], [RuleSpec { spec: Spec::Constant(Constant::Set(v)), when: None }] if v == "clerk")
         );
     }
 

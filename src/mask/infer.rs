@@ -2,8 +2,9 @@
 //! type. `dbtwin copy` prints the choice in its plan so nothing is guessed silently.
 
 use super::kind::Kind;
+use super::kinds::Spec;
+use super::kinds::hash::{Hash, HashFormat};
 use super::masker::Masker;
-use super::spec::{HashFormat, Spec};
 use crate::data::forms::BinaryText;
 use crate::schema::{Column, TypeClass};
 
@@ -25,10 +26,10 @@ pub fn suggest(column: &Column, preferred: Option<Kind>, unique: bool, allow_nul
     }
     candidates.push((Spec::default_for(Kind::Hash), "hash".into()));
     if unique {
-        let spec = Spec::Hash { format: None, length: Some(fixed_hash) };
+        let spec = Spec::Hash(Hash { format: None, length: Some(fixed_hash) });
         candidates.push((Ok(spec), format!("{{ kind: hash, length: {fixed_hash} }}")));
         if matches!(column.class, TypeClass::Int { bytes: 8 }) {
-            let spec = Spec::Hash { format: Some(HashFormat::Digits), length: Some(18) };
+            let spec = Spec::Hash(Hash { format: Some(HashFormat::Digits), length: Some(18) });
             candidates.push((Ok(spec), "{ kind: hash, format: digits, length: 18 }".into()));
         }
     }

@@ -1,6 +1,7 @@
 //! How a value is transformed. [`kind`] lists the mask kinds, [`rule`] reads a rule as the
-//! config writes it, [`spec`] compiles it, and a [`Masker`] binds it to one column (built once
-//! by the plan, after checking that its output fits). Rules that look at the rest of the row
+//! config writes it, [`spec`] compiles it into a [`Spec`] whose code lives in [`kinds`], one
+//! file per family, and a [`Masker`] binds it to one column (built once by the plan, after
+//! checking that its output fits). Rules that look at the rest of the row
 //! (`when`, `template`) are put together in [`row`]. The `fake` crate is used here and nowhere
 //! else.
 
@@ -11,10 +12,12 @@ mod infer;
 pub mod json_path;
 mod keyring;
 pub mod kind;
+pub mod kinds;
 mod locale;
 mod masker;
 pub mod row;
 pub mod rule;
+mod slot;
 pub mod spec;
 pub mod synth;
 pub mod template;
@@ -23,9 +26,11 @@ pub use ids::{iban_valid, luhn_valid};
 pub use infer::{infer, looks_personal, suggest};
 pub use keyring::Keyring;
 pub use kind::Kind;
+pub use kinds::Spec;
+pub use kinds::hash::HashFormat;
 pub use locale::Locale;
 pub use masker::Masker;
-pub use spec::{HashFormat, RuleSpec, Spec};
+pub use spec::RuleSpec;
 
 #[cfg(test)]
 mod readme;

@@ -4,8 +4,9 @@
 
 use super::keyring::Keyring;
 use super::kind::{Example, Kind};
+use super::kinds::Spec;
 use super::masker::Masker;
-use super::spec::{self, Spec};
+use super::spec;
 use crate::data::forms::BinaryText;
 use crate::schema::{Column, TypeClass};
 

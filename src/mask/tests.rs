@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use rand::{RngExt, SeedableRng};
 
-use super::masker::today_days;
+use super::kinds::random::today_days;
 use super::rule::Rule;
 use super::*;
 use crate::data::dates;

@@ -62,7 +62,7 @@ pub(super) fn masked(
             },
         };
         // A column whose only rule is `keep` is not masked at all.
-        if specs.iter().all(|r| r.when.is_none() && matches!(r.spec, Spec::Keep)) {
+        if specs.iter().all(|r| r.when.is_none() && r.spec.is_keep()) {
             continue;
         }
         let mut bound = Vec::new();
