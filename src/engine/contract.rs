@@ -33,6 +33,18 @@
 //!   error, on an abort, or when its future is dropped: a failed write leaves the old rows.
 //! - [`Target::execute_ddl`] runs statements in order and stops at the first failure; engines
 //!   whose DDL commits implicitly (MySQL) say so in their docs.
+//!
+//! # What may be repeated
+//!
+//! - `introspect` only reads: any number of calls give the same schema (on a source, the one of
+//!   the run's snapshot).
+//! - `read` of the same request gives the same rows within one run (one snapshot), so a sample
+//!   and the copy agree.
+//! - `write` converges: an upsert of the same rows again changes nothing (rows that did not
+//!   change are not rewritten where the engine can tell), and a replace leaves exactly the rows
+//!   it was given. So a run that failed or was interrupted is finished by running it again.
+//! - `execute_ddl` is not idempotent (a table that exists cannot be created again): callers
+//!   create only the tables introspection did not find.
 
 use std::fmt;
 
