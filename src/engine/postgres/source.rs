@@ -65,7 +65,9 @@ impl PgSource {
 impl Source for PgSource {
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError> {
         let mut conn = self.coordinator.lock().await;
-        super::introspect::schema(&mut conn, Side::Source, schemas).await
+        let schema = super::introspect::schema(&mut conn, Side::Source, schemas).await?;
+        protect(&mut conn, &schema).await?;
+        Ok(schema)
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
@@ -90,6 +92,33 @@ impl Source for PgSource {
         out.finish().await?;
         Ok(rows)
     }
+}
+
+/// How long the snapshot waits for a table that another session holds (a running TRUNCATE or
+/// DDL) before the run fails, naming it.
+const LOCK_WAIT: &str = "30s";
+
+/// Lock every table the run may read in ACCESS SHARE mode, in the snapshot's transaction, as
+/// pg_dump does: TRUNCATE is not MVCC-safe, so a table truncated after the snapshot was taken
+/// would read as empty. The lock blocks TRUNCATE and DDL until the run ends, never writers.
+/// Readers that import the snapshot need no lock of their own.
+async fn protect(conn: &mut PgConnection, schema: &Schema) -> Result<(), EngineError> {
+    let wait = format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'");
+    (&mut *conn).execute(sqlx::raw_sql(AssertSqlSafe(wait))).await.map_err(|e| failed("source: locking", e))?;
+    for table in &schema.tables {
+        let lock = format!("LOCK TABLE {} IN ACCESS SHARE MODE", Q.table(&table.name));
+        (&mut *conn).execute(sqlx::raw_sql(AssertSqlSafe(lock))).await.map_err(|e| {
+            failed(
+                format!(
+                    "source: table {} is held by another session (waited {LOCK_WAIT} to lock it against TRUNCATE)",
+                    table.name
+                ),
+                e,
+            )
+        })?;
+    }
+    (&mut *conn).execute("SET LOCAL lock_timeout = 0").await.map_err(|e| failed("source: locking", e))?;
+    Ok(())
 }
 
 /// Cut the COPY byte stream into rows and the rows into batches. Chunks are not row-aligned.

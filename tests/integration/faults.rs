@@ -1,0 +1,71 @@
+//! Faults, concurrency and hostile input: what a copy does when other sessions write, when it
+//! is interrupted, and when its input is out of bounds.
+
+use std::time::Duration;
+
+use crate::support::{PgDb, TestDb, config_file, dbtwin};
+
+/// Wait until a dbtwin session on `db` runs a statement like `pattern`.
+async fn wait_for_statement(db: &PgDb, pattern: &str) -> bool {
+    let query = format!(
+        "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'dbtwin' \
+         AND datname = current_database() AND query LIKE '{pattern}'"
+    );
+    for _ in 0..1000 {
+        if db.rows(&query).await[0][0].as_deref() != Some("0") {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// A table truncated and reloaded while the run reads other tables is copied as the snapshot
+/// saw it (TRUNCATE is not MVCC-safe: without a lock, the old snapshot reads it as empty).
+#[tokio::test]
+async fn pg_concurrent_truncate_never_empties_the_twin() {
+    let (source, target) = (PgDb::create().await, PgDb::create().await);
+    let schema = "CREATE TABLE big (id int, payload text); CREATE TABLE small (id int);";
+    source
+        .exec(&format!(
+            "{schema} INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 1500000) g;
+             INSERT INTO small SELECT generate_series(1, 1000); ANALYZE big; ANALYZE small;"
+        ))
+        .await;
+    target.exec(&format!("{schema} INSERT INTO small VALUES (-1);")).await;
+    let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+    // One job: the big table is read first, the small one after the writer has been at it.
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+        .args(["copy", "--progress=none", "--jobs", "1", "--config", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(wait_for_statement(&source, "COPY (SELECT%").await, "saw the read running");
+    // The application's nightly job, until the run ends: empty the table and fill it again, in
+    // one transaction.
+    let done = std::cell::Cell::new(false);
+    let run = async {
+        let out = child.wait_with_output().await.unwrap();
+        done.set(true);
+        out
+    };
+    let reload = async {
+        let (mut committed, mut blocked) = (0, 0);
+        while !done.get() {
+            let sql = "SET lock_timeout = '100ms'; BEGIN; TRUNCATE small; \
+                       INSERT INTO small SELECT generate_series(1, 1000); COMMIT;";
+            match source.try_exec(sql).await {
+                Ok(()) => committed += 1,
+                Err(_) => blocked += 1,
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        (committed, blocked)
+    };
+    let (out, (committed, blocked)) = tokio::join!(run, reload);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(target.count("small").await, 1000, "the twin holds the snapshot's rows");
+    assert!(blocked > 0, "the writer's TRUNCATE waited for the run ({committed} committed, {blocked} blocked)");
+}
