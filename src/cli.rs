@@ -87,8 +87,9 @@ pub struct CopyArgs {
     /// nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Rows per batch between reader and writer (memory is bounded by this, not by table size).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Rows per batch between reader and writer (memory is bounded by this, and by 1 MiB of
+    /// values per batch, not by table size).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub batch_rows: u32,
     /// Make a run without a `secret` reproducible: the same seed, source and config give a
     /// byte-identical target (for CI fixtures).

@@ -69,3 +69,19 @@ async fn pg_concurrent_truncate_never_empties_the_twin() {
     assert_eq!(target.count("small").await, 1000, "the twin holds the snapshot's rows");
     assert!(blocked > 0, "the writer's TRUNCATE waited for the run ({committed} committed, {blocked} blocked)");
 }
+
+/// Numeric options out of range are refused with the range, never a crash.
+#[tokio::test]
+async fn numeric_options_out_of_range_give_the_range() {
+    let path = config_file("source: sqlite://nowhere.db\ntarget: sqlite://twin.db\n");
+    for (option, value, range) in [
+        ("--batch-rows", "1000000000", "1..=1000000"),
+        ("--batch-rows", "0", "1..=1000000"),
+        ("--jobs", "65", "1..=64"),
+    ] {
+        let run = dbtwin(&["copy", "--config", path.to_str().unwrap(), option, value]).await;
+        assert_eq!(run.code, 2, "{option} {value}: {}", run.stderr);
+        assert!(run.stderr.contains(range), "{option} {value} names the range {range}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
