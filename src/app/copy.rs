@@ -3,13 +3,11 @@
 
 use std::fmt::Write as _;
 
-use anyhow::Context;
-
 use super::check::render_plan;
 use super::create_tables::Created;
 use super::logging::Progress;
 use super::session::{self, Pair};
-use super::{Interrupted, Refused};
+use super::{Interrupted, Refused, interrupt};
 use crate::cli::{Cli, CopyArgs};
 use crate::config;
 use crate::data::batch::Batch;
@@ -65,9 +63,18 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         reporter,
         Settings { jobs, channel_capacity: 4 },
     );
-    let stats = tokio::select! {
-        result = run => result.context("copy failed")?,
-        _ = tokio::signal::ctrl_c() => return Err(Interrupted.into()),
+    let outcome = tokio::select! {
+        result = run => result.map_err(|e| anyhow::Error::from(e).context("copy failed")),
+        signal = interrupt() => Err(Interrupted(signal).into()),
+    };
+    // The run is dropped: tables still loading are aborted. Their transactions are rolled back
+    // before exiting, so the target is left as it was (an SQLite file has no hot journal).
+    let stats = match outcome {
+        Ok(stats) => stats,
+        Err(e) => {
+            pair.target.engine.close().await;
+            return Err(e);
+        }
     };
     notes.extend(created.add_keys(&pair).await?);
     progress.finish();

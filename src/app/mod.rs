@@ -26,10 +26,42 @@ pub struct Refused(pub String);
 #[error("{0} unmasked columns look personal (--strict)")]
 pub struct Unmasked(pub usize);
 
-/// Ctrl-C during a run (exit 130).
+/// Ctrl-C (SIGINT, exit 130) or SIGTERM (exit 143, how cron and Kubernetes stop a job) during a
+/// run.
 #[derive(Debug, thiserror::Error)]
-#[error("interrupted: tables not yet committed were rolled back")]
-pub struct Interrupted;
+#[error("interrupted ({0}): tables not yet committed were rolled back")]
+pub struct Interrupted(pub Signal);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Int,
+    Term,
+}
+
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+        })
+    }
+}
+
+/// The first SIGINT or SIGTERM.
+pub async fn interrupt() -> Signal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => Signal::Int,
+                _ = term.recv() => Signal::Term,
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    Signal::Int
+}
 
 pub mod exit {
     pub const OK: i32 = 0;
@@ -39,7 +71,10 @@ pub mod exit {
     pub const INVALID: i32 = 2;
     /// A database could not be reached or refused the login. Nothing was written.
     pub const CONNECT: i32 = 3;
+    /// Ctrl-C (SIGINT); tables not yet committed rolled back.
     pub const INTERRUPTED: i32 = 130;
+    /// SIGTERM; tables not yet committed rolled back.
+    pub const TERMINATED: i32 = 143;
 }
 
 pub fn exit_code(err: &anyhow::Error) -> i32 {
@@ -47,8 +82,8 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         if cause.is::<ConfigError>() || cause.is::<PlanError>() || cause.is::<UrlError>() || cause.is::<Refused>() {
             return exit::INVALID;
         }
-        if cause.is::<Interrupted>() {
-            return exit::INTERRUPTED;
+        if let Some(Interrupted(signal)) = cause.downcast_ref::<Interrupted>() {
+            return if *signal == Signal::Term { exit::TERMINATED } else { exit::INTERRUPTED };
         }
         if let Some(EngineError::Connect { .. }) = cause.downcast_ref::<EngineError>() {
             return exit::CONNECT;

@@ -250,6 +250,11 @@ pub trait Target: Send + Sync {
     /// Run DDL statements in order (`--create-tables`), stopping at the first failure.
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError>;
 
+    /// End what is still open and leave the target as it was: called once when a run stops
+    /// early (interrupt, failure), after the pipeline was dropped, so no write is running.
+    /// Engines whose sessions roll back when they close need do nothing.
+    async fn close(&self) {}
+
     /// Load one table from `input` in one transaction (see the module docs). Called once per
     /// table per run. Returns the rows written. (The channel counts rows for progress.)
     async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError>;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::{PgDb, TestDb, config_file, dbtwin};
+use crate::support::{PgDb, SqliteDb, TestDb, config_file, dbtwin};
 
 /// Wait until a dbtwin session on `db` runs a statement like `pattern`.
 async fn wait_for_statement(db: &PgDb, pattern: &str) -> bool {
@@ -84,4 +84,60 @@ async fn numeric_options_out_of_range_give_the_range() {
         assert!(run.stderr.contains(range), "{option} {value} names the range {range}: {}", run.stderr);
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     }
+}
+
+/// Interrupted with `signal` while it loads an SQLite twin, dbtwin exits with `code`, and the
+/// file on its own (as CI uploads it) is whole and holds the old rows: no hot journal is left.
+async fn sqlite_interrupt_leaves_a_whole_file(signal: &str, code: i32) {
+    let (source, target) = (SqliteDb::create().await, SqliteDb::create().await);
+    let table = "CREATE TABLE events (id INTEGER PRIMARY KEY, payload TEXT);";
+    source
+        .exec(&format!(
+            "{table} WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400000)
+             INSERT INTO events SELECT i, printf('%.100c', 'x') FROM n;"
+        ))
+        .await;
+    target.exec(&format!("{table} INSERT INTO events VALUES (1, 'old 1'), (2, 'old 2');")).await;
+    let path = config_file(&format!(
+        "source: {}\ntarget: {}\ntables:\n  events: {{ mode: replace }}\n",
+        source.url, target.url
+    ));
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+        .args(["copy", "--progress=none", "--config", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = std::path::PathBuf::from(format!("{}-journal", target.path.display()));
+    let mut loading = false;
+    for _ in 0..2000 {
+        if journal.exists() {
+            loading = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(loading, "saw the load running");
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args([signal, &pid]).status().unwrap().success());
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(!journal.exists(), "the transaction was rolled back before exiting: no hot journal");
+    // The file alone, as a CI job would upload it.
+    let alone = SqliteDb::create().await;
+    std::fs::copy(&target.path, &alone.path).unwrap();
+    assert_eq!(alone.rows("PRAGMA integrity_check").await, vec![vec![Some("ok".to_string())]]);
+    assert_eq!(alone.count("events").await, 2, "the old rows, untouched");
+}
+
+#[tokio::test]
+async fn sqlite_ctrl_c_leaves_a_whole_file() {
+    sqlite_interrupt_leaves_a_whole_file("-INT", 130).await;
+}
+
+#[tokio::test]
+async fn sqlite_sigterm_is_an_interrupt_too() {
+    sqlite_interrupt_leaves_a_whole_file("-TERM", 143).await;
 }

@@ -39,6 +39,13 @@ impl Target for SqliteTarget {
         super::introspect::schema(&mut *self.conn.lock().await, Side::Target).await
     }
 
+    /// The one connection may hold the transaction of a write that was aborted mid-way: roll it
+    /// back now, or the file is left with a hot journal (and, copied alone, is malformed).
+    async fn close(&self) {
+        let mut conn = self.conn.lock().await;
+        let _nothing_open_is_fine = conn.execute("ROLLBACK").await;
+    }
+
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
         let mut conn = self.conn.lock().await;
         let fail = |e| failed("target: creating tables", e);
