@@ -44,6 +44,28 @@ pub async fn session<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, what: &str) -> R
     pool.acquire().await.map_err(|e| failed(format!("target: connecting for {what}"), e))
 }
 
+/// Connect within the URL's `connect_timeout`: a server that accepts the connection and never
+/// answers would otherwise keep a run waiting forever, silently.
+pub async fn connecting<T>(
+    side: Side,
+    url: &DbUrl,
+    connect: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, EngineError> {
+    let limit = url.connect_timeout();
+    match tokio::time::timeout(limit, connect).await {
+        Ok(connected) => connected.map_err(|e| unreachable(side, url, &e)),
+        Err(_) => Err(EngineError::Connect {
+            side,
+            url: url.to_string(),
+            message: format!(
+                "no answer from {} within {} s (set connect_timeout=SECONDS in the URL)",
+                url.host(),
+                limit.as_secs()
+            ),
+        }),
+    }
+}
+
 /// A failed connection: the URL redacted, its password scrubbed from the driver's words.
 pub fn unreachable(side: Side, url: &DbUrl, err: &sqlx::Error) -> EngineError {
     EngineError::Connect { side, url: url.to_string(), message: url.scrub(&describe(err)) }

@@ -4,6 +4,7 @@
 //! so it can go into any log line or error; the engine asks for the secret form explicitly.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The engines dbtwin speaks, as a URL's scheme names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,12 +55,20 @@ pub enum UrlError {
     Scheme { what: &'static str, url: String, scheme: String },
     #[error("{what} URL {url}: names no database (add /dbname to the URL)")]
     NoDatabase { what: &'static str, url: String },
+    #[error("{what} URL: connect_timeout must be a whole number of seconds from 1 to 3600")]
+    Timeout { what: &'static str },
 }
+
+/// How long a connection may take to be answered, unless the URL says (`connect_timeout=N`,
+/// seconds, as libpq and the MySQL clients spell it).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct DbUrl {
+    /// As written, for display (redacted) and for the driver, without dbtwin's own parameters.
     url: url::Url,
     engine: EngineKind,
+    connect_timeout: Duration,
     /// SQLite: the file, as written after `sqlite://` (relative to the working directory, or
     /// absolute with a third slash: `sqlite:///var/db/app.db`).
     file: Option<String>,
@@ -68,7 +77,8 @@ pub struct DbUrl {
 impl DbUrl {
     /// `what` names the URL in errors ("source", "target").
     pub fn parse(text: &str, what: &'static str) -> Result<Self, UrlError> {
-        let url = url::Url::parse(text).map_err(|reason| UrlError::Malformed { what, reason })?;
+        let mut url = url::Url::parse(text).map_err(|reason| UrlError::Malformed { what, reason })?;
+        let connect_timeout = take_connect_timeout(&mut url, what)?;
         let engine = EngineKind::from_scheme(url.scheme()).ok_or_else(|| UrlError::Scheme {
             what,
             url: redact(&url),
@@ -78,7 +88,7 @@ impl DbUrl {
             let rest = text.trim_start_matches("sqlite:").trim_start_matches("//");
             rest.split('?').next().unwrap_or_default().to_string()
         });
-        let parsed = DbUrl { url, engine, file };
+        let parsed = DbUrl { url, engine, connect_timeout, file };
         if parsed.database().is_empty() {
             return Err(UrlError::NoDatabase { what, url: parsed.to_string() });
         }
@@ -87,6 +97,11 @@ impl DbUrl {
 
     pub fn engine(&self) -> EngineKind {
         self.engine
+    }
+
+    /// How long connecting (and the server's first answer) may take.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
     }
 
     /// The full URL including the password, for handing to the driver and nothing else.
@@ -130,6 +145,29 @@ impl DbUrl {
             None => self.url.path().trim_start_matches('/'),
         }
     }
+}
+
+/// Remove `connect_timeout` from the query (the drivers ignore or refuse it) and read it.
+fn take_connect_timeout(url: &mut url::Url, what: &'static str) -> Result<Duration, UrlError> {
+    let mut timeout = CONNECT_TIMEOUT;
+    if url.query().is_none() {
+        return Ok(timeout);
+    }
+    let mut kept = Vec::new();
+    for (k, v) in url.query_pairs() {
+        if k == "connect_timeout" {
+            let secs: u64 = v.parse().ok().filter(|s| (1..=3600).contains(s)).ok_or(UrlError::Timeout { what })?;
+            timeout = Duration::from_secs(secs);
+        } else {
+            kept.push((k.into_owned(), v.into_owned()));
+        }
+    }
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    Ok(timeout)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -187,6 +225,20 @@ mod tests {
         assert_eq!(u.scrub("auth failed for hunter2"), "auth failed for ***");
         let enc = DbUrl::parse("postgres://app:p%40ss@db/app", "source").unwrap();
         assert_eq!(enc.scrub("saw p@ss"), "saw ***");
+    }
+
+    #[test]
+    fn connect_timeout_is_dbtwins_and_not_the_drivers() {
+        let u = DbUrl::parse("postgres://app:pw@db/app?connect_timeout=5&sslmode=require", "source").unwrap();
+        assert_eq!(u.connect_timeout(), Duration::from_secs(5));
+        assert_eq!(u.expose_secret(), "postgres://app:pw@db/app?sslmode=require");
+        let plain = DbUrl::parse("mysql://app@db/app?connect_timeout=7", "target").unwrap();
+        assert_eq!((plain.connect_timeout().as_secs(), plain.expose_secret()), (7, "mysql://app@db/app"));
+        assert_eq!(DbUrl::parse("mysql://app@db/app", "target").unwrap().connect_timeout(), CONNECT_TIMEOUT);
+        for bad in ["0", "x", "99999"] {
+            let err = DbUrl::parse(&format!("postgres://u:pw@h/db?connect_timeout={bad}"), "source").unwrap_err();
+            assert!(err.to_string().contains("connect_timeout must be"), "{err}");
+        }
     }
 
     #[test]

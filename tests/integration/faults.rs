@@ -141,3 +141,35 @@ async fn sqlite_ctrl_c_leaves_a_whole_file() {
 async fn sqlite_sigterm_is_an_interrupt_too() {
     sqlite_interrupt_leaves_a_whole_file("-TERM", 143).await;
 }
+
+/// A server that accepts the connection and never answers: dbtwin gives up after the URL's
+/// `connect_timeout` with one line naming the side and the host, and no password.
+#[tokio::test]
+async fn a_silent_server_times_out_with_one_line() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept and hold every connection, saying nothing.
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let target = SqliteDb::create().await;
+    for scheme in ["postgres", "mysql"] {
+        let source = format!("{scheme}://app:s3cr3t-pw@127.0.0.1:{port}/app?connect_timeout=2");
+        let path = config_file(&format!("source: {source}\ntarget: {}\n", target.url));
+        let started = std::time::Instant::now();
+        let run = tokio::time::timeout(Duration::from_secs(30), dbtwin(&["copy", "--config", path.to_str().unwrap()]))
+            .await
+            .unwrap_or_else(|_| panic!("{scheme}: dbtwin still waiting after 30 s"));
+        assert!(started.elapsed() < Duration::from_secs(15), "{scheme}: gave up within the timeout");
+        assert_eq!(run.code, 3, "{scheme}: {}", run.stderr);
+        let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{scheme}: one line: {}", run.stderr);
+        assert!(errors[0].contains("source") && errors[0].contains("127.0.0.1"), "{}", errors[0]);
+        assert!(errors[0].contains("2 s"), "says how long it waited: {}", errors[0]);
+        assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+    }
+    held.abort();
+}

@@ -17,7 +17,7 @@ pub use target::MySqlTarget;
 use crate::data::forms::{BinaryText, TextForms};
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::ddl::{self, DefaultValue, Dialect};
-use crate::engine::driver::{failed, unreachable};
+use crate::engine::driver::{connecting, failed, unreachable};
 use crate::engine::sql::{Quote, text_literal};
 use crate::engine::url::{DbUrl, EngineKind};
 use crate::schema::{Column, TypeClass};
@@ -104,7 +104,7 @@ fn connect_options(url: &DbUrl, side: Side) -> Result<MySqlConnectOptions, Engin
 }
 
 async fn connect(url: &DbUrl, side: Side, options: &MySqlConnectOptions) -> Result<MySqlConnection, EngineError> {
-    MySqlConnection::connect_with(options).await.map_err(|e| unreachable(side, url, &e))
+    connecting(side, url, MySqlConnection::connect_with(options)).await
 }
 
 /// Session settings both directions need.

@@ -19,7 +19,7 @@ pub use target::PgTarget;
 use crate::data::forms::{BinaryText, TextForms};
 use crate::engine::contract::{EngineError, Relation, Side};
 use crate::engine::ddl::{self, DefaultValue, Dialect};
-use crate::engine::driver::{failed, unreachable};
+use crate::engine::driver::{connecting, failed, unreachable};
 use crate::engine::sql::Quote;
 use crate::engine::url::{DbUrl, EngineKind};
 use crate::schema::{Column, TypeClass};
@@ -97,7 +97,7 @@ fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<Pg
 async fn pool(url: &DbUrl, side: Side, options: PgConnectOptions, size: usize) -> Result<PgPool, EngineError> {
     // One direct connection first: the pool retries failed connects until its acquire timeout,
     // which would keep a user with a wrong port or password waiting instead of telling them.
-    let probe = PgConnection::connect_with(&options).await.map_err(|e| unreachable(side, url, &e))?;
+    let probe = connecting(side, url, PgConnection::connect_with(&options)).await?;
     let _closing_is_best_effort = probe.close().await;
     Ok(PgPoolOptions::new()
         .max_connections(size as u32)

@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use super::{Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::BatchSender;
 use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source, SourceProfile};
-use crate::engine::driver::{failed, unreachable};
+use crate::engine::driver::{connecting, failed};
 use crate::engine::read::Batcher;
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
@@ -27,8 +27,7 @@ impl PgSource {
     pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, SourceProfile), EngineError> {
         // Every source session refuses writes, whatever a bug elsewhere might send.
         let opts = connect_options(url, Side::Source, &[("default_transaction_read_only", "on")])?;
-        let mut coordinator =
-            PgConnection::connect_with(&opts).await.map_err(|e| unreachable(Side::Source, url, &e))?;
+        let mut coordinator = connecting(Side::Source, url, PgConnection::connect_with(&opts)).await?;
         (&mut coordinator)
             .execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await

@@ -385,6 +385,8 @@ pub async fn dbtwin(args: &[&str]) -> Run {
         .env_remove("DBTWIN_TARGET")
         .env_remove("DBTWIN_LOG")
         .stdin(Stdio::null())
+        // A test that gives up on a hung run must not leave the process behind.
+        .kill_on_drop(true)
         .output()
         .await
         .expect("run dbtwin");
