@@ -87,6 +87,10 @@ pub struct CopyArgs {
     /// nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: print the original values beside the masked ones even when stdout is not
+    /// a terminal (by default a log or CI job gets only their length).
+    #[arg(long, requires = "dry_run")]
+    pub show_originals: bool,
     /// Rows per batch between reader and writer (memory is bounded by this, and by 1 MiB of
     /// values per batch, not by table size).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]

@@ -2,6 +2,7 @@
 //! asked, plan, then either show a dry run or copy every table and print the summary.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 
 use super::check::render_plan;
 use super::create_tables::Created;
@@ -49,7 +50,9 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let reporter = progress.reporter(&plan);
     let keys = session::keyring(&config, args.seed);
     if args.dry_run {
-        return dry_run(&plan, &pair, &keys).await;
+        // Originals go to a person at a terminal, not to a cron mail or a CI log.
+        let originals = args.show_originals || std::io::stdout().is_terminal();
+        return dry_run(&plan, &pair, &keys, originals).await;
     }
     let mut notes = vec![load_note(pair.target.profile.load)];
     if config.secret.is_none() && args.seed.is_none() {
@@ -119,17 +122,18 @@ fn load_note(settings: LoadSettings) -> String {
 }
 
 /// `--dry-run`: `check`'s plan and warnings, then a few masked rows; nothing is written.
-async fn dry_run(plan: &Plan, pair: &Pair, keys: &Keyring) -> anyhow::Result<()> {
+async fn dry_run(plan: &Plan, pair: &Pair, keys: &Keyring, originals: bool) -> anyhow::Result<()> {
     let found = findings::findings(plan, &pair.source.schema, pair.source.engine.as_ref()).await?;
     print!("{}", render_plan(plan, &found));
-    print!("{}", preview(plan, pair.source.engine.as_ref(), keys).await?);
+    print!("{}", preview(plan, pair.source.engine.as_ref(), keys, originals).await?);
     println!("dry run: nothing was written");
     Ok(())
 }
 
 /// A few rows of every masked table, each masked column shown before → after, masked with the
-/// run's own key, so the preview is what the copy would write.
-async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result<String, EngineError> {
+/// run's own key, so the preview is what the copy would write. Without `originals`, the before
+/// side is only the value's length.
+async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring, originals: bool) -> Result<String, EngineError> {
     let mut out = String::new();
     for table in plan.tables.iter().filter(|t| !t.masks.is_empty()) {
         let mut lines = Vec::new();
@@ -143,7 +147,8 @@ async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result<Str
             for row in 0..batch.rows() {
                 for m in columns {
                     let (before, after) = (batch.cell(row, m.index), masked.cell(row, m.index));
-                    lines.push(format!("    {}: {} → {}", m.column, shown(before), shown(after)));
+                    let before = if originals { shown(before) } else { shape(before) };
+                    lines.push(format!("    {}: {before} → {}", m.column, shown(after)));
                 }
                 lines.push(String::new());
             }
@@ -159,6 +164,14 @@ async fn preview(plan: &Plan, source: &dyn Source, keys: &Keyring) -> Result<Str
         }
     }
     Ok(out)
+}
+
+/// What a value is without what it says: its length, or NULL.
+fn shape(value: Option<&[u8]>) -> String {
+    match value {
+        None => "NULL".into(),
+        Some(v) => format!("({} characters)", String::from_utf8_lossy(v).chars().count()),
+    }
 }
 
 /// A cell for a terminal: NULL spelled out, control characters escaped, long values cut.

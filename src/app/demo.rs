@@ -274,6 +274,7 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         target: Some(sqlite_url(&files.twin)),
         jobs: 4,
         dry_run: false,
+        show_originals: false,
         batch_rows: 10_000,
         seed: None,
         create_tables: false,
