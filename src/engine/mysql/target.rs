@@ -134,9 +134,10 @@ impl Target for MySqlTarget {
                 // The reader died: returning drops the transaction, which rolls back.
                 Err(Cancelled) => return Err(EngineError::Cancelled(Cancelled)),
             };
-            // Full-size statements only, carrying rows over from batch to batch, so the server
-            // prepares one statement per table instead of one per odd-sized remainder.
-            while pending.rows >= full || (finished && pending.rows > 0) {
+            // Full-size statements, carrying rows over from batch to batch, so the server
+            // prepares one statement per table instead of one per odd-sized remainder; but never
+            // more than a statement's worth of bytes held, so wide rows cost no more memory.
+            while pending.rows >= full || pending.bytes >= self.statement_bytes || (finished && pending.rows > 0) {
                 let n = pending.fitting(full, self.statement_bytes);
                 let sql = statements.sql(n);
                 let query = pending.bind(sqlx::query(AssertSqlSafe(sql)), n, &as_bytes, request)?;
@@ -160,11 +161,14 @@ struct Pending {
     /// Rows of the front batch already written.
     offset: usize,
     rows: usize,
+    /// Cell bytes of the batches held (written rows of the front batch included).
+    bytes: usize,
 }
 
 impl Pending {
     fn push(&mut self, batch: Batch) {
         self.rows += batch.rows();
+        self.bytes += batch.byte_len();
         self.batches.push_back(batch);
     }
 
@@ -226,7 +230,9 @@ impl Pending {
             }
             n -= left;
             self.offset = 0;
-            self.batches.pop_front();
+            if let Some(done) = self.batches.pop_front() {
+                self.bytes -= done.byte_len();
+            }
         }
     }
 }
@@ -321,7 +327,7 @@ mod tests {
         assert_eq!((p.batches.len(), p.offset, next(&p, 10)), (1, 0, b"ef".to_vec()));
         assert_eq!(p.fitting(10, 9), 1, "a byte budget cuts the statement short, never below one row");
         p.consume(2);
-        assert_eq!((p.rows, p.batches.len()), (0, 0));
+        assert_eq!((p.rows, p.batches.len(), p.bytes), (0, 0, 0), "nothing held once all is written");
     }
 
     fn request(columns: &[&str], key: &[&str]) -> WriteRequest {

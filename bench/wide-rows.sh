@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Benchmark: dbtwin's peak memory for wide rows, from PostgreSQL into each target engine
+# (PostgreSQL, MariaDB, SQLite), measured in the same run: ROWS rows of WIDTH bytes (default
+# 2,000 × 1 MiB). Memory must follow the batch and statement bounds, not the row count.
+#
+#   bench/wide-rows.sh
+#   ROWS=300 bench/wide-rows.sh    # a quicker look
+#
+# Target (issue #12): peak RSS under 300 MB into every engine for 2,000 rows of 1 MiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROWS=${ROWS:-2000}
+WIDTH=${WIDTH:-1048576}
+REPEAT=${REPEAT:-1}
+source bench/lib.sh
+bench_require_time
+eval "$(scripts/test-servers.sh start | grep '^DBTWIN_TEST_')"
+PG=$DBTWIN_TEST_PG_URL
+MY=$DBTWIN_TEST_MY_URL
+mysql_client "$MY"
+cargo build --release --quiet
+
+TABLE="CREATE TABLE wide (id int PRIMARY KEY, payload text)"
+echo "building $ROWS rows of $WIDTH bytes…"
+psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS bench_wide_src" -c "CREATE DATABASE bench_wide_src"
+# md5 chains, not repeat(): values that do not compress to nothing on the way.
+psql -q "$PG/bench_wide_src" -c "$TABLE" -c "INSERT INTO wide SELECT g,
+    substr(repeat(md5(g::text) || md5((g + 1)::text), $WIDTH / 64 + 1), 1, $WIDTH) FROM generate_series(1, $ROWS) g"
+DIR=$(mktemp -d)
+
+RESULTS=$(mktemp)
+reset_pg() { psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS bench_wide_dst" -c "CREATE DATABASE bench_wide_dst" \
+    && psql -q "$PG/bench_wide_dst" -c "$TABLE"; }
+reset_my() { mariadb "${CLIENT[@]}" -e "DROP DATABASE IF EXISTS bench_wide_dst; CREATE DATABASE bench_wide_dst;
+    USE bench_wide_dst; CREATE TABLE wide (id int PRIMARY KEY, payload longtext);"; }
+reset_lite() { rm -f "$DIR/wide.db" "$DIR/wide.db-journal"; }
+check_pg() { [ "$(psql -qAt "$PG/bench_wide_dst" -c 'SELECT count(*) FROM wide')" = "$ROWS" ] || { echo "$1: rows missing"; exit 1; }; }
+check_my() { [ "$(mariadb "${CLIENT[@]}" -N bench_wide_dst -e 'SELECT count(*) FROM wide')" = "$ROWS" ] || { echo "$1: rows missing"; exit 1; }; }
+check_lite() { [ "$(sqlite3 "$DIR/wide.db" 'SELECT count(*) FROM wide')" = "$ROWS" ] || { echo "$1: rows missing"; exit 1; }; }
+echo "tables: {}" > "$DIR/empty.yaml"
+COPY=(target/release/dbtwin copy --progress=none -q --create-tables --config "$DIR/empty.yaml" --source "$PG/bench_wide_src")
+
+bench_time into-postgres reset_pg check_pg "${COPY[@]}" --target "$PG/bench_wide_dst"
+bench_time into-mariadb reset_my check_my "${COPY[@]}" --target "$MY/bench_wide_dst"
+bench_time into-sqlite reset_lite check_lite "${COPY[@]}" --target "sqlite://$DIR/wide.db"
+bench_report into-postgres
+awk -v limit=300 '{ if ($3 / 1024 > limit) { printf "%s: peak %.0f MB, over the %d MB target\n", $1, $3 / 1024, limit; bad = 1 } }
+    END { exit bad }' "$RESULTS"
+rm -rf "$DIR" "$RESULTS" "$RESULTS.one"
