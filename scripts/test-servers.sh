@@ -63,7 +63,20 @@ start_pg() {
     # Durability off: these servers hold nothing worth keeping, and tests run faster.
     as_owner "$user" "$PGBIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
         -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-            -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" >&2 9>&-
+            -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" >&2 9>&- \
+        || { tell_why "PostgreSQL" "$PG_DIR/server.log" "$PG_PORT"; exit 1; }
+}
+
+# tell_why NAME LOG PORT: why a server did not start, on stderr: the end of its log, and what
+# else listens on its port.
+tell_why() {
+    log "$1 did not start; the end of $2:"
+    tail -n 20 "$2" >&2 2>/dev/null || log "(no log)"
+    if command -v ss >/dev/null; then
+        local users; users=$(ss -ltnpH "sport = :$3" 2>/dev/null)
+        [ -n "$users" ] && log "port $3 is taken: $users"
+    fi
+    log "(set DBTWIN_TEST_PG_PORT / DBTWIN_TEST_MY_PORT for other ports, or DBTWIN_TEST_PG_URL and DBTWIN_TEST_MY_URL for running servers)"
 }
 
 stop_pg() {
@@ -114,7 +127,7 @@ CNF
         my_client -e 'SELECT 1' >/dev/null 2>&1 && break
         sleep 0.5
     done
-    my_client -e 'SELECT 1' >/dev/null || { log "MariaDB did not start; see $MY_DIR/error.log"; exit 1; }
+    my_client -e 'SELECT 1' >/dev/null 2>&1 || { tell_why "MariaDB" "$MY_DIR/error.log" "$MY_PORT"; exit 1; }
     if [ $fresh = yes ]; then
         my_client -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';
                       ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY '$PASSWORD';
