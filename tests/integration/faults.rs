@@ -173,3 +173,31 @@ async fn a_silent_server_times_out_with_one_line() {
     }
     held.abort();
 }
+
+/// Killed while the target merges an upsert, dbtwin leaves no statement running there: the
+/// server notices the lost client within a second and rolls back, instead of finishing a merge
+/// nobody waits for while it holds the table's lock.
+#[tokio::test]
+async fn pg_killed_merge_stops_on_the_server() {
+    let (source, target) = (PgDb::create().await, PgDb::create().await);
+    let table = "CREATE TABLE accounts (id int PRIMARY KEY, balance int, note text);";
+    let rows = "INSERT INTO accounts SELECT g, g % 1000, repeat('n', 80) FROM generate_series(1, 1500000) g;";
+    source.exec(&format!("{table} {rows} UPDATE accounts SET balance = balance + 1;")).await;
+    // A full target: the upsert goes through the staging table and one long merge.
+    target.exec(&format!("{table} {rows}")).await;
+    let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+        .args(["copy", "--progress=none", "--config", path.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    assert!(wait_for_statement(&target, "INSERT INTO%").await, "saw the merge running");
+    child.kill().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let running = "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'dbtwin' \
+                   AND datname = current_database() AND state = 'active'";
+    assert_eq!(target.rows(running).await[0][0].as_deref(), Some("0"), "no dbtwin statement left running");
+    assert_eq!(target.rows("SELECT sum(balance)::text FROM accounts").await[0][0].as_deref(), Some("749250000"));
+}

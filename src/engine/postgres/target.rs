@@ -20,6 +20,8 @@ const STAGE: &str = "\"dbtwin_stage\"";
 pub struct PgTarget {
     pool: PgPool,
     load: LoadSettings,
+    /// The server checks, during a long statement, that dbtwin is still there (PostgreSQL 14+).
+    watches_client: bool,
 }
 
 impl PgTarget {
@@ -34,9 +36,13 @@ impl PgTarget {
             .await
             .is_ok();
         let load = LoadSettings { foreign_keys_off: replica_role, triggers_off: replica_role };
+        let (version,): (i32,) = sqlx::query_as("SELECT current_setting('server_version_num')::int")
+            .fetch_one(&pool)
+            .await
+            .map_err(|e| failed("target: reading the server version", e))?;
         let profile =
             TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema: "public".into() };
-        Ok((PgTarget { pool, load }, profile))
+        Ok((PgTarget { pool, load, watches_client: version >= 140_000 }, profile))
     }
 }
 
@@ -58,6 +64,11 @@ impl Target for PgTarget {
         let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
         if self.load.triggers_off {
             (&mut *tx).execute("SET LOCAL session_replication_role = replica").await.map_err(fail("preparing"))?;
+        }
+        if self.watches_client {
+            // A killed or interrupted dbtwin must not leave its merge running (and holding the
+            // table) to the end: the server checks every second that the client is still there.
+            (&mut *tx).execute("SET LOCAL client_connection_check_interval = 1000").await.map_err(fail("preparing"))?;
         }
         let quoted = Q.table(&request.table.name);
         let relation = relation(&request.table);
