@@ -99,6 +99,10 @@ pub struct CopyArgs {
     /// byte-identical target (for CI fixtures).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Seconds a target table may stay locked by another session before its copy fails,
+    /// naming who holds it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub lock_wait: u32,
     /// Create source tables missing from the target, with types mapped to the target engine;
     /// unique keys and foreign keys are added after the data is loaded.
     #[arg(long)]

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
+use std::time::Duration;
 
 use super::check::render_plan;
 use super::create_tables::Created;
@@ -12,7 +13,7 @@ use super::{Interrupted, Refused, interrupt};
 use crate::cli::{Cli, CopyArgs};
 use crate::config;
 use crate::data::batch::Batch;
-use crate::engine::{EngineError, LoadSettings, Source};
+use crate::engine::{ConnectOptions, EngineError, LoadSettings, Source};
 use crate::findings;
 use crate::mask::Keyring;
 use crate::pipeline::{self, Settings, sample::sample};
@@ -43,7 +44,8 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     }
     let progress = Progress::start(cli);
     let jobs = args.jobs as usize;
-    let mut pair = Pair::open(source_url, target_url, jobs, session::schemas(&config)).await?;
+    let options = ConnectOptions { jobs, lock_wait: Duration::from_secs(args.lock_wait.into()) };
+    let mut pair = Pair::open(source_url, target_url, options, session::schemas(&config)).await?;
     let created = if args.create_tables { Created::create(&config, &mut pair).await? } else { Created::nothing() };
     let plan = pair.plan(&config, args.batch_rows as usize)?;
     log_plan(&plan);

@@ -98,7 +98,7 @@ fn sqlite_url(path: &Path) -> String {
 /// An SQLite file with the demo's tables, as a target to write into.
 async fn create(path: &Path) -> anyhow::Result<ConnectedTarget> {
     let url = DbUrl::parse(&sqlite_url(path), "target")?;
-    let target = engine::connect_target(&url, ConnectOptions { jobs: 1 }).await?;
+    let target = engine::connect_target(&url, ConnectOptions::jobs(1)).await?;
     target.engine.execute_ddl(&SCHEMA.map(String::from)).await?;
     Ok(target)
 }
@@ -209,7 +209,7 @@ fn rows() -> [Vec<Vec<String>>; 3] {
 /// The demo's customers in id order (e-mail, name, phone, city), and the payers' e-mails.
 async fn read(path: &Path) -> anyhow::Result<(Vec<[String; 4]>, Vec<String>)> {
     let url = DbUrl::parse(&sqlite_url(path), "source")?;
-    let source = engine::connect_source(&url, ConnectOptions { jobs: 1 }).await?;
+    let source = engine::connect_source(&url, ConnectOptions::jobs(1)).await?;
     let cells = |table: &str, columns: &[&str]| ReadRequest {
         table: Relation { name: TableName::new(crate::engine::sqlite::SCHEMA, table), partitioned: false },
         columns: columns.iter().map(|c| c.to_string()).collect(),
@@ -275,6 +275,7 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         jobs: 4,
         dry_run: false,
         show_originals: false,
+        lock_wait: 60,
         batch_rows: 10_000,
         seed: None,
         create_tables: false,

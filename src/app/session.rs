@@ -43,7 +43,7 @@ pub struct SourceSide {
 
 impl SourceSide {
     pub async fn open(url: DbUrl, jobs: usize, schemas: &[String]) -> anyhow::Result<Self> {
-        let connected = engine::connect_source(&url, ConnectOptions { jobs }).await?;
+        let connected = engine::connect_source(&url, ConnectOptions::jobs(jobs)).await?;
         let schema = connected.engine.introspect(schemas).await?;
         Ok(SourceSide { url, engine: Arc::from(connected.engine), profile: connected.profile, schema })
     }
@@ -76,14 +76,18 @@ pub struct Pair {
 impl Pair {
     /// Connect both ends at once and read their schemas. A target that is the source (by its
     /// URL, or by what the servers report) is refused before anything is written.
-    pub async fn open(source_url: DbUrl, target_url: DbUrl, jobs: usize, schemas: Vec<String>) -> anyhow::Result<Self> {
+    pub async fn open(
+        source_url: DbUrl,
+        target_url: DbUrl,
+        options: ConnectOptions,
+        schemas: Vec<String>,
+    ) -> anyhow::Result<Self> {
         if source_url.same_database(&target_url) {
             return Err(Refused(format!(
                 "source and target are the same database ({target_url}); dbtwin never writes to its source"
             ))
             .into());
         }
-        let options = ConnectOptions { jobs };
         let (source, target) = tokio::try_join!(
             engine::connect_source(&source_url, options),
             engine::connect_target(&target_url, options)

@@ -178,6 +178,18 @@ pub struct LoadSettings {
 pub struct ConnectOptions {
     /// Concurrent table copies; pools are sized from it.
     pub jobs: usize,
+    /// How long a target statement may wait for a lock another session holds (emptying,
+    /// locking, merging) before the table fails, naming who holds it.
+    pub lock_wait: std::time::Duration,
+}
+
+impl ConnectOptions {
+    /// The lock wait when the command line says nothing.
+    pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+    pub fn jobs(jobs: usize) -> Self {
+        ConnectOptions { jobs, lock_wait: Self::LOCK_WAIT }
+    }
 }
 
 /// What a connected source is, fixed at connect time.

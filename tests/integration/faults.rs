@@ -201,3 +201,33 @@ async fn pg_killed_merge_stops_on_the_server() {
     assert_eq!(target.rows(running).await[0][0].as_deref(), Some("0"), "no dbtwin statement left running");
     assert_eq!(target.rows("SELECT sum(balance)::text FROM accounts").await[0][0].as_deref(), Some("749250000"));
 }
+
+/// A target table another session holds: the copy waits at most `--lock-wait` seconds, then
+/// fails naming the table and who holds it, instead of waiting forever in silence.
+#[tokio::test]
+async fn pg_locked_target_table_fails_naming_the_holder() {
+    let (source, target) = (PgDb::create().await, PgDb::create().await);
+    let table = "CREATE TABLE t (id int PRIMARY KEY, v text);";
+    source.exec(&format!("{table} INSERT INTO t SELECT g, 'x' FROM generate_series(1, 100) g;")).await;
+    target.exec(table).await;
+    // Another application holds the table in a transaction it does not end.
+    let mut holder = target.conn().await;
+    sqlx::raw_sql("SET application_name = 'report-job'; BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE;")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let path =
+        config_file(&format!("source: {}\ntarget: {}\ntables:\n  t: {{ mode: replace }}\n", source.url, target.url));
+    let started = std::time::Instant::now();
+    let run = tokio::time::timeout(
+        Duration::from_secs(60),
+        dbtwin(&["copy", "--config", path.to_str().unwrap(), "--lock-wait", "2"]),
+    )
+    .await
+    .expect("dbtwin gave up waiting for the lock");
+    assert!(started.elapsed() < Duration::from_secs(30), "within the lock wait");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(error.contains("public.t") && error.contains("report-job"), "names the table and the holder: {error}");
+    drop(holder);
+}

@@ -53,21 +53,23 @@ impl MySqlTarget {
             .await
             .map_err(|e| failed("target: reading max_allowed_packet", e))?;
         let _closing_is_best_effort = probe.close().await;
+        let wait = options.lock_wait.as_secs();
         let pool = MySqlPoolOptions::new()
             .max_connections(options.jobs as u32)
             .min_connections(0)
-            .after_connect(|conn, _| {
+            .after_connect(move |conn, _| {
                 Box::pin(async move {
                     // Strict (no silent truncation) but zero dates allowed, since the source
                     // holds them; id 0 stays 0; foreign keys are checked by the source already.
-                    prepare_session(
-                        conn,
-                        Side::Target,
+                    // Row and table locks another session holds are waited for at most the
+                    // lock wait.
+                    let settings = format!(
                         ", sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION', \
-                         foreign_key_checks = 0",
-                    )
-                    .await
-                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))
+                         foreign_key_checks = 0, innodb_lock_wait_timeout = {wait}, lock_wait_timeout = {wait}"
+                    );
+                    prepare_session(conn, Side::Target, &settings)
+                        .await
+                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))
                 })
             })
             .connect_lazy_with(opts);

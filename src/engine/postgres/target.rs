@@ -8,7 +8,9 @@ use sqlx::{AssertSqlSafe, Connection, Executor};
 use super::{DIALECT, Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
-use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, WriteRequest};
+use crate::engine::contract::{
+    ConnectOptions, EngineError, LoadSettings, Relation, Side, Target, TargetProfile, WriteRequest,
+};
 use crate::engine::driver::{failed, failed_on, run_ddl, session};
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
@@ -20,6 +22,7 @@ const STAGE: &str = "\"dbtwin_stage\"";
 pub struct PgTarget {
     pool: PgPool,
     load: LoadSettings,
+    lock_wait: std::time::Duration,
     /// The server checks, during a long statement, that dbtwin is still there (PostgreSQL 14+).
     watches_client: bool,
 }
@@ -42,7 +45,8 @@ impl PgTarget {
             .map_err(|e| failed("target: reading the server version", e))?;
         let profile =
             TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema: "public".into() };
-        Ok((PgTarget { pool, load, watches_client: version >= 140_000 }, profile))
+        let target = PgTarget { pool, load, lock_wait: options.lock_wait, watches_client: version >= 140_000 };
+        Ok((target, profile))
     }
 }
 
@@ -65,6 +69,9 @@ impl Target for PgTarget {
         if self.load.triggers_off {
             (&mut *tx).execute("SET LOCAL session_replication_role = replica").await.map_err(fail("preparing"))?;
         }
+        // A table another session holds fails after the lock wait, naming the holder.
+        let wait = format!("SET LOCAL lock_timeout = '{}s'", self.lock_wait.as_secs());
+        (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(wait))).await.map_err(fail("preparing"))?;
         if self.watches_client {
             // A killed or interrupted dbtwin must not leave its merge running (and holding the
             // table) to the end: the server checks every second that the client is still there.
@@ -80,14 +87,16 @@ impl Target for PgTarget {
                 // roll back with the transaction.
                 let empty =
                     if request.referenced { format!("DELETE FROM {relation}") } else { format!("TRUNCATE {relation}") };
-                (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(empty))).await.map_err(fail("emptying"))?;
+                let emptied = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(empty))).await;
+                self.unless_locked(emptied, "emptying", &request.table).await?;
                 None
             }
             Mode::Upsert => {
                 // Writers wait while we decide (readers do not); an empty table gets the plain
                 // COPY, which is what an upsert into it amounts to, at twice the speed.
                 let lock = format!("LOCK TABLE {relation} IN SHARE ROW EXCLUSIVE MODE");
-                (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(lock))).await.map_err(fail("locking"))?;
+                let locked = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(lock))).await;
+                self.unless_locked(locked, "locking", &request.table).await?;
                 let probe = format!("SELECT EXISTS (SELECT 1 FROM {relation})");
                 let (has_rows,): (bool,) =
                     sqlx::query_as(AssertSqlSafe(probe)).fetch_one(&mut *tx).await.map_err(fail("inspecting"))?;
@@ -116,6 +125,46 @@ impl Target for PgTarget {
         continue_sequences(&mut tx, request, &relation).await?;
         tx.commit().await.map_err(fail("committing"))?;
         Ok(rows)
+    }
+}
+
+impl PgTarget {
+    /// A statement's outcome; a lock wait that ran out names the sessions holding the table.
+    async fn unless_locked<T>(
+        &self,
+        outcome: Result<T, sqlx::Error>,
+        what: &str,
+        table: &Relation,
+    ) -> Result<T, EngineError> {
+        let err = match outcome {
+            Ok(done) => return Ok(done),
+            Err(e) => e,
+        };
+        let lock_timeout = matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"));
+        if !lock_timeout {
+            return Err(failed_on(what, table)(err));
+        }
+        let holders: Vec<(i32, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT a.pid, a.application_name::text, a.usename::text FROM pg_locks l
+             JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.relation = $1::regclass AND l.granted AND a.pid <> pg_backend_pid()",
+        )
+        .bind(Q.table(&table.name))
+        .fetch_all(&self.pool)
+        .await
+        .unwrap_or_default();
+        let named: Vec<String> = holders
+            .iter()
+            .map(|(pid, app, user)| {
+                let app = app.as_deref().filter(|a| !a.is_empty()).unwrap_or("no application name");
+                format!("pid {pid} ({app}, user {})", user.as_deref().unwrap_or("?"))
+            })
+            .collect();
+        let who = if named.is_empty() { "another session".to_string() } else { named.join(", ") };
+        Err(EngineError::query(
+            format!("target: {what} {table}"),
+            format!("the table is held by {who} for more than {} s (--lock-wait)", self.lock_wait.as_secs()),
+        ))
     }
 }
 

@@ -11,6 +11,7 @@ mod source;
 mod target;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions as _, Connection as _};
@@ -86,7 +87,8 @@ pub fn affinity(declared: &str) -> Affinity {
     }
 }
 
-async fn connect(url: &DbUrl, side: Side) -> Result<(SqliteConnection, String), EngineError> {
+/// `lock_wait`: how long a write waits for another connection to the file to finish.
+async fn connect(url: &DbUrl, side: Side, lock_wait: Duration) -> Result<(SqliteConnection, String), EngineError> {
     let path = PathBuf::from(url.database());
     if side == Side::Source && !path.is_file() {
         let message = format!("no such file {}", path.display());
@@ -98,6 +100,7 @@ async fn connect(url: &DbUrl, side: Side) -> Result<(SqliteConnection, String), 
         .create_if_missing(side == Side::Target)
         // Tables load in any order; the summary says checks were off.
         .foreign_keys(false)
+        .busy_timeout(lock_wait)
         .disable_statement_logging();
     let conn = SqliteConnection::connect_with(&options).await.map_err(|e| unreachable(side, url, &e))?;
     Ok((conn, identity(&path)))
