@@ -200,6 +200,8 @@ pub struct SourceProfile {
     pub identity: String,
     /// How values look in this engine's text form (masks write that form back).
     pub forms: TextForms,
+    /// How the tables' snapshot was taken (or could not be), for the run summary.
+    pub snapshot: String,
 }
 
 /// What a connected target is, fixed at connect time.

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::{PgDb, SqliteDb, TestDb, config_file, dbtwin};
+use crate::support::{MyDb, PgDb, SqliteDb, TestDb, config_file, dbtwin};
 
 /// Wait until a dbtwin session on `db` runs a statement like `pattern`.
 async fn wait_for_statement(db: &PgDb, pattern: &str) -> bool {
@@ -230,4 +230,48 @@ async fn pg_locked_target_table_fails_naming_the_holder() {
     let error = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
     assert!(error.contains("public.t") && error.contains("report-job"), "names the table and the holder: {error}");
     drop(holder);
+}
+
+/// With the default `--jobs`, every table of a MariaDB source is read from one snapshot: under a
+/// writer that moves amounts between two tables, the twin's total is the source's, every run.
+#[tokio::test]
+async fn mariadb_tables_are_read_from_one_snapshot_under_a_writer() {
+    let source = MyDb::create().await;
+    let schema = "CREATE TABLE checking (id int PRIMARY KEY, balance int) ENGINE=InnoDB;
+                  CREATE TABLE savings (id int PRIMARY KEY, balance int) ENGINE=InnoDB;";
+    let rows = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) SELECT i, 100 FROM n";
+    source.exec(&format!("{schema} INSERT INTO checking {rows}; INSERT INTO savings {rows};")).await;
+    for round in 1..=5 {
+        let target = MyDb::create().await;
+        target.exec(schema).await;
+        let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+        let done = std::cell::Cell::new(false);
+        let run = async {
+            // Let the writer get going before the snapshots are taken.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let run = dbtwin(&["copy", "--config", path.to_str().unwrap()]).await;
+            done.set(true);
+            run
+        };
+        let transfers = async {
+            let mut c = source.conn().await;
+            let mut n = 0u32;
+            while !done.get() {
+                let id = 1 + n % 2000;
+                let sql = format!(
+                    "START TRANSACTION; UPDATE checking SET balance = balance - 1 WHERE id = {id};
+                     UPDATE savings SET balance = balance + 1 WHERE id = {id}; COMMIT;"
+                );
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.expect("transfer");
+                n += 1;
+            }
+            n
+        };
+        let (run, moved) = tokio::join!(run, transfers);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let total =
+            target.rows("SELECT (SELECT sum(balance) FROM checking) + (SELECT sum(balance) FROM savings)").await;
+        assert_eq!(total[0][0].as_deref(), Some("400000"), "round {round}: one snapshot ({moved} transfers ran)");
+        assert!(run.stdout.contains("one snapshot"), "the summary says how: {}", run.stdout);
+    }
 }

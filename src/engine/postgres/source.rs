@@ -43,7 +43,9 @@ impl PgSource {
         }
         let readers = pool(url, Side::Source, opts, options.jobs).await?;
         let identity = identity(&readers, Side::Source).await?;
-        let profile = SourceProfile { identity, forms: super::forms() };
+        let how = "source: every table was read from one snapshot (exported by a coordinator session, imported by \
+                   every reader; ACCESS SHARE locks keep TRUNCATE out until the run ends)";
+        let profile = SourceProfile { identity, forms: super::forms(), snapshot: how.to_string() };
         Ok((PgSource { coordinator: Mutex::new(coordinator), readers, snapshot }, profile))
     }
 

@@ -29,7 +29,14 @@ impl SqliteSource {
         conn.execute("BEGIN; SELECT count(*) FROM sqlite_schema;")
             .await
             .map_err(|e| failed("source: starting the read transaction", e))?;
-        Ok((SqliteSource { conn: Mutex::new(conn) }, SourceProfile { identity, forms: super::forms() }))
+        Ok((
+            SqliteSource { conn: Mutex::new(conn) },
+            SourceProfile {
+                identity,
+                forms: super::forms(),
+                snapshot: "source: every table was read in one read transaction".into(),
+            },
+        ))
     }
 }
 
