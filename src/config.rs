@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess};
 
-use crate::data::env::{EnvString, interpolate};
+use crate::data::env::{EnvString, UrlString, interpolate};
 use crate::data::forms::ZeroDates;
 use crate::data::mode::Mode;
 use crate::data::yaml::{self, Forms};
@@ -29,8 +29,8 @@ pub enum ConfigError {
 /// A checked config, its rules compiled.
 #[derive(Debug)]
 pub struct Config {
-    pub source: Option<EnvString>,
-    pub target: Option<EnvString>,
+    pub source: Option<UrlString>,
+    pub target: Option<UrlString>,
     /// Key for deterministic masks; without it every run draws a fresh random key.
     pub secret: Option<EnvString>,
     /// Schemas whose tables are copied. Empty: the engine's default (PostgreSQL `public`, MySQL
@@ -62,8 +62,8 @@ pub struct TableRules {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    source: Option<EnvString>,
-    target: Option<EnvString>,
+    source: Option<UrlString>,
+    target: Option<UrlString>,
     secret: Option<EnvString>,
     #[serde(default)]
     schemas: Vec<EnvString>,
@@ -232,7 +232,8 @@ tables:
     #[test]
     fn parses_the_documented_example() {
         let c = parse_with_env(EXAMPLE).unwrap();
-        assert_eq!(c.source.unwrap().0, "postgres://app:pa$$w:rd@db.internal:5432/app");
+        // The password went into the user-info percent-encoded.
+        assert_eq!(c.source.unwrap().0.as_str(), "postgres://app:pa%24%24w%3Ard@db.internal:5432/app");
         assert!(c.schemas.is_empty(), "the engine's default schema");
         assert!(matches!(
             &c.tables["customer"],

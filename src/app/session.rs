@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::data::env::EnvString;
+use crate::data::env::UrlString;
 use crate::engine::url::DbUrl;
 use crate::engine::{self, BatchLimits, ConnectOptions, Source, SourceProfile, Target, TargetProfile};
 use crate::mask::Keyring;
@@ -18,8 +18,8 @@ const SAMPLE_LIMITS: BatchLimits = BatchLimits { rows: 1000, bytes: 1 << 20 };
 
 /// A URL from the command line (clap has already taken `DBTWIN_SOURCE`/`DBTWIN_TARGET`) or the
 /// config, `what` naming it ("source", "target").
-pub fn url(cli_value: Option<&str>, config_value: Option<&EnvString>, what: &'static str) -> anyhow::Result<DbUrl> {
-    let text = cli_value.or(config_value.map(|v| v.as_str())).ok_or_else(|| {
+pub fn url(cli_value: Option<&str>, config_value: Option<&UrlString>, what: &'static str) -> anyhow::Result<DbUrl> {
+    let text = cli_value.or(config_value.map(|v| v.0.as_str())).ok_or_else(|| {
         Refused(format!(
             "no {what} database: give --{what} URL, set DBTWIN_{}, or add `{what}:` to the config",
             what.to_uppercase()

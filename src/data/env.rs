@@ -29,8 +29,58 @@ impl<'de> Deserialize<'de> for EnvString {
     }
 }
 
+/// A database URL from the config, `${VAR}`-interpolated. A variable in the URL's user-info
+/// (`postgres://app:${DB_PASSWORD}@db/app`) is percent-encoded as it is put in, so a password
+/// from a secret store may hold `@`, `:`, `/`, `%` or `#` as it is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UrlString(pub EnvString);
+
+impl fmt::Debug for UrlString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UrlString(..)")
+    }
+}
+
+impl<'de> Deserialize<'de> for UrlString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        interpolate_url(&raw, |name| std::env::var(name).ok())
+            .map(|url| UrlString(EnvString(url)))
+            .map_err(de::Error::custom)
+    }
+}
+
+/// [`interpolate`] for a URL: values of variables in the user-info are percent-encoded.
+pub fn interpolate_url(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    // The user-info of the template: after `scheme://`, up to the last `@` of the authority.
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    let authority_end = raw[start..].find(['/', '?', '#']).map_or(raw.len(), |i| start + i);
+    let userinfo_end = raw[start..authority_end].rfind('@').map_or(start, |i| start + i);
+    expand(raw, &lookup, |at| at >= start && at < userinfo_end)
+}
+
 /// Replace `${NAME}` with `lookup(NAME)`; `$$` yields `$`.
 pub fn interpolate(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    expand(raw, &lookup, |_| false)
+}
+
+/// Characters a URL's user-info may hold as they are (RFC 3986 unreserved).
+fn percent_encode(value: &str, out: &mut String) {
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// `encode(offset)`: whether the variable starting at that offset of `raw` is percent-encoded.
+fn expand(
+    raw: &str,
+    lookup: &impl Fn(&str) -> Option<String>,
+    encode: impl Fn(usize) -> bool,
+) -> Result<String, String> {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(pos) = rest.find('$') {
@@ -46,7 +96,11 @@ pub fn interpolate(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
                 return Err(format!("invalid environment variable name ${{{name}}}"));
             }
             let value = lookup(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
-            out.push_str(&value);
+            if encode(raw.len() - rest.len() + pos) {
+                percent_encode(&value, &mut out);
+            } else {
+                out.push_str(&value);
+            }
             rest = &body[end + 1..];
         } else {
             out.push('$');
@@ -67,5 +121,16 @@ mod tests {
         assert_eq!(interpolate("x${A}y$$z$", env).unwrap(), "x1y$z$");
         assert!(interpolate("${A", env).unwrap_err().contains("unterminated"));
         assert!(interpolate("${B}", env).unwrap_err().contains("B is not set"));
+    }
+
+    #[test]
+    fn variables_in_a_urls_user_info_are_percent_encoded() {
+        let env = |n: &str| Some(if n == "PW" { "p@ss:w/rd%#?".to_string() } else { "db.internal".to_string() });
+        assert_eq!(
+            interpolate_url("postgres://app:${PW}@${HOST}:5432/app?x=${HOST}", env).unwrap(),
+            "postgres://app:p%40ss%3Aw%2Frd%25%23%3F@db.internal:5432/app?x=db.internal"
+        );
+        assert_eq!(interpolate_url("postgres://${PW}@h/db", env).unwrap(), "postgres://p%40ss%3Aw%2Frd%25%23%3F@h/db");
+        assert_eq!(interpolate_url("sqlite://${HOST}.db", env).unwrap(), "sqlite://db.internal.db");
     }
 }

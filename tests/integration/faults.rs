@@ -275,3 +275,43 @@ async fn mariadb_tables_are_read_from_one_snapshot_under_a_writer() {
         assert!(run.stdout.contains("one snapshot"), "the summary says how: {}", run.stdout);
     }
 }
+
+/// A password with `@`, `:`, `/` and `%` from the environment, as the README recommends, reaches
+/// the server as it is; a mistyped one fails with one line that shows no part of it.
+#[tokio::test]
+async fn passwords_with_url_characters_come_through_variables() {
+    let (source, target) = (PgDb::create().await, SqliteDb::create().await);
+    source.exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);").await;
+    target.exec("CREATE TABLE t (id INTEGER PRIMARY KEY);").await;
+    let role = format!("dbtwin_pw_{}", std::process::id());
+    let password = "p@ss:w/rd%20#?x";
+    source
+        .exec(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD '{password}';
+             GRANT SELECT ON t TO {role};"
+        ))
+        .await;
+    let rest = source.url.split_once('@').unwrap().1;
+    let config =
+        config_file(&format!("source: postgres://{role}:${{DBTWIN_TEST_SECRET_PW}}@{rest}\ntarget: {}\n", target.url));
+    let run = |pw: &str| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+            .args(["copy", "--progress=none", "--config", config.to_str().unwrap()])
+            .env("DBTWIN_TEST_SECRET_PW", pw)
+            .env_remove("DBTWIN_SOURCE")
+            .env_remove("DBTWIN_TARGET")
+            .kill_on_drop(true)
+            .output()
+    };
+    let ok = run(password).await.unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(target.count("t").await, 2);
+    let wrong = run("p@ss:w/rd%20#?y").await.unwrap();
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert_eq!(wrong.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
+    for fragment in ["p@ss", "w/rd", "rd%20", "#?y", "%20%23"] {
+        assert!(!stderr.contains(fragment), "no fragment of the password ({fragment}): {stderr}");
+    }
+    source.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role};")).await;
+}
