@@ -315,3 +315,26 @@ async fn passwords_with_url_characters_come_through_variables() {
     }
     source.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role};")).await;
 }
+
+/// A value larger than the MySQL/MariaDB target's `max_allowed_packet` (64 MiB on the test
+/// server) fails its table naming the column and the row, before it is sent.
+#[tokio::test]
+async fn mariadb_value_over_max_allowed_packet_names_column_and_row() {
+    let (source, target) = (PgDb::create().await, MyDb::create().await);
+    source
+        .exec(
+            "CREATE TABLE docs (id int PRIMARY KEY, payload text);
+               INSERT INTO docs VALUES (1, 'small'), (2, repeat('x', 65 * 1024 * 1024 + 10)), (3, 'small');",
+        )
+        .await;
+    target.exec("CREATE TABLE docs (id int PRIMARY KEY, payload longtext);").await;
+    let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+    let run = dbtwin(&["copy", "--config", path.to_str().unwrap()]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(
+        error.contains("column payload") && error.contains("row 2") && error.contains("max_allowed_packet"),
+        "names the column, the row and the limit: {error}"
+    );
+    assert_eq!(target.count("docs").await, 0, "the table rolled back");
+}

@@ -40,6 +40,8 @@ pub struct MySqlTarget {
     upsert: UpsertSyntax,
     /// Bytes of bound values per statement: half of max_allowed_packet leaves room for framing.
     statement_bytes: usize,
+    /// The server's max_allowed_packet: no statement, and so no value, may be larger.
+    max_packet: usize,
 }
 
 impl MySqlTarget {
@@ -83,6 +85,7 @@ impl MySqlTarget {
             pool,
             upsert: upsert_syntax(&version),
             statement_bytes: (packet as usize / 2).clamp(64 << 10, 16 << 20),
+            max_packet: packet as usize,
         };
         Ok((target, profile))
     }
@@ -142,7 +145,8 @@ impl Target for MySqlTarget {
             while pending.rows >= full || pending.bytes >= self.statement_bytes || (finished && pending.rows > 0) {
                 let n = pending.fitting(full, self.statement_bytes);
                 let sql = statements.sql(n);
-                let query = pending.bind(sqlx::query(AssertSqlSafe(sql)), n, &as_bytes, request)?;
+                let limits = Limits { max_value: self.max_packet.saturating_sub(1024), first_row: rows + 1 };
+                let query = pending.bind(sqlx::query(AssertSqlSafe(sql)), n, &as_bytes, request, limits)?;
                 query.execute(&mut *tx).await.map_err(fail("writing"))?;
                 pending.consume(n);
                 rows += n as u64;
@@ -203,9 +207,22 @@ impl Pending {
         n: usize,
         as_bytes: &[bool],
         request: &WriteRequest,
+        limits: Limits,
     ) -> Result<Query<'q, MySql, sqlx::mysql::MySqlArguments>, EngineError> {
-        for (batch, r) in self.iter().take(n) {
+        for (k, (batch, r)) in self.iter().take(n).enumerate() {
             for (i, cell) in batch.row(r).enumerate() {
+                let len = cell.map_or(0, <[u8]>::len);
+                if len > limits.max_value {
+                    // Sent anyway, the server would drop the connection mid-statement.
+                    return Err(EngineError::Data(format!(
+                        "target: table {}, column {}, row {}: a value of {len} bytes does not fit the server's \
+                         max_allowed_packet ({} bytes); raise it on the target server",
+                        request.table,
+                        request.columns[i].name,
+                        limits.first_row + k as u64,
+                        limits.max_value + 1024
+                    )));
+                }
                 query = if as_bytes[i] {
                     query.bind(cell)
                 } else {
@@ -237,6 +254,14 @@ impl Pending {
             }
         }
     }
+}
+
+/// What a statement may hold, and where its rows stand in the table (for messages).
+#[derive(Clone, Copy)]
+struct Limits {
+    max_value: usize,
+    /// The number, counting from 1, of the statement's first row in the table's load.
+    first_row: u64,
 }
 
 /// INSERT statements by row count: the full-size one is built once and reused, so the server
