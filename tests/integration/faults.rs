@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::support::{MyDb, PgDb, SqliteDb, TestDb, config_file, dbtwin};
+use crate::support::{MyDb, PgDb, SqliteDb, TestDb, config_file, dbtwin, spawn_copy};
 
 /// Wait until a dbtwin session on `db` runs a statement like `pattern`.
 async fn wait_for_statement(db: &PgDb, pattern: &str) -> bool {
@@ -35,12 +35,7 @@ async fn pg_concurrent_truncate_never_empties_the_twin() {
     target.exec(&format!("{schema} INSERT INTO small VALUES (-1);")).await;
     let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
     // One job: the big table is read first, the small one after the writer has been at it.
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
-        .args(["copy", "--progress=none", "--jobs", "1", "--config", path.to_str().unwrap()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_copy(&path, &["--jobs", "1"]);
     assert!(wait_for_statement(&source, "COPY (SELECT%").await, "saw the read running");
     // The application's nightly job, until the run ends: empty the table and fill it again, in
     // one transaction.
@@ -102,12 +97,7 @@ async fn sqlite_interrupt_leaves_a_whole_file(signal: &str, code: i32) {
         "source: {}\ntarget: {}\ntables:\n  events: {{ mode: replace }}\n",
         source.url, target.url
     ));
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
-        .args(["copy", "--progress=none", "--config", path.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_copy(&path, &[]);
     let journal = std::path::PathBuf::from(format!("{}-journal", target.path.display()));
     let mut loading = false;
     for _ in 0..2000 {
@@ -186,13 +176,7 @@ async fn pg_killed_merge_stops_on_the_server() {
     // A full target: the upsert goes through the staging table and one long merge.
     target.exec(&format!("{table} {rows}")).await;
     let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
-        .args(["copy", "--progress=none", "--config", path.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_copy(&path, &[]);
     assert!(wait_for_statement(&target, "INSERT INTO%").await, "saw the merge running");
     child.kill().await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;

@@ -251,12 +251,7 @@ async fn pg_interrupted_copy_exits_130_and_keeps_the_previous_rows() {
         .await;
     target.exec(&format!("{table} INSERT INTO events VALUES ('2001-01-01', 'old 1'), ('2001-01-02', 'old 2');")).await;
     let path = crate::support::config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
-        .args(["copy", "--progress=none", "--config", path.to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = crate::support::spawn_copy(&path, &[]);
     // Interrupt once this test's target is receiving rows (other tests' loads run alongside).
     let admin = PgDb { url: target.url.clone() };
     let mut loading = false;

@@ -397,6 +397,22 @@ pub async fn dbtwin(args: &[&str]) -> Run {
     }
 }
 
+/// Start `dbtwin copy --config FILE` with `extra` arguments and no progress display, for a test
+/// that signals or kills it mid-run; its output is piped, and it dies with the handle.
+pub fn spawn_copy(config: &std::path::Path, extra: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+        .args(["copy", "--progress=none", "--config", config.to_str().unwrap()])
+        .args(extra)
+        .env_remove("DBTWIN_SOURCE")
+        .env_remove("DBTWIN_TARGET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start dbtwin")
+}
+
 /// Write a config file for this test and return its path.
 pub fn config_file(yaml: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("{}.yaml", unique_name("dbtwin_config")));
