@@ -322,3 +322,22 @@ async fn mariadb_value_over_max_allowed_packet_names_column_and_row() {
     );
     assert_eq!(target.count("docs").await, 0, "the table rolled back");
 }
+
+/// A source or target file that is not an SQLite database: exit 3 and one line naming the file.
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_named() {
+    for not_sqlite in ["source", "target"] {
+        let (source, target) = (SqliteDb::create().await, SqliteDb::create().await);
+        source.exec("CREATE TABLE t (id INTEGER PRIMARY KEY);").await;
+        let bad = if not_sqlite == "source" { &source } else { &target };
+        std::fs::write(&bad.path, "id,email\n1,ana@corp.test\n".repeat(100)).unwrap();
+        let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+        let run = dbtwin(&["copy", "--config", path.to_str().unwrap()]).await;
+        assert_eq!(run.code, 3, "{not_sqlite}: {}", run.stderr);
+        let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{}", run.stderr);
+        let file = bad.path.display().to_string();
+        assert!(errors[0].contains(&file) && errors[0].contains("not an SQLite database"), "{}", errors[0]);
+        assert!(errors[0].contains(not_sqlite), "names the side: {}", errors[0]);
+    }
+}

@@ -27,6 +27,9 @@ use crate::engine::sql::Quote;
 use crate::engine::url::{DbUrl, EngineKind};
 use crate::schema::Column;
 
+/// SQLite's result code for a file that is not a database.
+const SQLITE_NOTADB: &str = "26";
+
 /// SQLite's one schema name for the main database file.
 pub const SCHEMA: &str = "main";
 
@@ -102,7 +105,16 @@ async fn connect(url: &DbUrl, side: Side, lock_wait: Duration) -> Result<(Sqlite
         .foreign_keys(false)
         .busy_timeout(lock_wait)
         .disable_statement_logging();
-    let conn = SqliteConnection::connect_with(&options).await.map_err(|e| unreachable(side, url, &e))?;
+    let mut conn = SqliteConnection::connect_with(&options).await.map_err(|e| unreachable(side, url, &e))?;
+    // The first look inside the file: one that is not a database says so now, by name.
+    sqlx::query("SELECT count(*) FROM sqlite_schema").execute(&mut conn).await.map_err(|e| match &e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some(SQLITE_NOTADB) => EngineError::Connect {
+            side,
+            url: url.to_string(),
+            message: format!("{} is not an SQLite database ({})", path.display(), db.message()),
+        },
+        _ => unreachable(side, url, &e),
+    })?;
     Ok((conn, identity(&path)))
 }
 
