@@ -12,8 +12,8 @@ use crate::data::env::{EnvString, UrlString, interpolate};
 use crate::data::forms::ZeroDates;
 use crate::data::mode::Mode;
 use crate::data::yaml::{self, Forms};
-use crate::mask::Spec;
-use crate::mask::rule::RuleList;
+use crate::mask::Kind;
+use crate::mask::rule::{Rule, RuleList};
 use crate::mask::spec::{self, RuleSpec};
 
 #[derive(Debug, thiserror::Error)]
@@ -146,7 +146,8 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                 let mut columns = BTreeMap::new();
                 for (column, list) in rules.columns {
                     let Some(RuleList(list)) = list else {
-                        columns.insert(column, vec![RuleSpec { spec: Spec::NULL, when: None }]);
+                        let null = spec::compile(&Rule::Kind(Kind::Null)).expect("the null rule compiles");
+                        columns.insert(column, vec![null]);
                         continue;
                     };
                     let mut compiled = Vec::new();
@@ -205,7 +206,7 @@ fn one_line(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mask::Kind;
+    use crate::mask::Spec;
     use crate::mask::kinds::constant::Constant;
 
     const EXAMPLE: &str = r#"
@@ -246,7 +247,7 @@ tables:
         assert_eq!(kinds("password"), [(Kind::Hash, false)]);
         assert_eq!(kinds("picture"), [(Kind::Null, false)], "a YAML null is the null rule");
         assert!(
-            matches!(&staff.columns["role"][..], [RuleSpec { spec: Spec::Constant(Constant::Set(v)), when: None }] if v == "clerk")
+            matches!(&staff.columns["role"][..], [RuleSpec { spec: Spec::Constant(Constant::Set(v)), when: None, .. }] if v == "clerk")
         );
     }
 

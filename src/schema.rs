@@ -21,6 +21,25 @@ impl fmt::Display for TableName {
     }
 }
 
+/// One column of one table, as people name it: `public.orders.cust_ref`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ColumnRef {
+    pub table: TableName,
+    pub column: String,
+}
+
+impl ColumnRef {
+    pub fn new(table: &TableName, column: impl Into<String>) -> Self {
+        ColumnRef { table: table.clone(), column: column.into() }
+    }
+}
+
+impl fmt::Display for ColumnRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.table, self.column)
+    }
+}
+
 /// What a column holds, coarsely: enough to pick a mask's output form and to check that a mask
 /// fits. The declared type stays beside it for messages and type mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +133,8 @@ pub struct ForeignKey {
     pub name: String,
     pub columns: Vec<usize>,
     pub references: TableName,
+    /// The parent's columns, by name, paired with `columns` in order.
+    pub referenced_columns: Vec<String>,
 }
 
 /// An index over plain columns (not expressions, not partial), other than the primary key.

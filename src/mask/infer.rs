@@ -3,8 +3,9 @@
 
 use super::kind::Kind;
 use super::kinds::Spec;
-use super::kinds::hash::{Hash, HashFormat};
 use super::masker::Masker;
+use super::rule::{FullRule, Rule};
+use super::spec::{self, RuleSpec};
 use crate::data::forms::BinaryText;
 use crate::schema::{Column, TypeClass};
 
@@ -18,28 +19,29 @@ pub fn infer(column: &Column) -> Option<Kind> {
 /// A rule to suggest for `column`: `preferred` if it fits, else a keyed hash, else (when
 /// `allow_null`) `null`. On a column under a unique key only rules that keep values distinct
 /// qualify, a hash then getting a fixed length. The YAML is what `dbtwin init` writes.
-pub fn suggest(column: &Column, preferred: Option<Kind>, unique: bool, allow_null: bool) -> Option<(Spec, String)> {
+pub fn suggest(column: &Column, preferred: Option<Kind>, unique: bool, allow_null: bool) -> Option<(RuleSpec, String)> {
     let fixed_hash = column.max_chars.map_or(32, |m| (m as usize).min(32)) as u32;
-    let mut candidates: Vec<(Result<Spec, String>, String)> = Vec::new();
+    let of = |kind: Kind| FullRule { kind: Some(kind), ..FullRule::default() };
+    let mut candidates: Vec<(FullRule, String)> = Vec::new();
     if let Some(k) = preferred {
-        candidates.push((Spec::default_for(k), k.name().to_string()));
+        candidates.push((of(k), k.name().to_string()));
     }
-    candidates.push((Spec::default_for(Kind::Hash), "hash".into()));
+    candidates.push((of(Kind::Hash), "hash".into()));
     if unique {
-        let spec = Spec::Hash(Hash { format: None, length: Some(fixed_hash) });
-        candidates.push((Ok(spec), format!("{{ kind: hash, length: {fixed_hash} }}")));
+        let rule = FullRule { length: Some(fixed_hash), ..of(Kind::Hash) };
+        candidates.push((rule, format!("{{ kind: hash, length: {fixed_hash} }}")));
         if matches!(column.class, TypeClass::Int { bytes: 8 }) {
-            let spec = Spec::Hash(Hash { format: Some(HashFormat::Digits), length: Some(18) });
-            candidates.push((Ok(spec), "{ kind: hash, format: digits, length: 18 }".into()));
+            let rule = FullRule { format: Some("digits".into()), length: Some(18), ..of(Kind::Hash) };
+            candidates.push((rule, "{ kind: hash, format: digits, length: 18 }".into()));
         }
     }
     if allow_null {
-        candidates.push((Spec::default_for(Kind::Null), "null".into()));
+        candidates.push((of(Kind::Null), "null".into()));
     }
-    candidates.into_iter().find_map(|(spec, yaml)| {
-        let spec = spec.ok()?;
-        let masker = Masker::new(&spec, column, BinaryText::Raw).ok()?;
-        (!unique || masker.unique_safe().is_ok()).then_some((spec, yaml))
+    candidates.into_iter().find_map(|(rule, yaml)| {
+        let rule = spec::compile(&Rule::Full(Box::new(rule))).ok()?;
+        let masker = Masker::new(&rule.spec, column, BinaryText::Raw).ok()?;
+        (!unique || masker.unique_safe().is_ok()).then_some((rule, yaml))
     })
 }
 

@@ -34,6 +34,8 @@ pub struct ColumnRules {
     pub rules: Vec<BoundRule>,
     /// Chosen from the column's name and type (short form), not named in the config.
     pub inferred: bool,
+    /// The key whose rule it follows (`public.people.email`): it references that key.
+    pub follows: Option<String>,
 }
 
 impl ColumnRules {
@@ -54,7 +56,11 @@ impl ColumnRules {
                 if r.when.is_some() { format!("{kind} (conditional)") } else { kind.to_string() }
             })
             .collect();
-        parts.join(", then ")
+        let rules = parts.join(", then ");
+        match &self.follows {
+            Some(key) => format!("{rules}, follows {key}"),
+            None => rules,
+        }
     }
 }
 

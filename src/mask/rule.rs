@@ -16,7 +16,7 @@ use crate::data::yaml::{self, Forms};
 pub struct RuleList(pub Vec<Rule>);
 
 /// A column rule: `email`, or `{ kind: set, value: "x" }` with the kind's options.
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Rule {
     Kind(Kind),
     Full(Box<FullRule>),
@@ -28,7 +28,7 @@ pub enum Rule {
 macro_rules! full_rule {
     ($( $(#[$doc:meta])* $field:ident $(as $yaml:literal)? : $ty:ty, )+) => {
         /// The full form of a rule.
-        #[derive(Debug, Default, Deserialize, PartialEq)]
+        #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
         #[serde(deny_unknown_fields)]
         pub struct FullRule {
             pub kind: Option<Kind>,
@@ -109,6 +109,14 @@ impl Number {
 }
 
 impl Rule {
+    /// The full form, whichever form was written: `email` and `{ kind: email }` are one rule.
+    pub fn full(&self) -> FullRule {
+        match self {
+            Rule::Kind(k) => FullRule { kind: Some(*k), ..FullRule::default() },
+            Rule::Full(f) => (**f).clone(),
+        }
+    }
+
     pub fn kind(&self) -> Option<Kind> {
         match self {
             Rule::Kind(k) => Some(*k),

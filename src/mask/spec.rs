@@ -21,6 +21,21 @@ use crate::schema::{Column, TypeClass};
 pub struct RuleSpec {
     pub spec: Spec,
     pub when: Option<Expr<String>>,
+    /// The rule as written, in its full form: two columns whose values must mask alike (a key
+    /// and the columns that reference it) are compared by it.
+    pub written: FullRule,
+}
+
+impl RuleSpec {
+    /// Whether two columns' rule lists give every value the same output.
+    pub fn same_rules(a: &[RuleSpec], b: &[RuleSpec]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.written == y.written)
+    }
+
+    /// A list of rules that leaves every value as it is.
+    pub fn keeps(rules: &[RuleSpec]) -> bool {
+        rules.iter().all(|r| r.when.is_none() && r.spec.is_keep())
+    }
 }
 
 impl Spec {
@@ -32,14 +47,9 @@ impl Spec {
 
 /// Compile one config rule, `when` included.
 pub fn compile(rule: &Rule) -> Result<RuleSpec, String> {
-    match rule {
-        Rule::Kind(kind) => Ok(RuleSpec { spec: Spec::default_for(*kind)?, when: None }),
-        Rule::Full(full) => {
-            let when =
-                full.when.as_deref().map(|w| condition::parse(w).map_err(|e| format!("when: {e}"))).transpose()?;
-            Ok(RuleSpec { spec: compile_full(full)?, when })
-        }
-    }
+    let written = rule.full();
+    let when = written.when.as_deref().map(|w| condition::parse(w).map_err(|e| format!("when: {e}"))).transpose()?;
+    Ok(RuleSpec { spec: compile_full(&written)?, when, written })
 }
 
 fn compile_full(r: &FullRule) -> Result<Spec, String> {

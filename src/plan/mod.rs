@@ -2,13 +2,14 @@
 //! and reported together before a single row moves; after this, nothing is looked up by name.
 
 mod columns;
+mod keys;
 mod order;
 mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use crate::config::{Config, TableSpec};
+use crate::config::Config;
 use crate::convert::Step;
 use crate::data::forms::{TextForms, ZeroDates};
 use crate::data::mode::Mode;
@@ -85,24 +86,32 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
             Err(p) => problems.push(format!("exclude: {p}")),
         }
     }
-    let mut rules: BTreeMap<TableName, &TableSpec> = BTreeMap::new();
+    let mut modes: BTreeMap<TableName, Option<Mode>> = BTreeMap::new();
+    let mut wanted: keys::WantedColumns = BTreeMap::new();
     for (name, spec) in &config.tables {
         match find_table(source, name) {
             Ok(t) if excluded.contains(&t.name) => {
                 problems.push(format!("table {}: has mask rules but is also excluded", t.name))
             }
             Ok(t) => {
-                if rules.insert(t.name.clone(), spec).is_some() {
+                if modes.contains_key(&t.name) {
                     problems.push(format!("table {}: configured twice (as {name} and another name)", t.name));
+                    continue;
                 }
+                let dest = target_table(target, &t.name).unwrap_or(t);
+                let (mode, columns) = rules::wanted(t, dest, spec, &mut problems);
+                modes.insert(t.name.clone(), mode);
+                wanted.insert(t.name.clone(), columns);
             }
             Err(p) => problems.push(p),
         }
     }
+    keys::propagate(source, &excluded, &mut wanted, &mut problems);
 
     let mut tables = Vec::new();
     for table in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
-        match plan_table(table, target, rules.get(&table.name).copied(), options, config.zero_dates) {
+        let mode = modes.get(&table.name).copied().flatten();
+        match plan_table(table, target, mode, wanted.get(&table.name), options, config.zero_dates) {
             Ok(p) => tables.push(p),
             Err(mut p) => problems.append(&mut p),
         }
@@ -114,7 +123,13 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
             Vec::new()
         }
     };
-    if problems.is_empty() { Ok(Plan { tables, waves }) } else { Err(PlanError { problems }) }
+    if problems.is_empty() {
+        return Ok(Plan { tables, waves });
+    }
+    // Grouped by table, each said once.
+    problems.sort();
+    problems.dedup();
+    Err(PlanError { problems })
 }
 
 /// A config table name: `name`, or `schema.name`, among the introspected tables.
@@ -150,7 +165,8 @@ pub fn target_table<'a>(target: &'a Schema, name: &TableName) -> Option<&'a Tabl
 fn plan_table(
     table: &Table,
     target: &Schema,
-    spec: Option<&TableSpec>,
+    mode: Option<Mode>,
+    wanted: Option<&BTreeMap<String, rules::Wanted>>,
     options: PlanOptions,
     zero_dates: ZeroDates,
 ) -> Result<TablePlan, Vec<String>> {
@@ -160,7 +176,7 @@ fn plan_table(
         return Err(vec![format!("table {name}: does not exist in the target")]);
     };
     let copied = columns::copied(table, dest, options, zero_dates, &mut problems);
-    let (mode, masked) = rules::masked(table, dest, &copied, spec, options, &mut problems);
+    let masked = rules::masked(table, dest, &copied, wanted, options, &mut problems);
     let key: Vec<String> = dest.primary_key.iter().map(|&i| dest.columns[i].name.clone()).collect();
     let mode = match mode {
         Some(Mode::Upsert) if key.is_empty() => {

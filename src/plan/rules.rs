@@ -1,7 +1,7 @@
 //! Which copied columns are masked and how: the config's rules (or the short form's inferred
 //! ones) bound to batch positions, each checked against its column and the target's keys.
 
-use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use super::PlanOptions;
 use super::columns::Copied;
@@ -9,29 +9,46 @@ use crate::config::TableSpec;
 use crate::data::mode::Mode;
 use crate::mask::row::{Action, BoundRule, ColumnRules};
 use crate::mask::{self, Masker, RuleSpec, Spec};
-use crate::schema::{Column, Table, TypeClass};
+use crate::schema::{Column, ColumnRef, Table, TypeClass};
 
-/// A column the config names, with its rules, or `None` for the short form's inferred rule.
-type Requested<'a> = (&'a str, Option<&'a [RuleSpec]>);
+/// What one column is asked for: the config's rules, the short form's inferred one, or a key's
+/// rule it follows.
+#[derive(Clone, Debug)]
+pub(super) struct Wanted {
+    pub rules: Vec<RuleSpec>,
+    /// Chosen from the column's name and type (short form), not named in the config.
+    pub inferred: bool,
+    pub follows: Option<Followed>,
+    /// A column that references this one, so its rule must keep values distinct.
+    pub referenced_by: Option<ColumnRef>,
+}
 
-/// The table's mode as configured, and its masked columns. Problems are pushed, one each.
-pub(super) fn masked(
+/// The key a referencing column follows, and that key's column: the rule is bound to it, so
+/// both give a value the same output.
+#[derive(Clone, Debug)]
+pub(super) struct Followed {
+    pub key: ColumnRef,
+    pub column: Column,
+}
+
+/// The table's mode as configured, and what the config asks of its columns, each checked to
+/// exist and be copyable; a short-form column gets the rule inferred for it.
+pub(super) fn wanted(
     table: &Table,
     dest: &Table,
-    copied: &Copied,
-    spec: Option<&TableSpec>,
-    options: PlanOptions,
+    spec: &TableSpec,
     problems: &mut Vec<String>,
-) -> (Option<Mode>, Vec<ColumnRules>) {
+) -> (Option<Mode>, BTreeMap<String, Wanted>) {
     let name = &table.name;
-    let (mode, requested): (Option<Mode>, Vec<Requested>) = match spec {
-        None => (None, Vec::new()),
-        Some(TableSpec::Short(cols)) => (None, cols.iter().map(|c| (c.as_str(), None)).collect()),
-        Some(TableSpec::Full(rules)) => {
+    // Each column the config names, with its rules (`None`: the short form's inferred one).
+    type Requested<'a> = Vec<(&'a str, Option<&'a [RuleSpec]>)>;
+    let (mode, requested): (Option<Mode>, Requested) = match spec {
+        TableSpec::Short(cols) => (None, cols.iter().map(|c| (c.as_str(), None)).collect()),
+        TableSpec::Full(rules) => {
             (rules.mode, rules.columns.iter().map(|(c, r)| (c.as_str(), Some(r.as_slice()))).collect())
         }
     };
-    let mut masked = Vec::new();
+    let mut wanted = BTreeMap::new();
     for (column, rules) in requested {
         let at = |msg: String| format!("table {name}, column {column}: {msg}");
         let Some(col) = table.column_index(column).map(|i| &table.columns[i]) else {
@@ -42,47 +59,112 @@ pub(super) fn masked(
             problems.push(at("is generated, so it is not copied and cannot be masked".into()));
             continue;
         }
+        let rules = match rules {
+            Some(rules) => rules.to_vec(),
+            None => {
+                let unique = dest.column_index(column).is_some_and(|i| !dest.unique_keys_of(i).is_empty());
+                match mask::suggest(col, mask::infer(col), unique, false) {
+                    Some((rule, _)) => vec![rule],
+                    None => {
+                        problems.push(at(format!(
+                            "no mask fits a {} column{}; give a rule such as `null` or `set`",
+                            col.declared_type,
+                            if unique { " under a unique key" } else { "" }
+                        )));
+                        continue;
+                    }
+                }
+            }
+        };
+        let inferred = matches!(spec, TableSpec::Short(_));
+        wanted.insert(column.to_string(), Wanted { rules, inferred, follows: None, referenced_by: None });
+    }
+    (mode, wanted)
+}
+
+/// The masked columns of a table, bound to batch positions. Problems are pushed, one each.
+pub(super) fn masked(
+    table: &Table,
+    dest: &Table,
+    copied: &Copied,
+    wanted: Option<&BTreeMap<String, Wanted>>,
+    options: PlanOptions,
+    problems: &mut Vec<String>,
+) -> Vec<ColumnRules> {
+    let name = &table.name;
+    let mut masked = Vec::new();
+    for (column, w) in wanted.into_iter().flatten() {
+        let at = |msg: String| format!("table {name}, column {column}: {msg}");
+        let Some(col) = table.column_index(column).map(|i| &table.columns[i]) else { continue };
         let Some(index) = copied.names.iter().position(|c| c == column) else {
             continue;
         };
-        // Uniqueness is the target's: its keys are the ones a collision would break.
-        let unique_keys = dest.column_index(column).map(|i| dest.unique_keys_of(i)).unwrap_or_default();
-        let specs: Cow<[RuleSpec]> = match rules {
-            Some(rules) => Cow::Borrowed(rules),
-            None => match mask::suggest(col, mask::infer(col), !unique_keys.is_empty(), false) {
-                Some((spec, _)) => Cow::Owned(vec![RuleSpec { spec, when: None }]),
-                None => {
-                    problems.push(at(format!(
-                        "no mask fits a {} column{}; give a rule such as `null` or `set`",
-                        col.declared_type,
-                        if unique_keys.is_empty() { "" } else { " under a unique key" }
-                    )));
-                    continue;
-                }
-            },
-        };
         // A column whose only rule is `keep` is not masked at all.
-        if specs.iter().all(|r| r.when.is_none() && r.spec.is_keep()) {
+        if RuleSpec::keeps(&w.rules) {
             continue;
         }
+        // Uniqueness is the target's: its keys are the ones a collision would break.
+        let unique_keys = dest.column_index(column).map(|i| dest.unique_keys_of(i)).unwrap_or_default();
+        // A follower's values are made for its key's column, so both give the same output.
+        let bound_to = match &w.follows {
+            Some(f) => {
+                if let Err(why) = holds(col, &f.column) {
+                    problems.push(at(format!("follows {}, but {why}", f.key)));
+                    continue;
+                }
+                &f.column
+            }
+            None => col,
+        };
         let mut bound = Vec::new();
-        for rule in specs.iter() {
-            match bind(rule, table, col, copied, options) {
+        for rule in &w.rules {
+            match bind(rule, table, bound_to, copied, options) {
                 Ok(b) => {
-                    if let Some(key) = unique_keys.first()
-                        && let Err(reason) = unique_safe(&b.action)
-                    {
-                        problems.push(at(format!("is under the target's {key}: {reason}")));
+                    if let Err(reason) = unique_safe(&b.action) {
+                        if let Some(key) = unique_keys.first() {
+                            problems.push(at(format!("is under the target's {key}: {reason}")));
+                        } else if let Some(by) = &w.referenced_by {
+                            problems.push(at(format!(
+                                "is referenced by {by}, so its masked values must stay distinct: {reason}"
+                            )));
+                        }
                     }
                     bound.push(b);
                 }
                 Err(why) => problems.push(at(why)),
             }
         }
-        masked.push(ColumnRules { index, column: column.to_string(), rules: bound, inferred: rules.is_none() });
+        masked.push(ColumnRules {
+            index,
+            column: column.to_string(),
+            rules: bound,
+            inferred: w.inferred,
+            follows: w.follows.as_ref().map(|f| f.key.to_string()),
+        });
     }
     check_templates(&masked, copied, problems, table);
-    (mode, masked)
+    masked
+}
+
+/// Whether `own` can hold every value its key's column `key` can: the same class, and at
+/// least as wide.
+fn holds(own: &Column, key: &Column) -> Result<(), String> {
+    let fits = match (own.class, key.class) {
+        (TypeClass::Int { bytes: a }, TypeClass::Int { bytes: b }) => a >= b,
+        (TypeClass::Text, TypeClass::Text) => match (own.max_chars, key.max_chars) {
+            (None, _) => true,
+            (Some(a), Some(b)) => a >= b,
+            (Some(_), None) => false,
+        },
+        (a, b) => a == b,
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(format!(
+        "it is {} and its key is {}, so a masked key need not fit it; make it as wide as its key",
+        own.declared_type, key.declared_type
+    ))
 }
 
 /// One rule with its condition and template bound to batch positions, its masker built.

@@ -35,6 +35,7 @@ fn schema() -> Schema {
             name: "fk".into(),
             columns: vec![0],
             references: TableName::new("public", "users"),
+            referenced_columns: vec!["id".into()],
         }],
         row_estimate: Some(1000),
         partitioned: false,
@@ -222,5 +223,41 @@ fn rules_naming_other_columns_are_checked() {
              give two rows the same value",
             "table public.users, column name: template: column nope is not in table public.users",
         ]
+    );
+}
+
+#[test]
+fn a_masked_key_is_followed_by_the_columns_that_reference_it() {
+    // Keys wide enough for a hash that keeps 100 million ids apart.
+    let mut s = schema();
+    for t in &mut s.tables {
+        t.columns[0].class = TypeClass::Int { bytes: 8 };
+    }
+    let config = config::parse("tables:\n  users:\n    columns:\n      id: { kind: hash, length: 18 }\n", "m.yaml");
+    let p = resolve(&config.unwrap(), &s, &s, options(true)).unwrap();
+    let orders = p.tables.iter().find(|t| t.name().name == "orders").unwrap();
+    let rules: Vec<String> = orders.masks.columns().iter().map(|m| m.describe()).collect();
+    assert_eq!(rules, ["hash, follows public.users.id"]);
+
+    // One key, one pseudonym: the follower masks a value as its key does.
+    let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
+    let keys = crate::mask::Keyring::from_secret("s");
+    let masked = |t: &TablePlan, width: usize, at: usize| {
+        let mut input = Batch::new(width, 1, 64);
+        for c in 0..width {
+            input.push_cell(if c == at { Some(b"4711".as_slice()) } else { None });
+        }
+        let mut out = Batch::new(width, 1, 64);
+        t.masks.apply(&input, &keys, &mut out, 0).unwrap();
+        out.cell(0, at).unwrap().to_vec()
+    };
+    assert_eq!(masked(users, 4, 0), masked(orders, 2, 0));
+    assert_ne!(masked(orders, 2, 0), b"4711");
+
+    let err = plan("tables:\n  orders:\n    columns:\n      user_id: hash\n", true).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["table public.orders, column user_id: references public.users.id, which is not masked, so masking this \
+          column alone would break the join; mask public.users.id instead (the columns that reference it follow its rule)"]
     );
 }

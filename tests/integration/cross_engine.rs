@@ -4,51 +4,6 @@
 
 use crate::support::{MyDb, PgDb, SqliteDb, TestDb, assert_ok, copy};
 
-/// Run `scenario::<S, T>()` for every ordered pair of engines, as `name::pg_to_sqlite` etc.
-macro_rules! on_every_engine_pair {
-    ($scenario:ident) => {
-        mod $scenario {
-            use $crate::support::{MyDb, PgDb, SqliteDb};
-            #[tokio::test]
-            async fn pg_to_pg() {
-                super::$scenario::<PgDb, PgDb>().await
-            }
-            #[tokio::test]
-            async fn pg_to_mariadb() {
-                super::$scenario::<PgDb, MyDb>().await
-            }
-            #[tokio::test]
-            async fn pg_to_sqlite() {
-                super::$scenario::<PgDb, SqliteDb>().await
-            }
-            #[tokio::test]
-            async fn mariadb_to_pg() {
-                super::$scenario::<MyDb, PgDb>().await
-            }
-            #[tokio::test]
-            async fn mariadb_to_mariadb() {
-                super::$scenario::<MyDb, MyDb>().await
-            }
-            #[tokio::test]
-            async fn mariadb_to_sqlite() {
-                super::$scenario::<MyDb, SqliteDb>().await
-            }
-            #[tokio::test]
-            async fn sqlite_to_pg() {
-                super::$scenario::<SqliteDb, PgDb>().await
-            }
-            #[tokio::test]
-            async fn sqlite_to_mariadb() {
-                super::$scenario::<SqliteDb, MyDb>().await
-            }
-            #[tokio::test]
-            async fn sqlite_to_sqlite() {
-                super::$scenario::<SqliteDb, SqliteDb>().await
-            }
-        }
-    };
-}
-
 /// A cell reduced to what its class means, so engines' spellings compare equal.
 fn normalise(column: usize, cell: &Option<String>) -> String {
     let Some(v) = cell else { return "NULL".into() };
@@ -91,7 +46,7 @@ async fn kinds_scenario<S: TestDb, T: TestDb>() {
     assert_eq!(normalised(target.rows(T::KINDS_SELECT).await), after);
 }
 
-on_every_engine_pair!(kinds_scenario);
+crate::on_every_engine_pair!(kinds_scenario);
 
 /// `--create-tables` into an empty target on every pair; a second run upserts into the tables
 /// it made; their unique and foreign keys hold.
@@ -139,7 +94,7 @@ async fn create_tables_scenario<S: TestDb, T: TestDb>() {
     );
 }
 
-on_every_engine_pair!(create_tables_scenario);
+crate::on_every_engine_pair!(create_tables_scenario);
 
 #[tokio::test]
 async fn mismatched_columns_are_named_before_any_row_moves() {

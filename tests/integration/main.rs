@@ -5,6 +5,7 @@ mod check_cmd;
 mod cli_errors;
 mod cross_engine;
 mod faults;
+mod keys;
 mod mask_rules;
 mod mysql_copy;
 mod pg_copy;

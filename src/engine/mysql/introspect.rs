@@ -106,8 +106,9 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             }
         }
 
-        let fks: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME
+        let fks: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME,
+                    REFERENCED_COLUMN_NAME
              FROM information_schema.KEY_COLUMN_USAGE
              WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
              ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
@@ -116,15 +117,19 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| failed(ctx("foreign keys"), e))?;
-        for (table, name, column, ref_schema, ref_table) in fks {
+        for (table, name, column, ref_schema, ref_table, ref_column) in fks {
             let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
             let Some(index) = t.column_index(&column) else { continue };
             match t.foreign_keys.iter_mut().find(|fk| fk.name == name) {
-                Some(fk) => fk.columns.push(index),
+                Some(fk) => {
+                    fk.columns.push(index);
+                    fk.referenced_columns.push(ref_column);
+                }
                 None => t.foreign_keys.push(ForeignKey {
                     name,
                     columns: vec![index],
                     references: TableName::new(ref_schema, ref_table),
+                    referenced_columns: vec![ref_column],
                 }),
             }
         }

@@ -127,10 +127,15 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
         }
     }
 
-    let fks: Vec<(i64, String, Vec<i16>, String, String)> = of_tables(
+    // table, name, columns, parent schema, parent, parent's columns
+    type FkRow = (i64, String, Vec<i16>, String, String, Vec<String>);
+    let fks: Vec<FkRow> = of_tables(
         conn,
         &oids,
-        "SELECT c.conrelid::int8, c.conname::text, c.conkey, fn.nspname::text, fc.relname::text
+        "SELECT c.conrelid::int8, c.conname::text, c.conkey, fn.nspname::text, fc.relname::text,
+                ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY AS k(num, pos)
+                      JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.num
+                      ORDER BY k.pos)
          FROM pg_constraint c
          JOIN pg_class fc ON fc.oid = c.confrelid
          JOIN pg_namespace fn ON fn.oid = fc.relnamespace
@@ -139,9 +144,10 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     )
     .await
     .map_err(|e| failed(ctx("foreign keys"), e))?;
-    for (rel, name, attnums, ref_schema, ref_name) in fks {
+    for (rel, name, attnums, ref_schema, ref_name, referenced_columns) in fks {
         let Some((table, columns)) = columns_of(&mut by_oid, rel, &attnums) else { continue };
-        table.foreign_keys.push(ForeignKey { name, columns, references: TableName::new(ref_schema, ref_name) });
+        let references = TableName::new(ref_schema, ref_name);
+        table.foreign_keys.push(ForeignKey { name, columns, references, referenced_columns });
     }
 
     let tables = order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect();

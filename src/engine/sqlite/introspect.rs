@@ -66,17 +66,23 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
             }
         }
 
-        // id, seq, referenced table, local column
-        let sql = "SELECT id, seq, \"table\", \"from\" FROM pragma_foreign_key_list(?) ORDER BY id, seq";
-        let fks: Vec<(i64, i64, String, String)> = pragma(conn, sql, &name).await.map_err(|e| fail(&what, e))?;
-        for (id, _, parent, from) in fks {
+        // id, seq, referenced table, local column, referenced column (NULL: the parent's key)
+        let sql = "SELECT id, seq, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq";
+        type FkRow = (i64, i64, String, String, Option<String>);
+        let fks: Vec<FkRow> = pragma(conn, sql, &name).await.map_err(|e| fail(&what, e))?;
+        for (id, _, parent, from, to) in fks {
             let Some(col) = def.column_index(&from) else { continue };
+            let to = to.unwrap_or_default();
             match def.foreign_keys.last_mut() {
-                Some(fk) if fk.name == format!("fk{id}") => fk.columns.push(col),
+                Some(fk) if fk.name == format!("fk{id}") => {
+                    fk.columns.push(col);
+                    fk.referenced_columns.push(to);
+                }
                 _ => def.foreign_keys.push(ForeignKey {
                     name: format!("fk{id}"),
                     columns: vec![col],
                     references: TableName::new(SCHEMA, parent),
+                    referenced_columns: vec![to],
                 }),
             }
         }
@@ -88,7 +94,25 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
         def.row_estimate = Some(count.0.max(0) as u64);
         tables.push(def);
     }
+    implicit_parent_keys(&mut tables);
     Ok(Schema { tables })
+}
+
+/// `REFERENCES parent` without columns means the parent's primary key: name its columns, so a
+/// foreign key always says which columns it points at.
+fn implicit_parent_keys(tables: &mut [Table]) {
+    let keys: Vec<(TableName, Vec<String>)> = tables
+        .iter()
+        .map(|t| (t.name.clone(), t.primary_key.iter().map(|&i| t.columns[i].name.clone()).collect()))
+        .collect();
+    for fk in tables.iter_mut().flat_map(|t| t.foreign_keys.iter_mut()) {
+        if fk.referenced_columns.iter().all(String::is_empty)
+            && let Some((_, key)) = keys.iter().find(|(name, _)| name.name.eq_ignore_ascii_case(&fk.references.name))
+            && key.len() == fk.columns.len()
+        {
+            fk.referenced_columns = key.clone();
+        }
+    }
 }
 
 /// The rows of a `pragma_*` query about one table or index.

@@ -26,6 +26,52 @@ macro_rules! on_every_engine {
     )+};
 }
 
+/// Run `scenario::<S, T>()` for every ordered pair of engines, as `name::pg_to_sqlite` etc.
+#[macro_export]
+macro_rules! on_every_engine_pair {
+    ($scenario:ident) => {
+        mod $scenario {
+            use $crate::support::{MyDb, PgDb, SqliteDb};
+            #[tokio::test]
+            async fn pg_to_pg() {
+                super::$scenario::<PgDb, PgDb>().await
+            }
+            #[tokio::test]
+            async fn pg_to_mariadb() {
+                super::$scenario::<PgDb, MyDb>().await
+            }
+            #[tokio::test]
+            async fn pg_to_sqlite() {
+                super::$scenario::<PgDb, SqliteDb>().await
+            }
+            #[tokio::test]
+            async fn mariadb_to_pg() {
+                super::$scenario::<MyDb, PgDb>().await
+            }
+            #[tokio::test]
+            async fn mariadb_to_mariadb() {
+                super::$scenario::<MyDb, MyDb>().await
+            }
+            #[tokio::test]
+            async fn mariadb_to_sqlite() {
+                super::$scenario::<MyDb, SqliteDb>().await
+            }
+            #[tokio::test]
+            async fn sqlite_to_pg() {
+                super::$scenario::<SqliteDb, PgDb>().await
+            }
+            #[tokio::test]
+            async fn sqlite_to_mariadb() {
+                super::$scenario::<SqliteDb, MyDb>().await
+            }
+            #[tokio::test]
+            async fn sqlite_to_sqlite() {
+                super::$scenario::<SqliteDb, SqliteDb>().await
+            }
+        }
+    };
+}
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -263,7 +309,10 @@ impl TestDb for PgDb {
         use sqlx::Row;
         let rows =
             sqlx::raw_sql(AssertSqlSafe(query.to_string())).fetch_all(&mut self.conn().await).await.expect(query);
-        rows.iter().map(|r| (0..r.len()).map(|i| r.get::<Option<String>, _>(i)).collect()).collect()
+        // The simple query protocol returns every value as text, whatever its type.
+        rows.iter()
+            .map(|r| (0..r.len()).map(|i| r.try_get_unchecked::<Option<String>, _>(i).unwrap()).collect())
+            .collect()
     }
     async fn dump(&self, query: &str) -> String {
         self.copy_text(query).await
