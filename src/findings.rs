@@ -1,11 +1,13 @@
 //! The personal data a plan would leave unmasked, found by column name and by the shape of
 //! sampled values: what `check` warns about, `init` writes rules for and `copy --dry-run` shows.
 
+use std::fmt;
+
 use crate::engine::{EngineError, Source};
 use crate::mask::{self, Kind};
 use crate::pipeline::sample::sample;
 use crate::plan::Plan;
-use crate::schema::{Schema, TableName, TypeClass};
+use crate::schema::{Schema, Table, TableName, TypeClass};
 
 /// Rows sampled per table to look at values.
 pub const SAMPLE_ROWS: u64 = 200;
@@ -16,8 +18,27 @@ pub struct Finding {
     pub table: TableName,
     pub column: String,
     pub reason: String,
-    /// The rule the short form would give it, when one fits.
-    pub suggestion: Option<Kind>,
+    /// The rule suggested for it, as YAML, checked against the column (and its keys); `None`
+    /// when no mask fits.
+    pub rule: Option<String>,
+    /// The column's declared type and whether it takes NULL, for the no-fit message.
+    pub declared_type: String,
+    pub nullable: bool,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "table {}, column {}: {}", self.table, self.column, self.reason)?;
+        match &self.rule {
+            Some(rule) => write!(f, "; suggested rule: {rule}"),
+            None => write!(
+                f,
+                "; no mask fits a{} {} column: give a `set` rule, or `keep` it",
+                if self.nullable { "" } else { " NOT NULL" },
+                self.declared_type
+            ),
+        }
+    }
 }
 
 /// What a sampled text value looks like.
@@ -94,30 +115,43 @@ fn is_iso_date(v: &str) -> bool {
 }
 
 /// Unmasked columns of every planned table that look personal: by name first, then, for the
-/// remaining text columns, by sampling up to [`SAMPLE_ROWS`] rows from the source.
+/// remaining text columns, by sampling up to [`SAMPLE_ROWS`] rows from the source. Columns a
+/// config keeps by name are reviewed; foreign-key columns follow their key and surrogate ids
+/// identify nobody, so neither is flagged.
 pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Result<Vec<Finding>, EngineError> {
     let mut found = Vec::new();
     for table in &plan.tables {
         let Some(def) = schema.table(table.name()) else { continue };
-        let masked = |c: &str| table.masks.columns().iter().any(|m| m.column == c);
+        let settled =
+            |c: &str| table.masks.columns().iter().any(|m| m.column == c) || table.kept.iter().any(|k| k == c);
+        let finding = |i: usize, reason: String, kind: Option<Kind>| {
+            let col = &def.columns[i];
+            let unique = !def.unique_keys_of(i).is_empty() || referenced(schema, def, i);
+            Finding {
+                table: table.name().clone(),
+                column: col.name.clone(),
+                reason,
+                rule: mask::suggest(col, kind, unique, true).map(|(_, yaml)| yaml),
+                declared_type: col.declared_type.clone(),
+                nullable: col.nullable,
+            }
+        };
         let mut to_sample = Vec::new();
-        for col in def.columns.iter().filter(|c| !c.generated && !masked(&c.name)) {
-            if mask::looks_personal(col) {
-                found.push(Finding {
-                    table: table.name().clone(),
-                    column: col.name.clone(),
-                    reason: "its name looks personal".into(),
-                    suggestion: mask::infer(col),
-                });
+        for (i, col) in def.columns.iter().enumerate() {
+            if col.generated || settled(&col.name) || references(def, i) || surrogate(def, i) {
+                continue;
+            }
+            if let Some(p) = mask::looks_personal(&def.name.name, col) {
+                found.push(finding(i, p.reason.to_string(), p.kind.or_else(|| mask::infer(col))));
             } else if col.class == TypeClass::Text {
-                to_sample.push(col);
+                to_sample.push(i);
             }
         }
         if to_sample.is_empty() {
             continue;
         }
         let mut request = table.read.clone();
-        request.columns = to_sample.iter().map(|c| c.name.clone()).collect();
+        request.columns = to_sample.iter().map(|&i| def.columns[i].name.clone()).collect();
         let mut counts = vec![(0usize, [0usize; 4]); to_sample.len()];
         for batch in sample(source, &request, SAMPLE_ROWS).await? {
             for row in 0..batch.rows() {
@@ -130,7 +164,7 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
                 }
             }
         }
-        for (col, (present, shapes)) in to_sample.iter().zip(counts) {
+        for (&i, (present, shapes)) in to_sample.iter().zip(counts) {
             // A third of the values with one shape is not a coincidence.
             let best = [Shape::Email, Shape::Phone, Shape::Card, Shape::Ipv4]
                 .into_iter()
@@ -138,21 +172,46 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
                 .expect("four shapes");
             let hits = shapes[best as usize];
             if hits >= 3 && hits * 3 >= present {
-                found.push(Finding {
-                    table: table.name().clone(),
-                    column: col.name.clone(),
-                    reason: format!("{hits} of {present} sampled values look like {}", best.label()),
-                    suggestion: Some(match best {
-                        Shape::Email => Kind::Email,
-                        Shape::Phone => Kind::Phone,
-                        Shape::Ipv4 => Kind::Ipv4,
-                        Shape::Card => Kind::Hash,
-                    }),
-                });
+                let kind = match best {
+                    Shape::Email => Kind::Email,
+                    Shape::Phone => Kind::Phone,
+                    Shape::Ipv4 => Kind::Ipv4,
+                    Shape::Card => Kind::Hash,
+                };
+                let reason = format!("{hits} of {present} sampled values look like {}", best.label());
+                found.push(finding(i, reason, Some(kind)));
             }
         }
     }
     Ok(found)
+}
+
+/// Part of a foreign key: its values are its key's, masked (or not) as the key is.
+fn references(table: &Table, column: usize) -> bool {
+    table.foreign_keys.iter().any(|fk| fk.columns.contains(&column))
+}
+
+/// Another table's foreign key points at it, so a rule on it must keep values distinct.
+fn referenced(schema: &Schema, table: &Table, column: usize) -> bool {
+    let name = &table.columns[column].name;
+    schema
+        .tables
+        .iter()
+        .flat_map(|t| &t.foreign_keys)
+        .any(|fk| fk.references == table.name && fk.referenced_columns.contains(name))
+}
+
+/// A generated identifier: an integer or UUID that is the key, auto-increments, or is named
+/// as an id (`id`, `address_id`, `cityId`).
+fn surrogate(table: &Table, column: usize) -> bool {
+    let col = &table.columns[column];
+    let lower = col.name.to_ascii_lowercase();
+    matches!(col.class, TypeClass::Int { .. } | TypeClass::Uuid)
+        && (col.auto_increment
+            || table.primary_key.contains(&column)
+            || lower == "id"
+            || lower.ends_with("_id")
+            || col.name.ends_with("Id"))
 }
 
 #[cfg(test)]

@@ -41,8 +41,7 @@ pub fn render_plan(plan: &Plan, findings: &[Finding]) -> String {
     } else {
         let _ = writeln!(out, "{} unmasked columns look personal:", findings.len());
         for f in findings {
-            let hint = f.suggestion.map(|k| format!("; suggested rule: {k}")).unwrap_or_default();
-            let _ = writeln!(out, "warning: table {}, column {}: {}{hint}", f.table, f.column, f.reason);
+            let _ = writeln!(out, "warning: {f}");
         }
     }
     out

@@ -56,6 +56,10 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         let originals = args.show_originals || std::io::stdout().is_terminal();
         return dry_run(&plan, &pair, &keys, originals).await;
     }
+    // `check`'s warnings, one line each, so a cron log shows what the config leaves unmasked.
+    for f in findings::findings(&plan, &pair.source.schema, pair.source.engine.as_ref()).await? {
+        tracing::warn!("unmasked: {f}");
+    }
     let mut notes = vec![pair.source.profile.snapshot.clone(), load_note(pair.target.profile.load)];
     if config.secret.is_none() && args.seed.is_none() {
         notes.push("no `secret` in the config and no --seed: masked values differ from run to run".to_string());

@@ -10,7 +10,6 @@ use crate::cli::{Cli, InitArgs};
 use crate::config;
 use crate::engine::url::DbUrl;
 use crate::findings::{self, Finding};
-use crate::mask;
 use crate::plan::Plan;
 use crate::schema::Schema;
 
@@ -57,21 +56,21 @@ fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding]) -> S
         let _ = writeln!(out, "  {}:", yaml_key(&table.name().name));
         out.push_str("    columns:\n");
         for f in mine {
-            let Some(col) = def.columns.iter().find(|c| c.name == f.column) else { continue };
-            let unique = def.column_index(&col.name).is_some_and(|i| !def.unique_keys_of(i).is_empty());
-            match mask::suggest(col, f.suggestion, unique, true) {
-                Some((_, rule)) => {
-                    let entry = format!("{}: {rule}", yaml_key(&col.name));
+            match &f.rule {
+                Some(rule) => {
+                    let entry = format!("{}: {rule}", yaml_key(&f.column));
                     let _ = writeln!(out, "      {entry:<36} # {}", f.reason);
                 }
+                // Kept, so the file is valid and `check --strict` passes, with the decision
+                // left visible to the reviewer.
                 None => {
+                    let entry = format!("{}: keep", yaml_key(&f.column));
                     let _ = writeln!(
                         out,
-                        "      # {}: looks personal ({}), but no mask fits a NOT NULL {}{}; add a `set` rule",
-                        yaml_key(&col.name),
+                        "      {entry:<36} # REVIEW: {}, but no mask fits a{} {}; give a `set` rule or keep it",
                         f.reason,
-                        col.declared_type,
-                        if unique { " under a unique key" } else { "" }
+                        if f.nullable { "" } else { " NOT NULL" },
+                        f.declared_type
                     );
                 }
             }

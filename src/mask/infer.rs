@@ -67,9 +67,118 @@ const SENSITIVE: &[&str] = &[
     "account",
 ];
 
-/// Whether the name says the column holds personal or secret data, whatever mask fits it.
-pub fn looks_personal(column: &Column) -> bool {
-    by_name(column).is_some() || words(&column.name).iter().any(|w| SENSITIVE.contains(&w.as_str()))
+/// Why a column looks personal, and the kind to suggest for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Personal {
+    pub reason: &'static str,
+    pub kind: Option<Kind>,
+}
+
+/// Tables whose rows are people: a bare `name` there is a person's.
+const PEOPLE: &[&str] = &[
+    "customer",
+    "client",
+    "user",
+    "employee",
+    "staff",
+    "contact",
+    "member",
+    "patient",
+    "person",
+    "people",
+    "author",
+    "student",
+    "teacher",
+    "driver",
+    "passenger",
+    "guest",
+    "subscriber",
+    "applicant",
+    "candidate",
+    "actor",
+    "owner",
+    "buyer",
+    "seller",
+    "tenant",
+    "worker",
+    "doctor",
+    "nurse",
+    "volunteer",
+    "donor",
+    "lead",
+];
+
+/// Words before `name` that make it a person's: `contact_name`, `full_name`.
+const PERSON_NAME: &[&str] = &[
+    "full",
+    "display",
+    "real",
+    "legal",
+    "maiden",
+    "middle",
+    "nick",
+    "customer",
+    "client",
+    "contact",
+    "person",
+    "owner",
+    "holder",
+    "employee",
+    "patient",
+    "member",
+    "user",
+    "recipient",
+    "sender",
+    "billing",
+    "shipping",
+];
+
+/// Binary columns of pictures of people.
+const PICTURE: &[&str] = &["picture", "photo", "avatar", "portrait", "selfie", "headshot", "signature", "image"];
+
+const LOCATION: &[&str] = &["latitude", "longitude", "lat", "lng", "lon", "geo", "geolocation", "coordinates"];
+
+/// Free text that, in a table of people, is about a person.
+const FREE_TEXT: &[&str] = &["notes", "note", "bio", "biography", "comment", "comments", "remarks", "about"];
+
+/// Whether a table holds people, by its name's words (`customers`, `staff`, `crm_contacts`).
+pub fn holds_people(table: &str) -> bool {
+    words(table).iter().any(|w| {
+        let singular = w.strip_suffix("es").filter(|s| PEOPLE.contains(s)).or_else(|| w.strip_suffix('s'));
+        PEOPLE.contains(&w.as_str()) || singular.is_some_and(|s| PEOPLE.contains(&s))
+    })
+}
+
+/// Whether a column of `table` looks like it holds personal or secret data, and why.
+pub fn looks_personal(table: &str, column: &Column) -> Option<Personal> {
+    let words = words(&column.name);
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    let by_name_kind = by_name(column);
+    let name = |kind| Some(Personal { reason: "its name looks personal", kind });
+    match by_name_kind {
+        Some(Kind::Name) => {
+            let before_name = words.iter().take_while(|w| *w != "name").any(|w| PERSON_NAME.contains(&w.as_str()));
+            if (holds_people(table) && words.len() == 1) || before_name || words.concat() == "fullname" {
+                return name(Some(Kind::Name));
+            }
+        }
+        Some(kind) => return name(Some(kind)),
+        None => {}
+    }
+    if has(SENSITIVE) {
+        return name(None);
+    }
+    let declared = column.declared_type.to_ascii_lowercase();
+    if column.class == TypeClass::Binary && has(PICTURE) {
+        return Some(Personal { reason: "it looks like a picture of a person", kind: Some(Kind::Null) });
+    }
+    if declared.contains("geometry") || declared.contains("geography") || declared == "point" || has(LOCATION) {
+        return Some(Personal { reason: "it holds a location", kind: Some(Kind::Null) });
+    }
+    if column.class == TypeClass::Text && has(FREE_TEXT) && holds_people(table) {
+        return Some(Personal { reason: "free text about a person", kind: Some(Kind::LoremSentence) });
+    }
+    None
 }
 
 /// The personal-data kind a column's name (or inet type) suggests.
@@ -185,11 +294,43 @@ mod tests {
 
     #[test]
     fn sensitive_names_without_a_fake_kind_still_look_personal() {
-        assert!(looks_personal(&col("passport_no", TypeClass::Text)));
-        assert!(looks_personal(&col("apiToken", TypeClass::Text)));
-        assert!(looks_personal(&col("email", TypeClass::Int { bytes: 4 })));
-        assert!(!looks_personal(&col("notes", TypeClass::Text)));
-        assert!(!looks_personal(&col("shipping", TypeClass::Text)));
+        let personal = |table: &str, c: Column| looks_personal(table, &c).is_some();
+        assert!(personal("t", col("passport_no", TypeClass::Text)));
+        assert!(personal("t", col("apiToken", TypeClass::Text)));
+        assert!(personal("t", col("email", TypeClass::Int { bytes: 4 })));
+        assert!(!personal("t", col("notes", TypeClass::Text)));
+        assert!(!personal("t", col("shipping", TypeClass::Text)));
+    }
+
+    #[test]
+    fn a_name_is_a_persons_only_among_people() {
+        let personal = |table: &str, name: &str| looks_personal(table, &col(name, TypeClass::Text)).is_some();
+        for (table, column) in
+            [("customers", "name"), ("staff", "name"), ("orders", "contact_name"), ("t", "full_name")]
+        {
+            assert!(personal(table, column), "{table}.{column}");
+        }
+        for (table, column) in [
+            ("category", "name"),
+            ("products", "product_name"),
+            ("departments", "dept_name"),
+            ("customers", "state_name"),
+        ] {
+            assert!(!personal(table, column), "{table}.{column}");
+        }
+        assert!(holds_people("crm_contacts") && holds_people("People") && holds_people("employees"));
+        assert!(!holds_people("categories") && !holds_people("address"));
+    }
+
+    #[test]
+    fn pictures_locations_and_notes_about_people_look_personal() {
+        let why = |table: &str, c: Column| looks_personal(table, &c).map(|p| p.reason);
+        assert_eq!(why("staff", col("picture", TypeClass::Binary)), Some("it looks like a picture of a person"));
+        assert_eq!(why("store", col("location", TypeClass::Other)), None, "a bare `location` is not a point");
+        assert_eq!(why("address", Column::new("location", "geometry", TypeClass::Other)), Some("it holds a location"));
+        assert_eq!(why("shops", col("latitude", TypeClass::Float)), Some("it holds a location"));
+        assert_eq!(why("customers", col("notes", TypeClass::Text)), Some("free text about a person"));
+        assert_eq!(why("products", col("notes", TypeClass::Text)), None);
     }
 
     #[test]

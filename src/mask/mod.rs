@@ -23,7 +23,7 @@ pub mod synth;
 pub mod template;
 
 pub use ids::{iban_valid, luhn_valid};
-pub use infer::{infer, looks_personal, suggest};
+pub use infer::{Personal, holds_people, infer, looks_personal, suggest};
 pub use keyring::Keyring;
 pub use kind::Kind;
 pub use kinds::Spec;

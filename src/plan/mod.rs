@@ -43,6 +43,8 @@ pub struct TablePlan {
     pub read: ReadRequest,
     pub write: WriteRequest,
     pub masks: RowMask,
+    /// Columns the config keeps by name: reviewed, so not flagged as personal.
+    pub kept: Vec<String>,
     /// Columns whose values change form on the way to another engine.
     pub convert: Vec<ColumnConvert>,
     pub row_estimate: Option<u64>,
@@ -176,7 +178,7 @@ fn plan_table(
         return Err(vec![format!("table {name}: does not exist in the target")]);
     };
     let copied = columns::copied(table, dest, options, zero_dates, &mut problems);
-    let masked = rules::masked(table, dest, &copied, wanted, options, &mut problems);
+    let (masked, kept) = rules::masked(table, dest, &copied, wanted, options, &mut problems);
     let key: Vec<String> = dest.primary_key.iter().map(|&i| dest.columns[i].name.clone()).collect();
     let mode = match mode {
         Some(Mode::Upsert) if key.is_empty() => {
@@ -210,6 +212,7 @@ fn plan_table(
             auto_increment,
         },
         masks: RowMask::new(masked),
+        kept,
         convert: copied.conversions,
         row_estimate: table.row_estimate,
     })

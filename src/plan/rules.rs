@@ -82,7 +82,8 @@ pub(super) fn wanted(
     (mode, wanted)
 }
 
-/// The masked columns of a table, bound to batch positions. Problems are pushed, one each.
+/// The masked columns of a table, bound to batch positions, and the columns the config keeps
+/// by name. Problems are pushed, one each.
 pub(super) fn masked(
     table: &Table,
     dest: &Table,
@@ -90,9 +91,10 @@ pub(super) fn masked(
     wanted: Option<&BTreeMap<String, Wanted>>,
     options: PlanOptions,
     problems: &mut Vec<String>,
-) -> Vec<ColumnRules> {
+) -> (Vec<ColumnRules>, Vec<String>) {
     let name = &table.name;
     let mut masked = Vec::new();
+    let mut kept = Vec::new();
     for (column, w) in wanted.into_iter().flatten() {
         let at = |msg: String| format!("table {name}, column {column}: {msg}");
         let Some(col) = table.column_index(column).map(|i| &table.columns[i]) else { continue };
@@ -101,6 +103,7 @@ pub(super) fn masked(
         };
         // A column whose only rule is `keep` is not masked at all.
         if RuleSpec::keeps(&w.rules) {
+            kept.push(column.clone());
             continue;
         }
         // Uniqueness is the target's: its keys are the ones a collision would break.
@@ -143,7 +146,7 @@ pub(super) fn masked(
         });
     }
     check_templates(&masked, copied, problems, table);
-    masked
+    (masked, kept)
 }
 
 /// Whether `own` can hold every value its key's column `key` can: the same class, and at

@@ -42,14 +42,19 @@ async fn check_scenario<D: TestDb>() {
         "found by sampling: {}",
         run.stdout
     );
-    assert!(!run.stdout.contains("column notes") && !run.stdout.contains("column score"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("column notes: free text about a person; suggested rule: lorem_sentence"),
+        "free text in a table of people: {}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("column score") && !run.stdout.contains("column id"), "{}", run.stdout);
 
     let strict = check("tables:\n  users: name\n", true).await;
     assert_eq!(strict.code, 1, "{}", strict.stderr);
-    assert!(strict.stderr.contains("3 unmasked columns look personal (--strict)"), "{}", strict.stderr);
+    assert!(strict.stderr.contains("4 unmasked columns look personal (--strict)"), "{}", strict.stderr);
 
     // On a unique column the short form picks a rule that keeps values distinct.
-    let clean = check("tables:\n  users: email, name, contact, full_name\n", true).await;
+    let clean = check("tables:\n  users: email, name, contact, full_name, notes\n", true).await;
     assert!(clean.stdout.contains("full_name: hash, inferred"), "{}", clean.stdout);
     assert_eq!(clean.code, 0, "{}", clean.stderr);
     assert!(clean.stdout.contains("no unmasked column looks personal"), "{}", clean.stdout);
@@ -60,7 +65,14 @@ async fn check_scenario<D: TestDb>() {
     assert!(init.stdout.contains("      email: email "), "{}", init.stdout);
     assert!(init.stdout.contains("      contact: phone "), "{}", init.stdout);
     assert!(init.stdout.contains("      full_name: { kind: hash, length: 32 } "), "unique: {}", init.stdout);
-    assert!(!init.stdout.contains("notes:"), "{}", init.stdout);
+    assert!(init.stdout.contains("      notes: lorem_sentence "), "{}", init.stdout);
+    assert!(!init.stdout.contains("id:") && !init.stdout.contains("score:"), "{}", init.stdout);
+
+    // An explicit `keep` is a reviewed decision: it silences that column's warning.
+    let kept = "tables:\n  users:\n    columns:\n      email: email\n      name: name\n      contact: keep\n      \
+                full_name: { kind: hash, length: 32 }\n      notes: keep\n";
+    let reviewed = check(kept, true).await;
+    assert_eq!(reviewed.code, 0, "{}{}", reviewed.stdout, reviewed.stderr);
     assert!(!init.stdout.contains("dbtwin-test-pw"), "the source URL is shown redacted");
     let generated = check(&init.stdout, true).await;
     assert_eq!(generated.code, 0, "{}\n{}", init.stdout, generated.stderr);

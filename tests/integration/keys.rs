@@ -160,3 +160,59 @@ async fn conflicting_rules_are_refused<D: TestDb>() {
 }
 
 crate::on_every_engine!(plan_names_followers, conflicting_rules_are_refused);
+
+/// A sakila-like chain of surrogate keys whose names contain "address" and "city".
+const SURROGATES: &str = "
+CREATE TABLE city (city_id int NOT NULL PRIMARY KEY, city varchar(50) NOT NULL, country_id int NOT NULL);
+CREATE TABLE address (address_id int NOT NULL PRIMARY KEY, address varchar(50) NOT NULL, phone varchar(20),
+    city_id int NOT NULL, FOREIGN KEY (city_id) REFERENCES city (city_id));
+CREATE TABLE customer (customer_id int NOT NULL PRIMARY KEY, first_name varchar(45) NOT NULL,
+    email varchar(50), address_id int NOT NULL, active boolean NOT NULL,
+    FOREIGN KEY (address_id) REFERENCES address (address_id));
+";
+
+/// `init` suggests rules for the personal columns and none for keys or surrogate ids; its
+/// config passes `check --strict` and copies a twin without orphans.
+async fn init_leaves_keys_alone<D: TestDb>() {
+    let (source, target) = (D::create().await, D::create().await);
+    let mut sql = SURROGATES.to_string();
+    for i in 1..=10 {
+        sql.push_str(&format!("INSERT INTO city VALUES ({i}, 'City {i}', {});\n", i % 3));
+        sql.push_str(&format!("INSERT INTO address VALUES ({i}, '{i} Main St', '+1 555 0100 {i}', {i});\n"));
+    }
+    for i in 1..=10 {
+        sql.push_str(&format!(
+            "INSERT INTO customer VALUES ({i}, 'Ann{i}', 'ann{i}@corp.example', {}, true);\n",
+            11 - i
+        ));
+    }
+    source.exec(&sql).await;
+    target.exec(SURROGATES).await;
+
+    let init = dbtwin(&["init", "--source", source.url()]).await;
+    assert_ok(&init);
+    for key in ["address_id", "city_id", "country_id", "customer_id"] {
+        assert!(!init.stdout.contains(&format!("{key}:")), "no rule for {key}:\n{}", init.stdout);
+    }
+    for rule in ["city: city", "address: street_address", "phone: phone", "first_name: first_name", "email: email"] {
+        assert!(init.stdout.contains(rule), "wanted {rule:?} in\n{}", init.stdout);
+    }
+    let config =
+        config_file(&format!("source: {}\ntarget: {}\nsecret: s\n{}", source.url(), target.url(), init.stdout));
+    let strict = dbtwin(&["check", "--strict", "--config", config.to_str().unwrap()]).await;
+    assert_eq!(strict.code, 0, "init's config passes check --strict:\n{}{}", strict.stdout, strict.stderr);
+
+    let run = dbtwin(&["copy", "--config", config.to_str().unwrap()]).await;
+    assert_ok(&run);
+    let orphans = "SELECT count(*) FROM customer c LEFT JOIN address a ON a.address_id = c.address_id \
+                   WHERE a.address_id IS NULL";
+    assert_eq!(target.rows(orphans).await[0][0].as_deref(), Some("0"));
+    let orphans = "SELECT count(*) FROM address a LEFT JOIN city c ON c.city_id = a.city_id WHERE c.city_id IS NULL";
+    assert_eq!(target.rows(orphans).await[0][0].as_deref(), Some("0"));
+    // The keys arrive as they were: customer 1 still lives at address 10.
+    let at = target.rows("SELECT address_id FROM customer WHERE customer_id = 1").await;
+    assert_eq!(at[0][0].as_deref(), Some("10"));
+    assert!(target.rows("SELECT email FROM customer").await.iter().all(|r| !r[0].as_deref().unwrap().contains("corp")));
+}
+
+crate::on_every_engine!(init_leaves_keys_alone);
