@@ -277,3 +277,46 @@ async fn pg_interrupted_copy_exits_130_and_keeps_the_previous_rows() {
     let rows = target.rows("SELECT payload FROM events ORDER BY at").await;
     assert_eq!(rows, vec![vec![Some("old 1".to_string())], vec![Some("old 2".to_string())]]);
 }
+
+/// A PostgreSQL target's sequences move past the copied ids, whichever engine the rows come
+/// from: owned ones (serial, identity) and ones a default merely names (`nextval('b_seq')`,
+/// common in older schemas, one sequence shared by two tables), never backwards.
+async fn sequences_continue_past_the_copied_ids<S: TestDb>() {
+    let source = S::create().await;
+    let plain = "CREATE TABLE b (id int NOT NULL PRIMARY KEY, v varchar(10));
+                 CREATE TABLE c (id int NOT NULL PRIMARY KEY, v varchar(10));
+                 CREATE TABLE d (id int NOT NULL PRIMARY KEY, v varchar(10));
+                 CREATE TABLE e (id int NOT NULL PRIMARY KEY, v varchar(10));";
+    let mut rows = plain.to_string();
+    for i in 1..=50 {
+        rows.push_str(&format!("INSERT INTO b VALUES ({i}, 'b');\nINSERT INTO d VALUES ({i}, 'd');\n"));
+        rows.push_str(&format!("INSERT INTO e VALUES ({i}, 'e');\n"));
+    }
+    for i in 1..=70 {
+        rows.push_str(&format!("INSERT INTO c VALUES ({i}, 'c');\n"));
+    }
+    source.exec(&rows).await;
+    let target = PgDb::create().await;
+    target
+        .exec(
+            "CREATE SEQUENCE b_seq; CREATE SEQUENCE shared_seq; CREATE SEQUENCE ahead_seq;
+             SELECT setval('ahead_seq', 1000);
+             CREATE TABLE b (id int PRIMARY KEY DEFAULT nextval('b_seq'), v varchar(10));
+             CREATE TABLE c (id int PRIMARY KEY DEFAULT nextval('shared_seq'), v varchar(10));
+             CREATE TABLE d (id int PRIMARY KEY DEFAULT nextval('shared_seq'::regclass), v varchar(10));
+             CREATE TABLE e (id int PRIMARY KEY DEFAULT nextval('ahead_seq'), v varchar(10));",
+        )
+        .await;
+    assert_ok(&copy(source.url(), &target.url, "tables: {}\n", &[]).await);
+    let next = |table: &str| {
+        let target = &target;
+        let sql = format!("INSERT INTO {table} (v) VALUES ('n') RETURNING id::text");
+        async move { target.rows(&sql).await[0][0].clone().unwrap() }
+    };
+    assert_eq!(next("b").await, "51", "a sequence the default names, not owned");
+    assert_eq!(next("c").await, "71", "a shared sequence past the larger table");
+    assert_eq!(next("d").await, "72");
+    assert_eq!(next("e").await, "1001", "never moved backwards");
+}
+
+crate::on_every_engine!(sequences_continue_past_the_copied_ids);

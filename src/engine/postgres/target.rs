@@ -241,28 +241,58 @@ fn upsert_sql(request: &WriteRequest) -> String {
     )
 }
 
-/// Move each sequence feeding a copied column past the largest copied value, never backwards.
+/// Advisory-lock space of the sequences dbtwin moves (`dbtw` in the high half, the OID below).
+const SEQUENCE_LOCKS: i64 = 0x6462_7477 << 32;
+
+/// Move each sequence feeding a copied column past the largest copied value, never backwards:
+/// the ones it owns (serial, identity) and the ones its default merely names (`nextval('s')` of
+/// a sequence another table may share), found by the default's dependencies. `setval` is not
+/// transactional, so tables sharing a sequence take turns under a transaction-scoped advisory
+/// lock, in OID order: the later one sees the earlier one's value and never moves it back.
 async fn continue_sequences(
     conn: &mut PgConnection,
     request: &WriteRequest,
     relation: &str,
 ) -> Result<(), EngineError> {
     let table = Q.table(&request.table.name);
+    let at = |column: &str| format!("target: continuing the sequences of {}.{column}", request.table);
+    let mut sequences: Vec<(i64, &String)> = Vec::new();
     for column in &request.auto_increment {
-        let sql = format!(
-            "SELECT setval(s.seq, m.top) FROM
-               (SELECT pg_get_serial_sequence($1, $2) AS seq) s,
-               (SELECT max({col})::int8 AS top FROM {relation}) m
-             WHERE s.seq IS NOT NULL AND m.top IS NOT NULL
-               AND m.top > COALESCE(pg_sequence_last_value(s.seq::regclass), 0)",
-            col = Q.ident(column)
-        );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(&table)
-            .bind(column)
+        let found: Vec<(i64,)> = sqlx::query_as(
+            "SELECT DISTINCT seq::oid::int8 FROM (
+                 SELECT pg_get_serial_sequence($1, $2)::regclass AS seq
+                 UNION ALL
+                 SELECT dep.refobjid::regclass
+                 FROM pg_attrdef ad
+                 JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+                 JOIN pg_depend dep ON dep.classid = 'pg_attrdef'::regclass AND dep.objid = ad.oid
+                                   AND dep.refclassid = 'pg_class'::regclass
+                 JOIN pg_class sc ON sc.oid = dep.refobjid AND sc.relkind = 'S'
+                 WHERE ad.adrelid = $1::regclass AND a.attname = $2
+             ) found WHERE seq IS NOT NULL",
+        )
+        .bind(&table)
+        .bind(column)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| failed(at(column), e))?;
+        sequences.extend(found.into_iter().map(|(oid,)| (oid, column)));
+    }
+    sequences.sort();
+    for (oid, column) in &sequences {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SEQUENCE_LOCKS | oid)
             .execute(&mut *conn)
             .await
-            .map_err(|e| failed(format!("target: continuing the sequence of {}.{column}", request.table), e))?;
+            .map_err(|e| failed(at(column), e))?;
+    }
+    for (oid, column) in &sequences {
+        let sql = format!(
+            "SELECT setval($1::oid::regclass, m.top) FROM (SELECT max({col})::int8 AS top FROM {relation}) m
+             WHERE m.top IS NOT NULL AND m.top > COALESCE(pg_sequence_last_value($1::oid::regclass), 0)",
+            col = Q.ident(column)
+        );
+        sqlx::query(AssertSqlSafe(sql)).bind(oid).execute(&mut *conn).await.map_err(|e| failed(at(column), e))?;
     }
     Ok(())
 }
