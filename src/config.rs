@@ -69,8 +69,9 @@ struct RawConfig {
     schemas: Vec<EnvString>,
     #[serde(default)]
     exclude: Vec<EnvString>,
-    #[serde(default)]
-    tables: BTreeMap<String, RawTable>,
+    /// Required, so an empty file (or one whose `tables:` was lost) never copies everything
+    /// unmasked; `tables: {}` says so on purpose.
+    tables: Option<BTreeMap<String, RawTable>>,
     #[serde(default)]
     zero_dates: ZeroDates,
 }
@@ -115,6 +116,12 @@ impl<'de> Deserialize<'de> for RawTable {
 
 /// Parse config text; `path` only labels errors.
 pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
+    if text.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#') || l == "---") {
+        let message = "is empty; list the tables and columns to mask, or write `tables: {}` to copy every table \
+                       as it is"
+            .to_string();
+        return Err(ConfigError::Invalid { path: path.to_string(), message });
+    }
     let raw: RawConfig = serde_saphyr::from_str(text)
         .map_err(|e| ConfigError::Parse { path: path.to_string(), message: one_line(&e.to_string()) })?;
     check(raw).map_err(|message| ConfigError::Invalid { path: path.to_string(), message })
@@ -129,9 +136,14 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 /// Everything the YAML alone can get wrong, and the rules compiled: the config as the plan
 /// takes it.
 fn check(raw: RawConfig) -> Result<Config, String> {
+    let Some(raw_tables) = raw.tables else {
+        return Err("has no `tables:`, so it says nothing about what to mask; list the tables and columns to mask, \
+                    or write `tables: {}` to copy every table as it is"
+            .into());
+    };
     let mut problems = Vec::new();
     let mut tables = BTreeMap::new();
-    for (table, spec) in raw.tables {
+    for (table, spec) in raw_tables {
         let spec = match spec {
             RawTable::Short(columns) => {
                 let mut seen = std::collections::BTreeSet::new();
@@ -228,6 +240,16 @@ tables:
         // Tests run in parallel threads: only this one sets this variable.
         unsafe { std::env::set_var("DBTWIN_TEST_PW", "pa$$w:rd") };
         parse(text, "mask.yaml")
+    }
+
+    #[test]
+    fn a_config_that_says_nothing_about_masking_is_refused() {
+        for text in ["", "# nothing yet\n\n", "source: sqlite:///a.db\ntarget: sqlite:///b.db\n"] {
+            let err = parse(text, "mask.yaml").unwrap_err().to_string();
+            assert!(err.starts_with("config file mask.yaml: "), "{err}");
+            assert!(err.contains("`tables: {}`"), "{err}");
+        }
+        assert!(parse("tables: {}\n", "mask.yaml").is_ok());
     }
 
     #[test]

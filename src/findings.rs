@@ -7,7 +7,7 @@ use crate::engine::{EngineError, Source};
 use crate::mask::{self, Kind};
 use crate::pipeline::sample::sample;
 use crate::plan::Plan;
-use crate::schema::{Schema, Table, TableName, TypeClass};
+use crate::schema::{Schema, Table, TableName, TypeClass, with_article};
 
 /// Rows sampled per table to look at values.
 pub const SAMPLE_ROWS: u64 = 200;
@@ -31,12 +31,11 @@ impl fmt::Display for Finding {
         write!(f, "table {}, column {}: {}", self.table, self.column, self.reason)?;
         match &self.rule {
             Some(rule) => write!(f, "; suggested rule: {rule}"),
-            None => write!(
-                f,
-                "; no mask fits a{} {} column: give a `set` rule, or `keep` it",
-                if self.nullable { "" } else { " NOT NULL" },
-                self.declared_type
-            ),
+            None => {
+                let what =
+                    if self.nullable { self.declared_type.clone() } else { format!("NOT NULL {}", self.declared_type) };
+                write!(f, "; no mask fits {} column: give a `set` rule, or `keep` it", with_article(&what))
+            }
         }
     }
 }

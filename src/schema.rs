@@ -40,6 +40,12 @@ impl fmt::Display for ColumnRef {
     }
 }
 
+/// `an integer`, `a text`, `a uuid`: close enough to English for type names.
+pub fn with_article(word: &str) -> String {
+    let an = word.to_ascii_lowercase().starts_with(['a', 'e', 'i', 'o']);
+    format!("{} {word}", if an { "an" } else { "a" })
+}
+
 /// What a column holds, coarsely: enough to pick a mask's output form and to check that a mask
 /// fits. The declared type stays beside it for messages and type mapping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +73,11 @@ pub enum TypeClass {
 }
 
 impl TypeClass {
+    /// The label with its article, as a sentence says it: `an enum`, `a uuid`.
+    pub fn a(self) -> String {
+        with_article(self.label())
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             TypeClass::Bool => "boolean",

@@ -11,7 +11,7 @@ use crate::config;
 use crate::engine::url::DbUrl;
 use crate::findings::{self, Finding};
 use crate::plan::Plan;
-use crate::schema::Schema;
+use crate::schema::{Schema, with_article};
 
 pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     logging::init(cli);
@@ -67,10 +67,13 @@ fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding]) -> S
                     let entry = format!("{}: keep", yaml_key(&f.column));
                     let _ = writeln!(
                         out,
-                        "      {entry:<36} # REVIEW: {}, but no mask fits a{} {}; give a `set` rule or keep it",
+                        "      {entry:<36} # REVIEW: {}, but no mask fits {}; give a `set` rule or keep it",
                         f.reason,
-                        if f.nullable { "" } else { " NOT NULL" },
-                        f.declared_type
+                        with_article(&if f.nullable {
+                            f.declared_type.clone()
+                        } else {
+                            format!("NOT NULL {}", f.declared_type)
+                        })
                     );
                 }
             }

@@ -14,6 +14,7 @@ use crate::cli::{Cli, Command};
 use crate::config::ConfigError;
 use crate::engine::EngineError;
 use crate::engine::url::UrlError;
+use crate::pipeline::TableError;
 use crate::plan::PlanError;
 
 /// Input that can never work: fix the command or config (exit 2).
@@ -86,6 +87,9 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
             return if *signal == Signal::Term { exit::TERMINATED } else { exit::INTERRUPTED };
         }
         if let Some(EngineError::Connect { .. }) = cause.downcast_ref::<EngineError>() {
+            return exit::CONNECT;
+        }
+        if let Some(TableError { error: EngineError::Connect { .. }, .. }) = cause.downcast_ref::<TableError>() {
             return exit::CONNECT;
         }
     }

@@ -33,6 +33,20 @@ pub fn schemas(config: &Config) -> Vec<String> {
     config.schemas.iter().map(|s| s.as_str().to_string()).collect()
 }
 
+/// A schema the config lists but the source has no table in is a typo or a missing grant, not
+/// a twin with fewer tables.
+fn listed_schemas_have_tables(schemas: &[String], source: &Schema) -> Result<(), Refused> {
+    let empty: Vec<&str> =
+        schemas.iter().filter(|s| !source.tables.iter().any(|t| &t.name.schema == *s)).map(String::as_str).collect();
+    if empty.is_empty() {
+        return Ok(());
+    }
+    Err(Refused(format!(
+        "schemas: the source has no table in {} (it does not exist, or this user cannot see its tables)",
+        empty.join(", ")
+    )))
+}
+
 /// The source, connected read-only, and its schema.
 pub struct SourceSide {
     pub url: DbUrl,
@@ -45,6 +59,7 @@ impl SourceSide {
     pub async fn open(url: DbUrl, jobs: usize, schemas: &[String]) -> anyhow::Result<Self> {
         let connected = engine::connect_source(&url, ConnectOptions::jobs(jobs)).await?;
         let schema = connected.engine.introspect(schemas).await?;
+        listed_schemas_have_tables(schemas, &schema)?;
         Ok(SourceSide { url, engine: Arc::from(connected.engine), profile: connected.profile, schema })
     }
 
@@ -52,8 +67,14 @@ impl SourceSide {
     /// init): the source stands in for the target, so target-side checks are `copy`'s.
     pub fn plan_alone(&self, config: &Config) -> anyhow::Result<Plan> {
         let forms = self.profile.forms;
-        let options =
-            PlanOptions { source: forms, target: forms, same_engine: true, checks_off: true, limits: SAMPLE_LIMITS };
+        let options = PlanOptions {
+            source: forms,
+            target: forms,
+            same_engine: true,
+            checks_off: true,
+            limits: SAMPLE_LIMITS,
+            alone: true,
+        };
         Ok(plan::resolve(config, &self.schema, &self.schema, options)?)
     }
 }
@@ -101,6 +122,7 @@ impl Pair {
         }
         let (source_schema, target_schema) =
             tokio::try_join!(source.engine.introspect(&schemas), target.engine.introspect(&schemas))?;
+        listed_schemas_have_tables(&schemas, &source_schema)?;
         let (source_engine, target_engine) = (Arc::from(source.engine), Arc::from(target.engine));
         Ok(Pair {
             source: SourceSide {
@@ -137,6 +159,7 @@ impl Pair {
             same_engine: self.same_engine(),
             checks_off: self.target.profile.load.foreign_keys_off,
             limits: BatchLimits { rows: batch_rows, bytes: 1 << 20 },
+            alone: false,
         };
         Ok(plan::resolve(config, &self.source.schema, &self.target.schema, options)?)
     }

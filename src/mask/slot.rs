@@ -93,5 +93,5 @@ pub fn truncate_chars(s: &str, max: usize) -> &str {
 
 /// Why a column cannot take a kind's values, in the words every kind uses.
 pub fn cannot(kind: impl std::fmt::Display, column: &Column) -> String {
-    format!("mask {kind} cannot produce a value for a {} column ({})", column.class.label(), column.declared_type)
+    format!("mask {kind} cannot produce a value for {} column ({})", column.class.a(), column.declared_type)
 }

@@ -353,7 +353,7 @@ fn json_paths_are_masked_and_the_rest_kept() {
 fn incompatible_rules_are_rejected_with_the_reason() {
     let int = column(TypeClass::Int { bytes: 4 }, None, true);
     let err = Masker::new(&rule("email"), &int, BinaryText::Hex).unwrap_err();
-    assert_eq!(err, "mask email cannot produce a value for a integer column (integer)");
+    assert_eq!(err, "mask email cannot produce a value for an integer column (integer)");
     let not_null = column(TypeClass::Text, None, false);
     assert!(Masker::new(&rule("null"), &not_null, BinaryText::Hex).unwrap_err().contains("NOT NULL"));
     let err = Masker::new(&rule("{ kind: set, value: toolong }"), &text(Some(3)), BinaryText::Hex).unwrap_err();

@@ -26,11 +26,11 @@ pub struct Settings {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("table {table}: {source}")]
+/// Said once: the engine's error is part of this message, not a cause printed after it.
+#[error("table {table}: {error}")]
 pub struct TableError {
     pub table: TableName,
-    #[source]
-    pub source: EngineError,
+    pub error: EngineError,
 }
 
 /// What every table's copy shares.

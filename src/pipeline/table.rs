@@ -42,7 +42,7 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
             let mut errors: Vec<EngineError> =
                 [read.err(), staged.err(), written.err()].into_iter().flatten().collect();
             let first_real = errors.iter().position(|e| !e.is_cancelled()).unwrap_or(0);
-            return Err(TableError { table: plan.name().clone(), source: errors.swap_remove(first_real) });
+            return Err(TableError { table: plan.name().clone(), error: errors.swap_remove(first_real) });
         }
     };
     let elapsed = started.elapsed();

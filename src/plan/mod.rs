@@ -74,6 +74,8 @@ pub struct PlanOptions {
     /// Target FK checks are off during the load, so tables may load in any order.
     pub checks_off: bool,
     pub limits: BatchLimits,
+    /// The source is planned against itself (`check`, `init`): its keys are the source's.
+    pub alone: bool,
 }
 
 pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanOptions) -> Result<Plan, PlanError> {

@@ -67,8 +67,8 @@ pub(super) fn wanted(
                     Some((rule, _)) => vec![rule],
                     None => {
                         problems.push(at(format!(
-                            "no mask fits a {} column{}; give a rule such as `null` or `set`",
-                            col.declared_type,
+                            "no mask fits {} column{}; give a rule such as `null` or `set`",
+                            crate::schema::with_article(&col.declared_type),
                             if unique { " under a unique key" } else { "" }
                         )));
                         continue;
@@ -125,7 +125,8 @@ pub(super) fn masked(
                 Ok(b) => {
                     if let Err(reason) = unique_safe(&b.action) {
                         if let Some(key) = unique_keys.first() {
-                            problems.push(at(format!("is under the target's {key}: {reason}")));
+                            let side = if options.alone { "source" } else { "target" };
+                            problems.push(at(format!("is under the {side}'s {key}: {reason}")));
                         } else if let Some(by) = &w.referenced_by {
                             problems.push(at(format!(
                                 "is referenced by {by}, so its masked values must stay distinct: {reason}"
@@ -184,8 +185,8 @@ fn bind(
         Spec::Template(t) => {
             if col.class != TypeClass::Text {
                 return Err(format!(
-                    "mask template cannot produce a value for a {} column ({})",
-                    col.class.label(),
+                    "mask template cannot produce a value for {} column ({})",
+                    col.class.a(),
                     col.declared_type
                 ));
             }

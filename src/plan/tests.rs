@@ -45,7 +45,14 @@ fn schema() -> Schema {
 
 fn options(checks_off: bool) -> PlanOptions {
     let pg = crate::engine::postgres::forms();
-    PlanOptions { source: pg, target: pg, same_engine: true, checks_off, limits: BatchLimits { rows: 10, bytes: 100 } }
+    PlanOptions {
+        source: pg,
+        target: pg,
+        same_engine: true,
+        checks_off,
+        limits: BatchLimits { rows: 10, bytes: 100 },
+        alone: false,
+    }
 }
 
 fn plan(yaml: &str, checks_off: bool) -> Result<Plan, PlanError> {

@@ -81,7 +81,7 @@ async fn check_scenario<D: TestDb>() {
     let collide = check("tables:\n  users:\n    columns:\n      full_name: name\n", false).await;
     assert_eq!(collide.code, 2, "{}", collide.stderr);
     assert!(
-        collide.stderr.contains("column full_name: is under the target's unique index users_full_name_uq: mask name"),
+        collide.stderr.contains("column full_name: is under the source's unique index users_full_name_uq: mask name"),
         "{}",
         collide.stderr
     );

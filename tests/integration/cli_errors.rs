@@ -33,13 +33,18 @@ async fn unknown_names_are_all_reported_and_nothing_is_written() {
         ]
     );
     assert_eq!(target.count("users").await, 0);
+    let empty = config_file("# nothing yet\n");
+    let run =
+        dbtwin(&["copy", "--config", empty.to_str().unwrap(), "--source", &source.url, "--target", &target.url]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is empty") && run.stderr.contains("`tables: {}`"), "{}", run.stderr);
 }
 
 #[tokio::test]
 async fn wrong_password_and_unreachable_host_exit_3_without_the_password() {
     let (source, target) = pair().await;
     let wrong = source.url.replace("dbtwin-test-pw", "Wr0ngPassw0rd");
-    let run = copy(&wrong, &target.url, "", &[]).await;
+    let run = copy(&wrong, &target.url, "tables: {}\n", &[]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("password authentication failed"), "{}", run.stderr);
     assert!(run.stderr.contains(":***@"), "the URL is shown redacted: {}", run.stderr);
@@ -47,7 +52,7 @@ async fn wrong_password_and_unreachable_host_exit_3_without_the_password() {
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
 
     let nowhere = "postgres://u:S3cretPw@127.0.0.1:1/db";
-    let run = copy(&source.url, nowhere, "", &[]).await;
+    let run = copy(&source.url, nowhere, "tables: {}\n", &[]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
         run.stderr.starts_with("error: cannot connect to the target database postgres://u:***@127.0.0.1:1/db"),
@@ -83,12 +88,12 @@ async fn config_mistakes_exit_2_with_their_location() {
 #[tokio::test]
 async fn copying_a_database_onto_itself_is_refused() {
     let (source, _target) = pair().await;
-    let run = copy(&source.url, &source.url, "", &[]).await;
+    let run = copy(&source.url, &source.url, "tables: {}\n", &[]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("same database"), "{}", run.stderr);
     // The same database under another host name is caught by asking the server.
     let alias = source.url.replace("127.0.0.1", "localhost");
-    let run = copy(&source.url, &alias, "", &[]).await;
+    let run = copy(&source.url, &alias, "tables: {}\n", &[]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("same database on the same server"), "{}", run.stderr);
     assert_eq!(source.count("users").await, 1);
@@ -98,9 +103,47 @@ async fn copying_a_database_onto_itself_is_refused() {
 async fn urls_on_the_command_line_override_the_config() {
     let (source, target) = pair().await;
     let base = &servers().pg;
-    let path = config_file(&format!("source: {base}/nonexistent_db\ntarget: {base}/nonexistent_db2\n"));
+    let path = config_file(&format!("source: {base}/nonexistent_db\ntarget: {base}/nonexistent_db2\ntables: {{}}\n"));
     let run =
         dbtwin(&["copy", "--config", path.to_str().unwrap(), "--source", &source.url, "--target", &target.url]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(target.count("users").await, 1);
+}
+
+/// A runtime error is said once, on one line, naming the table.
+#[tokio::test]
+async fn a_failed_table_is_said_once() {
+    let (source, target) = tokio::join!(PgDb::create(), PgDb::create());
+    source.exec("CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, -5);").await;
+    target.exec("CREATE TABLE t (id int PRIMARY KEY, v int CHECK (v > 0));").await;
+    let run = copy(&source.url, &target.url, "tables: {}\n", &[]).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    assert!(errors[0].contains("table public.t") && errors[0].contains("t_v_check"), "{}", errors[0]);
+    assert_eq!(errors[0].matches("t_v_check").count(), 1, "said once: {}", errors[0]);
+}
+
+/// Configs that would silently copy less than asked, or everything unmasked, are refused
+/// before anything is written.
+#[tokio::test]
+async fn silent_partial_configs_are_refused() {
+    let (source, target) = pair().await;
+    let cases: &[(&str, &str)] = &[
+        ("", "has no `tables:`"),
+        ("# to do\n", "has no `tables:`"),
+        ("schemas: [public, pubic]\ntables: {}\n", "schemas: the source has no table in pubic"),
+    ];
+    for (rules, wanted) in cases {
+        let run = copy(&source.url, &target.url, rules, &[]).await;
+        assert_eq!(run.code, 2, "{rules:?}: {}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{rules:?}: wanted {wanted:?} in {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+    }
+    assert_eq!(target.count("users").await, 0);
+    let empty = config_file("# nothing yet\n");
+    let run =
+        dbtwin(&["copy", "--config", empty.to_str().unwrap(), "--source", &source.url, "--target", &target.url]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is empty") && run.stderr.contains("`tables: {}`"), "{}", run.stderr);
 }

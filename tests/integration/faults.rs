@@ -33,7 +33,7 @@ async fn pg_concurrent_truncate_never_empties_the_twin() {
         ))
         .await;
     target.exec(&format!("{schema} INSERT INTO small VALUES (-1);")).await;
-    let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+    let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
     // One job: the big table is read first, the small one after the writer has been at it.
     let child = spawn_copy(&path, &["--jobs", "1"]);
     assert!(wait_for_statement(&source, "COPY (SELECT%").await, "saw the read running");
@@ -68,7 +68,7 @@ async fn pg_concurrent_truncate_never_empties_the_twin() {
 /// Numeric options out of range are refused with the range, never a crash.
 #[tokio::test]
 async fn numeric_options_out_of_range_give_the_range() {
-    let path = config_file("source: sqlite://nowhere.db\ntarget: sqlite://twin.db\n");
+    let path = config_file("source: sqlite://nowhere.db\ntarget: sqlite://twin.db\ntables: {}\n");
     for (option, value, range) in [
         ("--batch-rows", "1000000000", "1..=1000000"),
         ("--batch-rows", "0", "1..=1000000"),
@@ -148,7 +148,7 @@ async fn a_silent_server_times_out_with_one_line() {
     let target = SqliteDb::create().await;
     for scheme in ["postgres", "mysql"] {
         let source = format!("{scheme}://app:s3cr3t-pw@127.0.0.1:{port}/app?connect_timeout=2");
-        let path = config_file(&format!("source: {source}\ntarget: {}\n", target.url));
+        let path = config_file(&format!("source: {source}\ntarget: {}\ntables: {{}}\n", target.url));
         let started = std::time::Instant::now();
         let run = tokio::time::timeout(Duration::from_secs(30), dbtwin(&["copy", "--config", path.to_str().unwrap()]))
             .await
@@ -175,7 +175,7 @@ async fn pg_killed_merge_stops_on_the_server() {
     source.exec(&format!("{table} {rows} UPDATE accounts SET balance = balance + 1;")).await;
     // A full target: the upsert goes through the staging table and one long merge.
     target.exec(&format!("{table} {rows}")).await;
-    let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+    let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
     let mut child = spawn_copy(&path, &[]);
     assert!(wait_for_statement(&target, "INSERT INTO%").await, "saw the merge running");
     child.kill().await.unwrap();
@@ -228,7 +228,7 @@ async fn mariadb_tables_are_read_from_one_snapshot_under_a_writer() {
     for round in 1..=5 {
         let target = MyDb::create().await;
         target.exec(schema).await;
-        let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+        let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
         let done = std::cell::Cell::new(false);
         let run = async {
             // Let the writer get going before the snapshots are taken.
@@ -276,8 +276,10 @@ async fn passwords_with_url_characters_come_through_variables() {
         ))
         .await;
     let rest = source.url.split_once('@').unwrap().1;
-    let config =
-        config_file(&format!("source: postgres://{role}:${{DBTWIN_TEST_SECRET_PW}}@{rest}\ntarget: {}\n", target.url));
+    let config = config_file(&format!(
+        "source: postgres://{role}:${{DBTWIN_TEST_SECRET_PW}}@{rest}\ntarget: {}\ntables: {{}}\n",
+        target.url
+    ));
     let run = |pw: &str| {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
             .args(["copy", "--progress=none", "--config", config.to_str().unwrap()])
@@ -312,7 +314,7 @@ async fn mariadb_value_over_max_allowed_packet_names_column_and_row() {
         )
         .await;
     target.exec("CREATE TABLE docs (id int PRIMARY KEY, payload longtext);").await;
-    let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+    let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
     let run = dbtwin(&["copy", "--config", path.to_str().unwrap()]).await;
     assert_eq!(run.code, 1, "{}", run.stderr);
     let error = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
@@ -331,7 +333,7 @@ async fn a_file_that_is_not_sqlite_is_named() {
         source.exec("CREATE TABLE t (id INTEGER PRIMARY KEY);").await;
         let bad = if not_sqlite == "source" { &source } else { &target };
         std::fs::write(&bad.path, "id,email\n1,ana@corp.test\n".repeat(100)).unwrap();
-        let path = config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+        let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
         let run = dbtwin(&["copy", "--config", path.to_str().unwrap()]).await;
         assert_eq!(run.code, 3, "{not_sqlite}: {}", run.stderr);
         let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error:")).collect();

@@ -185,7 +185,7 @@ async fn mysql_killed_load_keeps_the_previous_rows() {
 
     let copying = tokio::spawn({
         let (s, t) = (source.url.clone(), target.url.clone());
-        async move { copy(&s, &t, "", &["--batch-rows", "1000"]).await }
+        async move { copy(&s, &t, "tables: {}\n", &["--batch-rows", "1000"]).await }
     });
     // Kill the writer's session once it is inserting.
     let admin = MyDb { name: String::new(), url: servers().my.clone() };

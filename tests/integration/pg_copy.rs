@@ -250,7 +250,7 @@ async fn pg_interrupted_copy_exits_130_and_keeps_the_previous_rows() {
         .exec(&format!("{table} INSERT INTO events SELECT now(), repeat('x', 200) FROM generate_series(1, 1500000);"))
         .await;
     target.exec(&format!("{table} INSERT INTO events VALUES ('2001-01-01', 'old 1'), ('2001-01-02', 'old 2');")).await;
-    let path = crate::support::config_file(&format!("source: {}\ntarget: {}\n", source.url, target.url));
+    let path = crate::support::config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
     let child = crate::support::spawn_copy(&path, &[]);
     // Interrupt once this test's target is receiving rows (other tests' loads run alongside).
     let admin = PgDb { url: target.url.clone() };
