@@ -41,6 +41,19 @@ pub struct Config {
     pub tables: BTreeMap<String, TableSpec>,
     /// Between engines: what MySQL's `0000-00-00` dates become where the target has none.
     pub zero_dates: ZeroDates,
+    pub triggers: Triggers,
+}
+
+/// What the target's triggers do while a copy loads, where the engine cannot switch them off
+/// for its own sessions (MySQL/MariaDB, SQLite).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Triggers {
+    /// Taken away for the load and put back exactly, so copied values arrive unchanged.
+    #[default]
+    Suspend,
+    /// Left in place to fire for every copied row, as the user asks.
+    Fire,
 }
 
 /// One entry under `tables:`.
@@ -74,6 +87,8 @@ struct RawConfig {
     tables: Option<BTreeMap<String, RawTable>>,
     #[serde(default)]
     zero_dates: ZeroDates,
+    #[serde(default)]
+    triggers: Triggers,
 }
 
 #[derive(Debug)]
@@ -197,6 +212,7 @@ fn check(raw: RawConfig) -> Result<Config, String> {
         exclude: raw.exclude,
         tables,
         zero_dates: raw.zero_dates,
+        triggers: raw.triggers,
     })
 }
 

@@ -11,14 +11,15 @@ use super::logging::Progress;
 use super::session::{self, Pair};
 use super::{Interrupted, Refused, interrupt};
 use crate::cli::{Cli, CopyArgs};
-use crate::config;
+use crate::config::{self, Triggers};
 use crate::data::batch::Batch;
-use crate::engine::{ConnectOptions, EngineError, LoadSettings, Source};
+use crate::engine::{ConnectOptions, EngineError, LoadSettings, Source, TriggerRef};
 use crate::findings;
 use crate::mask::Keyring;
 use crate::pipeline::{self, Settings, sample::sample};
 use crate::plan::Plan;
 use crate::report;
+use crate::schema::TableName;
 
 /// Rows shown per table by `copy --dry-run`.
 const PREVIEW_ROWS: u64 = 3;
@@ -46,21 +47,43 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let jobs = args.jobs as usize;
     let options = ConnectOptions { jobs, lock_wait: Duration::from_secs(args.lock_wait.into()) };
     let mut pair = Pair::open(source_url, target_url, options, session::schemas(&config)).await?;
+    // Triggers a killed run left suspended go back before anything else happens.
+    let mut notes = Vec::new();
+    let left = pair.target.engine.restore_triggers().await?;
+    if !left.is_empty() {
+        let note = format!("target: restored {} an earlier run had suspended and not put back", triggers(&left));
+        tracing::warn!("{note}");
+        notes.push(note);
+    }
     let created = if args.create_tables { Created::create(&config, &mut pair).await? } else { Created::nothing() };
     let plan = pair.plan(&config, args.batch_rows as usize)?;
     log_plan(&plan);
     let reporter = progress.reporter(&plan);
     let keys = session::keyring(&config, args.seed);
+    let tables: Vec<TableName> = plan.tables.iter().map(|t| t.write.table.name.clone()).collect();
     if args.dry_run {
         // Originals go to a person at a terminal, not to a cron mail or a CI log.
         let originals = args.show_originals || std::io::stdout().is_terminal();
-        return dry_run(&plan, &pair, &keys, originals).await;
+        let found = pair.target.engine.triggers(&tables).await?;
+        return dry_run(&plan, &pair, &keys, originals, &trigger_plan(&found, config.triggers)).await;
     }
     // `check`'s warnings, one line each, so a cron log shows what the config leaves unmasked.
     for f in findings::findings(&plan, &pair.source.schema, pair.source.engine.as_ref()).await? {
         tracing::warn!("unmasked: {f}");
     }
-    let mut notes = vec![pair.source.profile.snapshot.clone(), load_note(pair.target.profile.load)];
+    let suspended = match config.triggers {
+        Triggers::Suspend => match pair.target.engine.suspend_triggers(&tables).await {
+            Ok(s) => s,
+            Err(e) => {
+                // What was suspended before the failure goes back now.
+                pair.target.engine.restore_triggers().await?;
+                return Err(e.into());
+            }
+        },
+        Triggers::Fire => Vec::new(),
+    };
+    notes.push(pair.source.profile.snapshot.clone());
+    notes.push(load_note(pair.target.profile.load, &suspended, config.triggers));
     if config.secret.is_none() && args.seed.is_none() {
         notes.push("no `secret` in the config and no --seed: masked values differ from run to run".to_string());
     }
@@ -78,11 +101,20 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     };
     // The run is dropped: tables still loading are aborted. Their transactions are rolled back
     // before exiting, so the target is left as it was (an SQLite file has no hot journal).
-    let stats = match outcome {
-        Ok(stats) => stats,
-        Err(e) => {
-            pair.target.engine.close().await;
-            return Err(e);
+    if outcome.is_err() {
+        pair.target.engine.close().await;
+    }
+    let back = pair.target.engine.restore_triggers().await;
+    let stats = match (outcome, back) {
+        (Ok(stats), Ok(_)) => stats,
+        (Err(e), Ok(_)) => return Err(e),
+        (outcome, Err(e)) => {
+            let e = anyhow::Error::from(e)
+                .context("the suspended triggers could not be put back (the next run restores them)");
+            return Err(match outcome {
+                Err(first) => first.context(format!("{e:#}")),
+                Ok(_) => e,
+            });
         }
     };
     notes.extend(created.add_keys(&pair).await?);
@@ -110,27 +142,50 @@ fn log_plan(plan: &Plan) {
     }
 }
 
-/// How the target loaded, for the summary.
-fn load_note(settings: LoadSettings) -> String {
-    match (settings.triggers_off, settings.foreign_keys_off) {
-        (true, true) => "target: triggers and foreign-key checks were off while loading",
-        (false, true) => {
-            "target: foreign-key checks were off while loading; triggers fired (this engine cannot turn them off for \
-             one session)"
-        }
-        (true, false) => "target: triggers were off while loading; tables were loaded parents first",
-        (false, false) => {
-            "target: the target user may not turn off triggers or foreign-key checks, so triggers fired and tables \
-             were loaded parents first"
-        }
+/// How the target loaded, for the summary: its checks, and what its triggers did.
+fn load_note(settings: LoadSettings, suspended: &[TriggerRef], mode: Triggers) -> String {
+    let triggers = match (settings.triggers_off, suspended.is_empty(), mode) {
+        (true, _, _) => "triggers were off".to_string(),
+        (false, false, _) => format!("{} suspended and put back as they were", triggers(suspended)),
+        (false, true, Triggers::Fire) => "triggers fired, as the config asks (triggers: fire)".to_string(),
+        (false, true, Triggers::Suspend) => "the loaded tables had no triggers to suspend".to_string(),
+    };
+    if settings.foreign_keys_off {
+        format!("target: foreign-key checks were off while loading; {triggers}")
+    } else if settings.triggers_off {
+        format!("target: {triggers} while loading; tables were loaded parents first")
+    } else {
+        "target: the target user may not turn off triggers or foreign-key checks, so triggers fired and tables \
+         were loaded parents first"
+            .to_string()
     }
-    .to_string()
+}
+
+/// `2 triggers (a on t, b on t)`.
+fn triggers(list: &[TriggerRef]) -> String {
+    let names: Vec<String> = list.iter().map(ToString::to_string).collect();
+    let noun = if list.len() == 1 { "trigger" } else { "triggers" };
+    format!("{} {noun} ({})", list.len(), names.join(", "))
+}
+
+/// What `--dry-run` says the target's triggers will do.
+fn trigger_plan(found: &[TriggerRef], mode: Triggers) -> String {
+    let mut out = String::new();
+    for t in found {
+        let what = match mode {
+            Triggers::Suspend => "suspended during the load and put back after it",
+            Triggers::Fire => "fires for every copied row (triggers: fire)",
+        };
+        let _ = writeln!(out, "target trigger {t}: {what}");
+    }
+    out
 }
 
 /// `--dry-run`: `check`'s plan and warnings, then a few masked rows; nothing is written.
-async fn dry_run(plan: &Plan, pair: &Pair, keys: &Keyring, originals: bool) -> anyhow::Result<()> {
+async fn dry_run(plan: &Plan, pair: &Pair, keys: &Keyring, originals: bool, triggers: &str) -> anyhow::Result<()> {
     let found = findings::findings(plan, &pair.source.schema, pair.source.engine.as_ref()).await?;
     print!("{}", render_plan(plan, &found));
+    print!("{triggers}");
     print!("{}", preview(plan, pair.source.engine.as_ref(), keys, originals).await?);
     println!("dry run: nothing was written");
     Ok(())

@@ -173,6 +173,24 @@ pub struct LoadSettings {
     pub triggers_off: bool,
 }
 
+/// A trigger on a target table, as people name it: `orders_touch on shop.orders`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TriggerRef {
+    pub table: TableName,
+    pub name: String,
+}
+
+impl fmt::Display for TriggerRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} on {}", self.name, self.table)
+    }
+}
+
+/// The target table where triggers suspended for a load are kept until they are put back:
+/// written before a trigger is dropped, so a run killed mid-load leaves what its next start
+/// needs to restore them. Dropped again once empty.
+pub const SUSPENDED_TRIGGERS: &str = "dbtwin_suspended_triggers";
+
 /// Connection settings that are the run's, not the URL's.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectOptions {
@@ -272,4 +290,24 @@ pub trait Target: Send + Sync {
     /// Load one table from `input` in one transaction (see the module docs). Called once per
     /// table per run. Returns the rows written. (The channel counts rows for progress.)
     async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError>;
+
+    /// The triggers of `tables` that would fire for the rows a load writes, where the engine
+    /// cannot switch them off for its own sessions (an engine that can, or has none, says none).
+    async fn triggers(&self, _tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {
+        Ok(Vec::new())
+    }
+
+    /// Take those triggers away for the load: each definition (with everything its re-creation
+    /// needs) is saved in [`SUSPENDED_TRIGGERS`] before the trigger is dropped. Called once,
+    /// after [`Target::restore_triggers`] and before the first write. Returns what it suspended.
+    async fn suspend_triggers(&self, _tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {
+        Ok(Vec::new())
+    }
+
+    /// Put back every trigger [`SUSPENDED_TRIGGERS`] holds, exactly as it was, whichever run
+    /// suspended it: called at the start of every run (a killed one's) and after the writes of
+    /// this one, whether they succeeded or not. Repeatable: a trigger already back is skipped.
+    async fn restore_triggers(&self) -> Result<Vec<TriggerRef>, EngineError> {
+        Ok(Vec::new())
+    }
 }

@@ -15,7 +15,7 @@ pub mod url;
 
 pub use contract::{
     BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, LoadSettings, ReadRequest, Relation,
-    Side, Source, SourceProfile, Target, TargetProfile, WriteRequest,
+    Side, Source, SourceProfile, Target, TargetProfile, TriggerRef, WriteRequest,
 };
 pub use url::{DbUrl, EngineKind};
 

@@ -11,3 +11,4 @@ mod mysql_copy;
 mod pg_copy;
 mod sqlite_copy;
 mod support;
+mod triggers;

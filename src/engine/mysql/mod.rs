@@ -5,6 +5,7 @@
 mod introspect;
 mod source;
 mod target;
+mod triggers;
 
 use std::str::FromStr;
 

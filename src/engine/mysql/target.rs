@@ -17,10 +17,12 @@ use super::{DIALECT, Q, connect, connect_options, identity, prepare_session};
 use crate::data::batch::Batch;
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
-use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, WriteRequest};
+use crate::engine::contract::{
+    ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, TriggerRef, WriteRequest,
+};
 use crate::engine::driver::{failed, failed_on, run_ddl, session};
 use crate::engine::url::DbUrl;
-use crate::schema::Schema;
+use crate::schema::{Schema, TableName};
 
 const MAX_PLACEHOLDERS: usize = 65_535;
 /// Rows per statement: bigger statements only cost memory (measured: 2,000 as fast as 4,000).
@@ -113,6 +115,18 @@ impl Target for MySqlTarget {
     async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
         let mut conn = session(&self.pool, "creating tables").await?;
         run_ddl!(conn, statements).await
+    }
+
+    async fn triggers(&self, tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {
+        super::triggers::list(&self.pool, tables).await
+    }
+
+    async fn suspend_triggers(&self, tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {
+        super::triggers::suspend(&self.pool, tables).await
+    }
+
+    async fn restore_triggers(&self) -> Result<Vec<TriggerRef>, EngineError> {
+        super::triggers::restore(&self.pool).await
     }
 
     async fn write(&self, request: &WriteRequest, mut input: BatchReceiver) -> Result<u64, EngineError> {

@@ -9,6 +9,7 @@
 mod introspect;
 mod source;
 mod target;
+mod triggers;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

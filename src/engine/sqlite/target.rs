@@ -9,10 +9,12 @@ use tokio::sync::Mutex;
 use super::{Affinity, DIALECT, Q, affinity};
 use crate::data::channel::BatchReceiver;
 use crate::data::mode::Mode;
-use crate::engine::contract::{ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, WriteRequest};
+use crate::engine::contract::{
+    ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, TriggerRef, WriteRequest,
+};
 use crate::engine::driver::{failed, run_ddl};
 use crate::engine::url::DbUrl;
-use crate::schema::{Column, Schema};
+use crate::schema::{Column, Schema, TableName};
 
 /// SQLite's limit on bound parameters per statement (since 3.32).
 const MAX_PARAMS: usize = 32_766;
@@ -56,6 +58,18 @@ impl Target for SqliteTarget {
         }
         conn.execute("COMMIT").await.map_err(fail)?;
         Ok(())
+    }
+
+    async fn triggers(&self, tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {
+        super::triggers::list(&mut *self.conn.lock().await, tables).await
+    }
+
+    async fn suspend_triggers(&self, tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {
+        super::triggers::suspend(&mut *self.conn.lock().await, tables).await
+    }
+
+    async fn restore_triggers(&self) -> Result<Vec<TriggerRef>, EngineError> {
+        super::triggers::restore(&mut *self.conn.lock().await).await
     }
 
     async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError> {

@@ -241,6 +241,10 @@ pub trait TestDb: Sized {
     const INDEX_QUERY: &'static str;
     /// A query whose one cell counts the rows of `{table}` (itself alone, not its children).
     const COUNT_QUERY: &'static str;
+    /// Two triggers on `events (id, at, note)` that rewrite `at` and `note` of every inserted row.
+    const TOUCH_TRIGGERS: &'static str;
+    /// Every trigger with all of its definition, one row each, in a stable order.
+    const TRIGGERS_QUERY: &'static str;
     /// A fresh, empty database on this engine's test server.
     async fn create() -> Self;
     fn url(&self) -> &str;
@@ -292,6 +296,13 @@ impl TestDb for PgDb {
         encode(data, 'hex'), day::text, at::text, at_tz::text, uid::text, doc::text, span::text FROM kinds ORDER BY id";
     const INDEX_QUERY: &'static str = "SELECT count(*)::text FROM pg_indexes WHERE indexname = '{name}'";
     const COUNT_QUERY: &'static str = "SELECT count(*)::text FROM ONLY {table}";
+    const TOUCH_TRIGGERS: &'static str = "
+        CREATE FUNCTION touch() RETURNS trigger AS $$ BEGIN NEW.at := 'rewritten'; RETURN NEW; END $$ LANGUAGE plpgsql;
+        CREATE FUNCTION mark() RETURNS trigger AS $$ BEGIN NEW.note := 'marked'; RETURN NEW; END $$ LANGUAGE plpgsql;
+        CREATE TRIGGER ev_touch BEFORE INSERT OR UPDATE ON events FOR EACH ROW EXECUTE FUNCTION touch();
+        CREATE TRIGGER ev_mark BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION mark();";
+    const TRIGGERS_QUERY: &'static str =
+        "SELECT tgname::text, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1";
     async fn create() -> Self {
         let base = &servers().pg;
         let name = unique_name("dbtwin");
@@ -336,6 +347,14 @@ impl TestDb for MyDb {
     const INDEX_QUERY: &'static str = "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
         WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = '{name}'";
     const COUNT_QUERY: &'static str = "SELECT count(*) FROM {table}";
+    const TOUCH_TRIGGERS: &'static str = "
+        SET SESSION sql_mode = 'PIPES_AS_CONCAT,STRICT_ALL_TABLES';
+        CREATE TRIGGER ev_touch BEFORE INSERT ON events FOR EACH ROW SET NEW.at = 'rewritten';
+        CREATE TRIGGER ev_mark BEFORE INSERT ON events FOR EACH ROW FOLLOWS ev_touch SET NEW.note = 'mar' || 'ked';
+        CREATE TRIGGER ev_retouch BEFORE UPDATE ON events FOR EACH ROW SET NEW.at = 'rewritten';";
+    const TRIGGERS_QUERY: &'static str = "SELECT TRIGGER_NAME, EVENT_MANIPULATION, ACTION_TIMING,
+        CAST(ACTION_ORDER AS CHAR), ACTION_STATEMENT, DEFINER, SQL_MODE, CHARACTER_SET_CLIENT, COLLATION_CONNECTION,
+        DATABASE_COLLATION FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY 1";
     async fn create() -> Self {
         let base = &servers().my;
         let name = unique_name("dbtwin");
@@ -393,6 +412,11 @@ impl TestDb for SqliteDb {
         uid, doc, span FROM kinds ORDER BY id";
     const INDEX_QUERY: &'static str = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '{name}'";
     const COUNT_QUERY: &'static str = "SELECT count(*) FROM {table}";
+    const TOUCH_TRIGGERS: &'static str = "
+        CREATE TRIGGER ev_touch AFTER INSERT ON events BEGIN UPDATE events SET at = 'rewritten' WHERE id = NEW.id; END;
+        CREATE TRIGGER ev_mark AFTER INSERT ON events BEGIN UPDATE events SET note = 'marked' WHERE id = NEW.id; END;
+        CREATE TRIGGER ev_retouch AFTER UPDATE OF note ON events BEGIN UPDATE events SET at = 'rewritten' WHERE id = NEW.id; END;";
+    const TRIGGERS_QUERY: &'static str = "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name";
     async fn create() -> Self {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name("dbtwin")));
         SqliteDb { url: format!("sqlite://{}", path.display()), path }
