@@ -6,7 +6,7 @@ use std::fmt;
 use crate::engine::{EngineError, Source};
 use crate::mask::{self, Kind};
 use crate::pipeline::sample::sample;
-use crate::plan::Plan;
+use crate::plan::{Plan, TablePlan};
 use crate::schema::{Schema, Table, TableName, TypeClass, with_article};
 
 /// Rows sampled per table to look at values.
@@ -146,6 +146,7 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
                 to_sample.push(i);
             }
         }
+        derived(table, def, &mut found);
         if to_sample.is_empty() {
             continue;
         }
@@ -183,6 +184,27 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
         }
     }
     Ok(found)
+}
+
+/// A full-text search column (`tsvector`) keeps the words of the columns it was built from,
+/// masked or not: flagged in a table whose other columns are masked (or flagged, for `init`
+/// to mask). A `null` (or, NOT NULL, an empty vector) leaves no original word in it.
+fn derived(table: &TablePlan, def: &Table, found: &mut Vec<Finding>) {
+    let masked = !table.masks.is_empty() || found.iter().any(|f| &f.table == table.name());
+    if !masked {
+        return;
+    }
+    let settled = |c: &str| table.masks.columns().iter().any(|m| m.column == c) || table.kept.iter().any(|k| k == c);
+    for col in def.columns.iter().filter(|c| c.declared_type == "tsvector" && !c.generated && !settled(&c.name)) {
+        found.push(Finding {
+            table: table.name().clone(),
+            column: col.name.clone(),
+            reason: "a search column: it keeps the original words of the columns masked here".into(),
+            rule: Some(if col.nullable { "null".into() } else { "{ kind: set, value: \"\" }".into() }),
+            declared_type: col.declared_type.clone(),
+            nullable: col.nullable,
+        });
+    }
 }
 
 /// Part of a foreign key: its values are its key's, masked (or not) as the key is.
