@@ -45,7 +45,8 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     }
     let progress = Progress::start(cli);
     let jobs = args.jobs as usize;
-    let options = ConnectOptions { jobs, lock_wait: Duration::from_secs(args.lock_wait.into()) };
+    let lock_wait = Duration::from_secs(args.lock_wait.into());
+    let options = ConnectOptions { jobs, lock_wait, create_missing: args.create_tables };
     let mut pair = Pair::open(source_url, target_url, options, session::schemas(&config)).await?;
     // Triggers a killed run left suspended go back before anything else happens.
     let mut notes = Vec::new();

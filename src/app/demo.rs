@@ -98,7 +98,8 @@ fn sqlite_url(path: &Path) -> String {
 /// An SQLite file with the demo's tables, as a target to write into.
 async fn create(path: &Path) -> anyhow::Result<ConnectedTarget> {
     let url = DbUrl::parse(&sqlite_url(path), "target")?;
-    let target = engine::connect_target(&url, ConnectOptions::jobs(1)).await?;
+    let options = ConnectOptions { create_missing: true, ..ConnectOptions::jobs(1) };
+    let target = engine::connect_target(&url, options).await?;
     target.engine.execute_ddl(&SCHEMA.map(String::from)).await?;
     Ok(target)
 }

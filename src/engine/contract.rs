@@ -199,6 +199,9 @@ pub struct ConnectOptions {
     /// How long a target statement may wait for a lock another session holds (emptying,
     /// locking, merging) before the table fails, naming who holds it.
     pub lock_wait: std::time::Duration,
+    /// A target that does not exist yet may be created (an SQLite file): only when the run
+    /// creates its tables too, so a mistyped path is an error, not a new empty database.
+    pub create_missing: bool,
 }
 
 impl ConnectOptions {
@@ -206,7 +209,7 @@ impl ConnectOptions {
     pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
     pub fn jobs(jobs: usize) -> Self {
-        ConnectOptions { jobs, lock_wait: Self::LOCK_WAIT }
+        ConnectOptions { jobs, lock_wait: Self::LOCK_WAIT, create_missing: false }
     }
 }
 

@@ -48,7 +48,7 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
     let elapsed = started.elapsed();
     progress.finish(rows);
     Ok(TableStats {
-        table: plan.name().clone(),
+        table: plan.write.table.name.clone(),
         mode: plan.write.mode,
         rows,
         masked: plan.masks.columns().iter().map(|m| m.column.clone()).collect(),

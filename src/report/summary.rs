@@ -8,6 +8,7 @@ use crate::schema::TableName;
 /// One table's result.
 #[derive(Clone, Debug)]
 pub struct TableStats {
+    /// The table written, by its name in the target.
     pub table: TableName,
     pub mode: Mode,
     pub rows: u64,

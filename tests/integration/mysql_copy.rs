@@ -128,6 +128,9 @@ async fn mysql_copy_keeps_unmasked_bytes_and_masks_the_rest() {
         "the summary says what happened: {}",
         run.stdout
     );
+    let written = format!("{}.customer ", target.name);
+    assert!(run.stdout.contains(&written), "the summary names the target's tables: {}", run.stdout);
+    assert!(!run.stdout.contains(&format!("{}.customer ", source.name)), "{}", run.stdout);
 
     for table in ["customer", "`Order Items`", "audit_log", "staff"] {
         assert_eq!(source.count(table).await, target.count(table).await, "row count of {table}");

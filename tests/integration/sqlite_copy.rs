@@ -94,3 +94,22 @@ async fn demo_copies_a_masked_twin_with_nothing_installed() {
     assert_eq!(first, twin.snapshot(&["SELECT * FROM customers ORDER BY id"]).await);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A mistyped SQLite target path is an error naming the file, not a new empty database; with
+/// --create-tables the file is made on purpose.
+#[tokio::test]
+async fn a_missing_sqlite_target_is_not_created_by_accident() {
+    let source = crate::support::SqliteDb::create().await;
+    source.exec("CREATE TABLE t (id integer PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a');").await;
+    let missing = std::env::temp_dir().join(format!("dbtwin_typo_{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&missing);
+    let target = format!("sqlite://{}", missing.display());
+    let run = crate::support::copy(source.url(), &target, "tables: {}\n", &[]).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("no such file") && run.stderr.contains("--create-tables"), "{}", run.stderr);
+    assert!(!missing.exists(), "no file was made");
+    let created = crate::support::copy(source.url(), &target, "tables: {}\n", &["--create-tables"]).await;
+    crate::support::assert_ok(&created);
+    assert!(missing.is_file());
+    let _ = std::fs::remove_file(&missing);
+}

@@ -92,10 +92,18 @@ pub fn affinity(declared: &str) -> Affinity {
 }
 
 /// `lock_wait`: how long a write waits for another connection to the file to finish.
-async fn connect(url: &DbUrl, side: Side, lock_wait: Duration) -> Result<(SqliteConnection, String), EngineError> {
+async fn connect(
+    url: &DbUrl,
+    side: Side,
+    lock_wait: Duration,
+    create_missing: bool,
+) -> Result<(SqliteConnection, String), EngineError> {
     let path = PathBuf::from(url.database());
-    if side == Side::Source && !path.is_file() {
-        let message = format!("no such file {}", path.display());
+    if !path.is_file() && (side == Side::Source || !create_missing) {
+        let mut message = format!("no such file {}", path.display());
+        if side == Side::Target {
+            message.push_str(" (a new, empty database is made only with --create-tables; check the path)");
+        }
         return Err(EngineError::Connect { side, url: url.to_string(), message });
     }
     let options = SqliteConnectOptions::new()

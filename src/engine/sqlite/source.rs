@@ -24,7 +24,7 @@ pub struct SqliteSource {
 
 impl SqliteSource {
     pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, SourceProfile), EngineError> {
-        let (mut conn, identity) = super::connect(url, Side::Source, options.lock_wait).await?;
+        let (mut conn, identity) = super::connect(url, Side::Source, options.lock_wait, false).await?;
         // The snapshot starts with the first read inside the transaction: take it now.
         conn.execute("BEGIN; SELECT count(*) FROM sqlite_schema;")
             .await

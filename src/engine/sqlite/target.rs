@@ -26,7 +26,7 @@ pub struct SqliteTarget {
 
 impl SqliteTarget {
     pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, TargetProfile), EngineError> {
-        let (conn, identity) = super::connect(url, Side::Target, options.lock_wait).await?;
+        let (conn, identity) = super::connect(url, Side::Target, options.lock_wait, options.create_missing).await?;
         // foreign_keys is off on the connection; SQLite cannot switch triggers off.
         let load = LoadSettings { foreign_keys_off: true, triggers_off: false };
         let default_schema = super::SCHEMA.into();

@@ -175,7 +175,7 @@ impl MyDb {
     }
 }
 
-/// A fresh SQLite file in the temp directory (the file is created by the first `exec`).
+/// A fresh, empty SQLite file in the temp directory.
 pub struct SqliteDb {
     pub path: PathBuf,
     pub url: String,
@@ -419,6 +419,8 @@ impl TestDb for SqliteDb {
     const TRIGGERS_QUERY: &'static str = "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name";
     async fn create() -> Self {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name("dbtwin")));
+        // An empty file is an empty database, as a created one on a server is.
+        std::fs::write(&path, b"").expect("create the SQLite file");
         SqliteDb { url: format!("sqlite://{}", path.display()), path }
     }
     fn url(&self) -> &str {
