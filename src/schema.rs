@@ -170,6 +170,8 @@ pub struct Table {
     /// Its rows live in partitions (PostgreSQL): it is read and written as a whole, where
     /// other tables are addressed alone (without inheritance children).
     pub partitioned: bool,
+    /// The connected user may read all of it (a source table without SELECT is not).
+    pub readable: bool,
 }
 
 impl Table {
@@ -184,6 +186,7 @@ impl Table {
             foreign_keys: Vec::new(),
             row_estimate: None,
             partitioned: false,
+            readable: true,
         }
     }
 

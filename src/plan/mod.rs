@@ -114,6 +114,14 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
 
     let mut tables = Vec::new();
     for table in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
+        if !table.readable {
+            problems.push(format!(
+                "table {}: the source user may not read it (no SELECT privilege); grant it, or add the table to \
+                 `exclude:`",
+                table.name
+            ));
+            continue;
+        }
         let mode = modes.get(&table.name).copied().flatten();
         match plan_table(table, target, mode, wanted.get(&table.name), options, config.zero_dates) {
             Ok(p) => tables.push(p),

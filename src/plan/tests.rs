@@ -24,6 +24,7 @@ fn schema() -> Schema {
         foreign_keys: vec![],
         row_estimate: Some(10),
         partitioned: false,
+        readable: true,
     };
     let orders = Table {
         name: TableName::new("public", "orders"),
@@ -39,6 +40,7 @@ fn schema() -> Schema {
         }],
         row_estimate: Some(1000),
         partitioned: false,
+        readable: true,
     };
     Schema { tables: vec![orders, users] }
 }

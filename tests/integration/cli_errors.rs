@@ -1,7 +1,7 @@
 //! Bad input: one clear line naming what is wrong, the right exit code, nothing written, no
 //! password anywhere.
 
-use crate::support::{PgDb, TestDb, config_file, copy, dbtwin, servers};
+use crate::support::{PgDb, TestDb, assert_ok, config_file, copy, dbtwin, servers};
 
 const TABLE: &str = "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, name text);";
 
@@ -146,4 +146,32 @@ async fn silent_partial_configs_are_refused() {
         dbtwin(&["copy", "--config", empty.to_str().unwrap(), "--source", &source.url, "--target", &target.url]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("is empty") && run.stderr.contains("`tables: {}`"), "{}", run.stderr);
+}
+
+/// A PostgreSQL source user without SELECT on a table is refused before any table is copied,
+/// naming the table, instead of failing mid-run after others committed.
+#[tokio::test]
+async fn a_table_the_source_user_may_not_read_is_named_before_the_run() {
+    let (source, target) = pair().await;
+    source.exec("CREATE TABLE secrets (id int PRIMARY KEY, v text); INSERT INTO secrets VALUES (1, 'x');").await;
+    target.exec("CREATE TABLE secrets (id int PRIMARY KEY, v text);").await;
+    let role = format!("dbtwin_noread_{}", std::process::id());
+    source
+        .exec(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'pw'; GRANT SELECT ON users TO {role};"
+        ))
+        .await;
+    let rest = source.url.split_once('@').unwrap().1;
+    let as_role = format!("postgres://{role}:pw@{rest}");
+    let run = copy(&as_role, &target.url, "tables: {}\n", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("table public.secrets: the source user may not read it (no SELECT privilege)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(target.count("users").await, 0, "nothing was copied");
+    let excluded = copy(&as_role, &target.url, "exclude: [secrets]\ntables: {}\n", &[]).await;
+    assert_ok(&excluded);
+    assert_eq!(target.count("users").await, 1);
 }

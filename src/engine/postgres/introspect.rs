@@ -21,8 +21,9 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     let schemas = if schemas.is_empty() { &default[..] } else { schemas };
     let ctx = |what: &str| format!("{side}: reading {what} from pg_catalog");
     // Leaf partitions are skipped: their rows are read through the partitioned parent.
-    let rels: Vec<(i64, String, String, f64, String)> = sqlx::query_as(
-        "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.reltuples::float8, c.relkind::text
+    let rels: Vec<(i64, String, String, f64, String, bool)> = sqlx::query_as(
+        "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.reltuples::float8, c.relkind::text,
+                has_table_privilege(c.oid, 'SELECT')
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY($1)
          ORDER BY n.nspname, c.relname",
@@ -34,12 +35,13 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
 
     let mut by_oid: HashMap<i64, Rel> = HashMap::new();
     let mut order = Vec::new();
-    for (oid, schema, name, tuples, kind) in rels {
+    for (oid, schema, name, tuples, kind, readable) in rels {
         order.push(oid);
         let table = Table {
             // -1 (never analyzed) means unknown.
             row_estimate: (tuples >= 0.0).then_some(tuples as u64),
             partitioned: kind == "p",
+            readable,
             ..Table::new(TableName::new(schema, name))
         };
         by_oid.insert(oid, Rel { table, attnums: Vec::new() });

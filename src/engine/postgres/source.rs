@@ -106,16 +106,20 @@ const LOCK_WAIT: &str = "30s";
 async fn protect(conn: &mut PgConnection, schema: &Schema) -> Result<(), EngineError> {
     let wait = format!("SET LOCAL lock_timeout = '{LOCK_WAIT}'");
     (&mut *conn).execute(sqlx::raw_sql(AssertSqlSafe(wait))).await.map_err(|e| failed("source: locking", e))?;
-    for table in &schema.tables {
+    // A table the user may not read is the plan's to report, naming it; it is never read.
+    for table in schema.tables.iter().filter(|t| t.readable) {
         let lock = format!("LOCK TABLE {} IN ACCESS SHARE MODE", Q.table(&table.name));
         (&mut *conn).execute(sqlx::raw_sql(AssertSqlSafe(lock))).await.map_err(|e| {
-            failed(
+            let timed_out = matches!(&e, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"));
+            let what = if timed_out {
                 format!(
                     "source: table {} is held by another session (waited {LOCK_WAIT} to lock it against TRUNCATE)",
                     table.name
-                ),
-                e,
-            )
+                )
+            } else {
+                format!("source: locking table {} against TRUNCATE", table.name)
+            };
+            failed(what, e)
         })?;
     }
     (&mut *conn).execute("SET LOCAL lock_timeout = 0").await.map_err(|e| failed("source: locking", e))?;
