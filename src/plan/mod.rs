@@ -155,11 +155,22 @@ fn find_table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, String> {
             return Err(format!("table {name}: ambiguous, it is in {}; write schema.table", names.join(" and ")));
         }
     }
-    schema
-        .tables
-        .iter()
-        .find(|t| t.name.to_string() == name)
-        .ok_or_else(|| format!("table {name}: not found in the source"))
+    if let Some(t) = schema.tables.iter().find(|t| t.name.to_string() == name) {
+        return Ok(t);
+    }
+    // `sales.orders` while only other schemas are copied: say which list to extend.
+    let listed: std::collections::BTreeSet<&str> = schema.tables.iter().map(|t| t.name.schema.as_str()).collect();
+    if let Some((prefix, _)) = name.split_once('.')
+        && !listed.is_empty()
+        && !listed.contains(prefix)
+    {
+        let listed: Vec<&str> = listed.into_iter().collect();
+        return Err(format!(
+            "table {name}: schema {prefix} is not copied (the source's tables come from {}); add it to `schemas:`",
+            listed.join(", ")
+        ));
+    }
+    Err(format!("table {name}: not found in the source"))
 }
 
 /// The target table for a source table: the same schema and name, else the only table of that

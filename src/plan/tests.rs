@@ -270,3 +270,12 @@ fn a_masked_key_is_followed_by_the_columns_that_reference_it() {
           column alone would break the join; mask public.users.id instead (the columns that reference it follow its rule)"]
     );
 }
+
+#[test]
+fn a_table_in_a_schema_not_copied_says_which_list_to_extend() {
+    let err = plan("tables:\n  sales.orders: email\n", true).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["table sales.orders: schema sales is not copied (the source's tables come from public); add it to `schemas:`"]
+    );
+}
