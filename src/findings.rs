@@ -31,12 +31,19 @@ impl fmt::Display for Finding {
         write!(f, "table {}, column {}: {}", self.table, self.column, self.reason)?;
         match &self.rule {
             Some(rule) => write!(f, "; suggested rule: {rule}"),
-            None => {
-                let what =
-                    if self.nullable { self.declared_type.clone() } else { format!("NOT NULL {}", self.declared_type) };
-                write!(f, "; no mask fits {} column: give a `set` rule, or `keep` it", with_article(&what))
-            }
+            None => write!(f, "; no mask fits {} column: give a `set` rule, or `keep` it", self.column_type()),
         }
+    }
+}
+
+impl Finding {
+    /// `a NOT NULL boolean`, `an integer`: the column as a no-fit message names it.
+    pub fn column_type(&self) -> String {
+        with_article(&if self.nullable {
+            self.declared_type.clone()
+        } else {
+            format!("NOT NULL {}", self.declared_type)
+        })
     }
 }
 
@@ -121,8 +128,6 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
     let mut found = Vec::new();
     for table in &plan.tables {
         let Some(def) = schema.table(table.name()) else { continue };
-        let settled =
-            |c: &str| table.masks.columns().iter().any(|m| m.column == c) || table.kept.iter().any(|k| k == c);
         let finding = |i: usize, reason: String, kind: Option<Kind>| {
             let col = &def.columns[i];
             let unique = !def.unique_keys_of(i).is_empty() || referenced(schema, def, i);
@@ -137,7 +142,7 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
         };
         let mut to_sample = Vec::new();
         for (i, col) in def.columns.iter().enumerate() {
-            if col.generated || settled(&col.name) || references(def, i) || surrogate(def, i) {
+            if col.generated || table.settles(&col.name) || references(def, i) || surrogate(def, i) {
                 continue;
             }
             if let Some(p) = mask::looks_personal(&def.name.name, col) {
@@ -194,8 +199,7 @@ fn derived(table: &TablePlan, def: &Table, found: &mut Vec<Finding>) {
     if !masked {
         return;
     }
-    let settled = |c: &str| table.masks.columns().iter().any(|m| m.column == c) || table.kept.iter().any(|k| k == c);
-    for col in def.columns.iter().filter(|c| c.declared_type == "tsvector" && !c.generated && !settled(&c.name)) {
+    for col in def.columns.iter().filter(|c| c.declared_type == "tsvector" && !c.generated && !table.settles(&c.name)) {
         found.push(Finding {
             table: table.name().clone(),
             column: col.name.clone(),

@@ -11,7 +11,7 @@ use crate::config;
 use crate::engine::url::DbUrl;
 use crate::findings::{self, Finding};
 use crate::plan::Plan;
-use crate::schema::{Schema, with_article};
+use crate::schema::Schema;
 
 pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     logging::init(cli);
@@ -69,11 +69,7 @@ fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding]) -> S
                         out,
                         "      {entry:<36} # REVIEW: {}, but no mask fits {}; give a `set` rule or keep it",
                         f.reason,
-                        with_article(&if f.nullable {
-                            f.declared_type.clone()
-                        } else {
-                            format!("NOT NULL {}", f.declared_type)
-                        })
+                        f.column_type()
                     );
                 }
             }

@@ -92,23 +92,17 @@ pub(super) fn propagate(
     problems: &mut Vec<String>,
 ) {
     let (columns, referencing, groups) = groups(source, excluded).groups();
-    let entry = |wanted: &WantedColumns, c: &ColumnRef| wanted.get(&c.table).and_then(|m| m.get(&c.column)).cloned();
-    // A rule that changes values, or none.
-    let masking = |w: &Option<Wanted>| w.clone().filter(|w| !RuleSpec::keeps(&w.rules));
     for members in groups.into_iter().filter(|m| m.len() > 1) {
         let mut keys: Vec<usize> = members.iter().copied().filter(|m| !referencing.contains(m)).collect();
         if keys.is_empty() {
             // A cycle of references: every member is a key.
             keys = members.clone();
         }
-        let key = keys.iter().copied().find(|&k| masking(&entry(wanted, &columns[k])).is_some()).unwrap_or(keys[0]);
-        let key_rules = masking(&entry(wanted, &columns[key]));
-        let disagree = keys.iter().copied().find(|&k| {
-            let other = masking(&entry(wanted, &columns[k]));
-            match (&key_rules, &other) {
-                (Some(a), Some(b)) => !RuleSpec::same_rules(&a.rules, &b.rules),
-                (a, b) => a.is_some() != b.is_some(),
-            }
+        let key = keys.iter().copied().find(|&k| masking(wanted, &columns[k]).is_some()).unwrap_or(keys[0]);
+        let key_rules: Option<Vec<RuleSpec>> = masking(wanted, &columns[key]).map(|w| w.rules.clone());
+        let disagree = keys.iter().copied().find(|&k| match (&key_rules, masking(wanted, &columns[k])) {
+            (Some(a), Some(b)) => !RuleSpec::same_rules(a, &b.rules),
+            (a, b) => a.is_some() != b.is_some(),
         });
         if let Some(other) = disagree {
             let through = members.iter().find(|m| referencing.contains(m)).map(|&m| &columns[m]);
@@ -126,9 +120,8 @@ pub(super) fn propagate(
         let mut followers = Vec::new();
         for &m in members.iter().filter(|m| !keys.contains(m)) {
             let at = &columns[m];
-            let own = entry(wanted, at);
             let key_name = &columns[key];
-            match (&key_rules, &own) {
+            match (&key_rules, asked(wanted, at)) {
                 (None, None) => {}
                 (None, Some(w)) if RuleSpec::keeps(&w.rules) => {}
                 (None, Some(_)) => problems.push(format!(
@@ -136,7 +129,7 @@ pub(super) fn propagate(
                      alone would break the join; mask {key_name} instead (the columns that reference it follow its rule)",
                     at.table, at.column
                 )),
-                (Some(k), Some(w)) if !w.inferred && !RuleSpec::same_rules(&k.rules, &w.rules) => {
+                (Some(k), Some(w)) if !w.inferred && !RuleSpec::same_rules(k, &w.rules) => {
                     let what = if RuleSpec::keeps(&w.rules) { "keeps its values" } else { "has a rule of its own" };
                     problems.push(format!(
                         "table {}, column {}: {what}, but it references {key_name}, which is masked: \
@@ -144,13 +137,13 @@ pub(super) fn propagate(
                         at.table, at.column
                     ))
                 }
-                (Some(k), _) => followers.push((m, k.rules.clone())),
+                (Some(_), _) => followers.push(m),
             }
         }
-        let Some(k) = key_rules else { continue };
-        let Some(&(first, _)) = followers.first() else { continue };
+        let Some(rules) = key_rules else { continue };
+        let Some(&first) = followers.first() else { continue };
         let key_ref = columns[key].clone();
-        if k.rules.iter().any(|r| r.when.is_some() || matches!(r.spec, Spec::Template(_))) {
+        if rules.iter().any(|r| r.when.is_some() || matches!(r.spec, Spec::Template(_))) {
             problems.push(format!(
                 "table {}, column {}: is referenced by {}, so its rule must give a value the same pseudonym \
                  wherever it appears: no `when` and no template",
@@ -168,13 +161,23 @@ pub(super) fn propagate(
                 w.referenced_by = Some(columns[first].clone());
             }
         }
-        for (m, rules) in followers {
+        for m in followers {
             let at = &columns[m];
             let follows = Followed { key: key_ref.clone(), column: key_column.clone() };
             wanted.entry(at.table.clone()).or_default().insert(
                 at.column.clone(),
-                Wanted { rules, inferred: false, follows: Some(follows), referenced_by: None },
+                Wanted { rules: rules.clone(), inferred: false, follows: Some(follows), referenced_by: None },
             );
         }
     }
+}
+
+/// What the config asks of a column, if anything.
+fn asked<'a>(wanted: &'a WantedColumns, c: &ColumnRef) -> Option<&'a Wanted> {
+    wanted.get(&c.table).and_then(|m| m.get(&c.column))
+}
+
+/// The column's rules when they change values (not absent, not only `keep`).
+fn masking<'a>(wanted: &'a WantedColumns, c: &ColumnRef) -> Option<&'a Wanted> {
+    asked(wanted, c).filter(|w| !RuleSpec::keeps(&w.rules))
 }

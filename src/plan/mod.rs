@@ -54,6 +54,11 @@ impl TablePlan {
     pub fn name(&self) -> &TableName {
         &self.read.table.name
     }
+
+    /// The config decided this column: it is masked, or kept by name.
+    pub fn settles(&self, column: &str) -> bool {
+        self.masks.columns().iter().any(|m| m.column == column) || self.kept.iter().any(|k| k == column)
+    }
 }
 
 #[derive(Debug)]
