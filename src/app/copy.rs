@@ -48,14 +48,6 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let lock_wait = Duration::from_secs(args.lock_wait.into());
     let options = ConnectOptions { jobs, lock_wait, create_missing: args.create_tables };
     let mut pair = Pair::open(source_url, target_url, options, session::schemas(&config)).await?;
-    // Triggers a killed run left suspended go back before anything else happens.
-    let mut notes = Vec::new();
-    let left = pair.target.engine.restore_triggers().await?;
-    if !left.is_empty() {
-        let note = format!("target: restored {} an earlier run had suspended and not put back", triggers(&left));
-        tracing::warn!("{note}");
-        notes.push(note);
-    }
     let created = if args.create_tables { Created::create(&config, &mut pair).await? } else { Created::nothing() };
     let plan = pair.plan(&config, args.batch_rows as usize)?;
     log_plan(&plan);
@@ -67,6 +59,15 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         let originals = args.show_originals || std::io::stdout().is_terminal();
         let found = pair.target.engine.triggers(&tables).await?;
         return dry_run(&plan, &pair, &keys, originals, &trigger_plan(&found, config.triggers)).await;
+    }
+    // Triggers a killed run left suspended go back before this run writes anything (a dry run
+    // writes nothing, so it leaves them for the next copy).
+    let mut notes = Vec::new();
+    let left = pair.target.engine.restore_triggers().await?;
+    if !left.is_empty() {
+        let note = format!("target: restored {} an earlier run had suspended and not put back", triggers(&left));
+        tracing::warn!("{note}");
+        notes.push(note);
     }
     // `check`'s warnings, one line each, so a cron log shows what the config leaves unmasked.
     for f in findings::findings(&plan, &pair.source.schema, pair.source.engine.as_ref()).await? {

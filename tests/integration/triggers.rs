@@ -87,6 +87,9 @@ async fn killed_run_restores_triggers_next_time<D: TestDb>() {
     assert!(target.rows(D::TRIGGERS_QUERY).await.is_empty(), "killed while they were suspended");
     assert_eq!(target.count("events").await, 0, "the killed load left nothing");
 
+    let dry = dbtwin(&["copy", "--dry-run", "--config", config.to_str().unwrap()]).await;
+    assert_ok(&dry);
+    assert!(target.rows(D::TRIGGERS_QUERY).await.is_empty(), "a dry run writes nothing, not even a restore");
     let rerun = dbtwin(&["copy", "--config", config.to_str().unwrap()]).await;
     assert_ok(&rerun);
     assert!(rerun.stdout.contains("an earlier run had suspended"), "the rerun says so: {}", rerun.stdout);
