@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::check::render_plan;
-use super::create_tables::Created;
+use super::create_tables::{self, Created};
 use super::logging::Progress;
 use super::session::{self, Pair};
 use super::{Interrupted, Refused, interrupt};
@@ -48,8 +48,23 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let lock_wait = Duration::from_secs(args.lock_wait.into());
     let options = ConnectOptions { jobs, lock_wait, create_missing: args.create_tables };
     let mut pair = Pair::open(source_url, target_url, options, session::schemas(&config)).await?;
-    let created = if args.create_tables { Created::create(&config, &mut pair).await? } else { Created::nothing() };
-    let plan = pair.plan(&config, args.batch_rows as usize)?;
+    let batch_rows = args.batch_rows as usize;
+    let created = if args.create_tables { Created::missing(&config, &pair) } else { Created::nothing() };
+    // Everything that can be refused is, before the first table is created.
+    created.check_names(&pair)?;
+    pair.plan_against(&config, batch_rows, &created.stand_in(&pair))?;
+    created.create(&mut pair).await?;
+    let plan = match pair.plan(&config, batch_rows) {
+        Ok(plan) => plan,
+        Err(e) => {
+            // The tables as created differ from what the plan was checked against: take them
+            // away again, so exit 2 still means nothing was written.
+            return Err(match created.undo(&pair).await {
+                Ok(()) => e,
+                Err(u) => e.context(format!("dropping the tables just created failed too: {u}")),
+            });
+        }
+    };
     log_plan(&plan);
     let reporter = progress.reporter(&plan);
     let keys = session::keyring(&config, args.seed);
@@ -99,7 +114,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     );
     let outcome = tokio::select! {
         result = run => result.map_err(|e| anyhow::Error::from(e).context("copy failed")),
-        signal = interrupt() => Err(Interrupted(signal).into()),
+        signal = interrupt() => Err(Interrupted(signal, Interrupted::LOADING).into()),
     };
     // The run is dropped: tables still loading are aborted. Their transactions are rolled back
     // before exiting, so the target is left as it was (an SQLite file has no hot journal).
@@ -119,9 +134,25 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
             });
         }
     };
-    notes.extend(created.add_keys(&pair).await?);
+    let settled = tokio::select! {
+        settled = create_tables::settle_owed(&pair, &created) => settled?,
+        signal = interrupt() => {
+            pair.target.engine.close().await;
+            return Err(Interrupted(signal, Interrupted::ADDING_KEYS).into());
+        }
+    };
+    notes.extend(settled.note);
     progress.finish();
     print!("{}", report::render_summary(&stats, &notes));
+    if !settled.failures.is_empty() {
+        let n = settled.failures.len();
+        return Err(anyhow::anyhow!(
+            "{}\nevery table was copied, but {} could not be added; {} recorded in the target, and the next run tries again",
+            settled.failures.join("\n"),
+            if n == 1 { "1 key".to_string() } else { format!("{n} keys") },
+            if n == 1 { "it stays" } else { "they stay" }
+        ));
+    }
     Ok(())
 }
 

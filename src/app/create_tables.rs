@@ -1,15 +1,18 @@
-//! `copy --create-tables`: the source tables the target lacks, created before any row moves;
-//! their unique keys, indexes and foreign keys added after the load.
+//! `copy --create-tables`: the source tables the target lacks. Before any DDL, the whole plan is
+//! resolved against the target as it will be and every name is checked against the target's
+//! limits; then the tables are created, with what they are still owed (unique keys, indexes,
+//! foreign keys) recorded in the target; after the load, those keys are added: by this run,
+//! or, when it stops first, by the next one.
 
-use anyhow::Context;
-
+use super::Refused;
 use super::session::Pair;
 use crate::config::Config;
-use crate::engine::{EngineError, ddl};
+use crate::engine::ddl::{self, TakenNames};
+use crate::engine::{EngineError, OwedDdl};
 use crate::plan;
-use crate::schema::{Table, TableName};
+use crate::schema::{Schema, Table, TableName};
 
-/// The tables this run created, each with the name it got in the target.
+/// The tables this run creates, each with the name it gets in the target.
 pub struct Created {
     tables: Vec<(Table, TableName)>,
 }
@@ -19,47 +22,86 @@ impl Created {
         Created { tables: Vec::new() }
     }
 
-    /// Create every source table (not excluded) with no table of that name in the target, then
-    /// read the target's schema again so the plan sees them.
-    pub async fn create(config: &Config, pair: &mut Pair) -> anyhow::Result<Self> {
-        let created = Created { tables: missing(config, pair) };
-        if created.tables.is_empty() {
-            return Ok(created);
-        }
-        let same_engine = pair.same_engine();
-        created.execute(pair, |d, t, n, keys| vec![ddl::create_table(d, t, n, same_engine, keys)]).await?;
-        pair.reintrospect_target().await?;
-        tracing::info!(tables = created.tables.len(), "created the missing target tables");
-        Ok(created)
+    /// Every source table (not excluded) with no table of that name in the target.
+    pub fn missing(config: &Config, pair: &Pair) -> Self {
+        let excluded =
+            |t: &Table| config.exclude.iter().any(|e| e.as_str() == t.name.name || e.as_str() == t.name.to_string());
+        let schema = &pair.target.profile.default_schema;
+        let tables = pair
+            .source
+            .schema
+            .tables
+            .iter()
+            .filter(|t| !excluded(t) && plan::target_table(&pair.target.schema, &t.name).is_none())
+            .map(|t| (t.clone(), TableName::new(schema.clone(), t.name.name.clone())))
+            .collect();
+        Created { tables }
     }
 
-    /// After the load: the keys and foreign keys of the created tables, and the summary's note.
-    pub async fn add_keys(&self, pair: &Pair) -> anyhow::Result<Option<String>> {
+    /// Table and column names the target engine cannot take, all at once.
+    pub fn check_names(&self, pair: &Pair) -> Result<(), Refused> {
+        let limit = pair.target.profile.dialect.name_limit;
+        let mut problems = Vec::new();
+        for (table, name) in &self.tables {
+            if let Some(p) = limit.problem(&name.name) {
+                problems.push(format!("table {}: the name {p}", table.name));
+            }
+            for column in table.columns.iter().filter(|c| !c.generated) {
+                if let Some(p) = limit.problem(&column.name) {
+                    problems.push(format!("table {}, column {}: the name {p}", table.name, column.name));
+                }
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(Refused(problems.join("\n"))) }
+    }
+
+    /// The target's schema once these tables exist: each is its source definition with the
+    /// name and column types it will have, so the plan is resolved before anything is created.
+    pub fn stand_in(&self, pair: &Pair) -> Schema {
+        let d = pair.target.profile.dialect;
+        let mut schema = pair.target.schema.clone();
+        for (table, name) in &self.tables {
+            let mut t = Table { name: name.clone(), ..table.clone() };
+            for (i, column) in t.columns.iter_mut().enumerate() {
+                *column = ddl::target_column(&d, table, i, pair.same_engine());
+            }
+            schema.tables.push(t);
+        }
+        schema
+    }
+
+    /// Create the tables, recording the keys they are owed, and read the target's schema again.
+    pub async fn create(&self, pair: &mut Pair) -> anyhow::Result<()> {
         if self.tables.is_empty() {
-            return Ok(None);
+            return Ok(());
         }
-        self.execute(pair, ddl::keys_after_load).await.context("adding keys to the created tables")?;
-        let names: Vec<String> = self.tables.iter().map(|(_, n)| n.to_string()).collect();
-        Ok(Some(format!(
-            "target: created {} ({}); unique keys and foreign keys were added after the load",
-            names.join(", "),
-            if self.tables.len() == 1 { "1 table" } else { "tables" }
-        )))
+        let d = pair.target.profile.dialect;
+        let same_engine = pair.same_engine();
+        let parents = |p: &TableName| self.parent_keys(pair, p);
+        let creates: Vec<String> =
+            self.tables.iter().map(|(t, n)| ddl::create_table(&d, t, n, same_engine, &parents)).collect();
+        let mut taken = TakenNames::of(&d, &pair.target.schema);
+        let owed: Vec<OwedDdl> =
+            self.tables.iter().flat_map(|(t, n)| ddl::keys_after_load(&d, t, n, &parents, &mut taken)).collect();
+        pair.target.engine.execute_ddl(&creates, &owed).await?;
+        pair.reintrospect_target().await?;
+        tracing::info!(tables = self.tables.len(), keys = owed.len(), "created the missing target tables");
+        Ok(())
     }
 
-    /// Run the statements `build` gives for each created table, in order.
-    async fn execute(
-        &self,
-        pair: &Pair,
-        build: impl Fn(&ddl::Dialect, &Table, &TableName, ddl::ParentKeys) -> Vec<String>,
-    ) -> Result<(), EngineError> {
-        let dialect = pair.target.profile.dialect;
-        let statements: Vec<String> =
-            self.tables.iter().flat_map(|(t, n)| build(&dialect, t, n, &|p| self.parent_keys(pair, p))).collect();
-        pair.target.engine.execute_ddl(&statements).await
+    /// Drop the tables this run created (nothing was loaded into them), and forget their keys:
+    /// for a plan that fails once the real tables are there.
+    pub async fn undo(&self, pair: &Pair) -> Result<(), EngineError> {
+        let mine = |t: &TableName| self.tables.iter().any(|(_, n)| n == t);
+        for debt in pair.target.engine.owed_ddl().await?.iter().filter(|d| mine(&d.table)) {
+            pair.target.engine.settle_ddl(debt, false).await?;
+        }
+        let q = pair.target.profile.dialect.quote;
+        let drops: Vec<String> = self.tables.iter().map(|(_, n)| format!("DROP TABLE {}", q.table(n))).collect();
+        pair.target.engine.execute_ddl(&drops, &[]).await
     }
 
-    /// A foreign key's parent in the target, and the parent's key columns (the source's).
+    /// A foreign key's parent in the target, and the parent's columns it references.
     fn parent_keys(&self, pair: &Pair, parent: &TableName) -> Option<(TableName, Vec<String>)> {
         let def = pair.source.schema.table(parent)?;
         let name = self
@@ -70,19 +112,57 @@ impl Created {
             .or_else(|| plan::target_table(&pair.target.schema, parent).map(|t| t.name.clone()))?;
         Some((name, def.primary_key.iter().map(|&i| def.columns[i].name.clone()).collect()))
     }
+
+    fn names(&self) -> Vec<String> {
+        self.tables.iter().map(|(_, n)| n.to_string()).collect()
+    }
 }
 
-/// Source tables (not excluded) with no table of that name in the target, each with the name it
-/// gets there.
-fn missing(config: &Config, pair: &Pair) -> Vec<(Table, TableName)> {
-    let excluded =
-        |t: &Table| config.exclude.iter().any(|e| e.as_str() == t.name.name || e.as_str() == t.name.to_string());
-    let schema = &pair.target.profile.default_schema;
-    pair.source
-        .schema
-        .tables
-        .iter()
-        .filter(|t| !excluded(t) && plan::target_table(&pair.target.schema, &t.name).is_none())
-        .map(|t| (t.clone(), TableName::new(schema.clone(), t.name.name.clone())))
-        .collect()
+/// What adding the owed keys came to.
+pub struct Settled {
+    /// For the run summary.
+    pub note: Option<String>,
+    /// Each key that could not be added, with the reason; they stay owed.
+    pub failures: Vec<String>,
+}
+
+/// After the load: every key the target is owed (this run's, and any an earlier run left), each
+/// added on its own, so one that fails does not stop the others.
+pub async fn settle_owed(pair: &Pair, created: &Created) -> Result<Settled, EngineError> {
+    let owed = pair.target.engine.owed_ddl().await?;
+    let mine = |t: &TableName| created.tables.iter().any(|(_, n)| n == t);
+    let (mut added, mut earlier, mut failures) = (0, 0, Vec::new());
+    for debt in &owed {
+        if pair.target.schema.table(&debt.table).is_none() {
+            tracing::warn!("forgetting {debt}: its table is no longer in the target");
+            pair.target.engine.settle_ddl(debt, false).await?;
+            continue;
+        }
+        match pair.target.engine.settle_ddl(debt, true).await {
+            Ok(()) => {
+                added += 1;
+                earlier += usize::from(!mine(&debt.table));
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    let mut parts = Vec::new();
+    if !created.tables.is_empty() {
+        let n = created.tables.len();
+        parts.push(format!(
+            "created {} ({})",
+            created.names().join(", "),
+            if n == 1 { "1 table".into() } else { format!("{n} tables") }
+        ));
+    }
+    if added > 0 {
+        let from_earlier = if earlier > 0 {
+            format!(", {earlier} of them owed since an earlier run that stopped")
+        } else {
+            String::new()
+        };
+        parts.push(format!("added {added} unique keys, indexes and foreign keys after the load{from_earlier}"));
+    }
+    let note = (!parts.is_empty()).then(|| format!("target: {}", parts.join("; ")));
+    Ok(Settled { note, failures })
 }

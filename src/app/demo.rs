@@ -100,7 +100,7 @@ async fn create(path: &Path) -> anyhow::Result<ConnectedTarget> {
     let url = DbUrl::parse(&sqlite_url(path), "target")?;
     let options = ConnectOptions { create_missing: true, ..ConnectOptions::jobs(1) };
     let target = engine::connect_target(&url, options).await?;
-    target.engine.execute_ddl(&SCHEMA.map(String::from)).await?;
+    target.engine.execute_ddl(&SCHEMA.map(String::from), &[]).await?;
     Ok(target)
 }
 

@@ -28,10 +28,18 @@ pub struct Refused(pub String);
 pub struct Unmasked(pub usize);
 
 /// Ctrl-C (SIGINT, exit 130) or SIGTERM (exit 143, how cron and Kubernetes stop a job) during a
-/// run.
+/// run, and what that left.
 #[derive(Debug, thiserror::Error)]
-#[error("interrupted ({0}): tables not yet committed were rolled back")]
-pub struct Interrupted(pub Signal);
+#[error("interrupted ({0}): {1}")]
+pub struct Interrupted(pub Signal, pub &'static str);
+
+impl Interrupted {
+    /// While tables load.
+    pub const LOADING: &'static str = "tables not yet committed were rolled back";
+    /// While keys are added to created tables, after every table loaded.
+    pub const ADDING_KEYS: &'static str =
+        "every table was copied; the keys not yet added stay recorded in the target, and the next run adds them";
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
@@ -83,7 +91,7 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         if cause.is::<ConfigError>() || cause.is::<PlanError>() || cause.is::<UrlError>() || cause.is::<Refused>() {
             return exit::INVALID;
         }
-        if let Some(Interrupted(signal)) = cause.downcast_ref::<Interrupted>() {
+        if let Some(Interrupted(signal, _)) = cause.downcast_ref::<Interrupted>() {
             return if *signal == Signal::Term { exit::TERMINATED } else { exit::INTERRUPTED };
         }
         if let Some(EngineError::Connect { .. }) = cause.downcast_ref::<EngineError>() {

@@ -153,6 +153,11 @@ impl Pair {
 
     /// The copy's plan: every table, its reads, masks, conversions and writes.
     pub fn plan(&self, config: &Config, batch_rows: usize) -> anyhow::Result<Plan> {
+        self.plan_against(config, batch_rows, &self.target.schema)
+    }
+
+    /// The copy's plan against `target`, the target's schema as it is or as it will be.
+    pub fn plan_against(&self, config: &Config, batch_rows: usize, target: &Schema) -> anyhow::Result<Plan> {
         let options = PlanOptions {
             source: self.source.profile.forms,
             target: self.target.profile.forms,
@@ -161,7 +166,7 @@ impl Pair {
             limits: BatchLimits { rows: batch_rows, bytes: 1 << 20 },
             alone: false,
         };
-        Ok(plan::resolve(config, &self.source.schema, &self.target.schema, options)?)
+        Ok(plan::resolve(config, &self.source.schema, target, options)?)
     }
 }
 

@@ -15,7 +15,7 @@
 //!    table. The pipeline then calls [`Source::read`] and [`Target::write`] once per table, up
 //!    to `--jobs` tables at a time, each pair joined by a bounded channel. `check`, `init` and
 //!    `copy --dry-run` call [`Source::read`] with [`ReadRequest::sample`] set, any number of times.
-//! 4. After the last write, [`Target::execute_ddl`] again for keys added after the load.
+//! 4. After the last write, [`Target::settle_ddl`] for each key [`Target::owed_ddl`] lists.
 //!
 //! Every method may be called concurrently with every other on the same value (`&self`), so an
 //! engine holds its sessions in pools or behind locks of its own.
@@ -44,7 +44,8 @@
 //!   change are not rewritten where the engine can tell), and a replace leaves exactly the rows
 //!   it was given. So a run that failed or was interrupted is finished by running it again.
 //! - `execute_ddl` is not idempotent (a table that exists cannot be created again): callers
-//!   create only the tables introspection did not find.
+//!   create only the tables introspection did not find. `settle_ddl` is: a key already added
+//!   is only forgotten.
 
 use std::fmt;
 
@@ -56,6 +57,7 @@ use crate::data::mode::Mode;
 use crate::schema::{Column, Schema, TableName};
 
 use super::ddl;
+pub use super::ddl::{OwedDdl, OwedKind};
 
 /// Which end of the copy a connection is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +193,12 @@ impl fmt::Display for TriggerRef {
 /// needs to restore them. Dropped again once empty.
 pub const SUSPENDED_TRIGGERS: &str = "dbtwin_suspended_triggers";
 
+/// The target table where `--create-tables` records what it still owes the tables it created
+/// (their unique keys, indexes and foreign keys, added after the load), written with the
+/// tables themselves, so a run that fails or is killed before they are added leaves what the
+/// next run needs to add them. Dropped again once empty.
+pub const OWED_DDL: &str = "dbtwin_owed_ddl";
+
 /// Connection settings that are the run's, not the URL's.
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectOptions {
@@ -282,8 +290,19 @@ pub trait Target: Send + Sync {
     /// Tables in `schemas` (empty: the engine's default).
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
 
-    /// Run DDL statements in order (`--create-tables`), stopping at the first failure.
-    async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError>;
+    /// Run DDL (`--create-tables`): record `owed` in [`OWED_DDL`], then run `statements` in
+    /// order, stopping at the first failure. One transaction where the engine's DDL is
+    /// transactional; elsewhere (MySQL) the record is written first, so whatever was created
+    /// is covered by it.
+    async fn execute_ddl(&self, statements: &[String], owed: &[OwedDdl]) -> Result<(), EngineError>;
+
+    /// Everything [`OWED_DDL`] holds, whichever run recorded it, by table and `seq`.
+    async fn owed_ddl(&self) -> Result<Vec<OwedDdl>, EngineError>;
+
+    /// Run one owed statement and forget it, together where the engine can (one transaction);
+    /// elsewhere an index or constraint that already exists counts as added. With `run` false,
+    /// only forget it (its table is gone). Waits for locks at most the run's lock wait.
+    async fn settle_ddl(&self, owed: &OwedDdl, run: bool) -> Result<(), EngineError>;
 
     /// End what is still open and leave the target as it was: called once when a run stops
     /// early (interrupt, failure), after the pipeline was dropped, so no write is running.

@@ -3,6 +3,9 @@
 //! Keys beyond the primary key, and foreign keys, are added after the data is loaded: faster,
 //! and no load-order problems.
 
+use std::collections::BTreeSet;
+use std::fmt;
+
 use super::sql::{Quote, text_literal};
 use super::url::EngineKind;
 use crate::schema::{Column, Table, TableName, TypeClass};
@@ -24,6 +27,60 @@ pub struct Dialect {
     pub qualified_index_table: bool,
     /// A portable default in this engine's SQL, for a column of the given target type.
     pub default_sql: fn(&DefaultValue, &str) -> String,
+    /// The class a column created with the given type reads back as (introspected again).
+    pub class_of: fn(&Column, &str) -> TypeClass,
+    /// How long a name may be.
+    pub name_limit: NameLimit,
+    /// Index names need only be unique within their table (MySQL), not within the schema.
+    pub index_names_per_table: bool,
+}
+
+/// The longest name an engine takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameLimit {
+    /// PostgreSQL: 63 bytes (NAMEDATALEN - 1).
+    Bytes(usize, &'static str),
+    /// MySQL/MariaDB: 64 characters.
+    Chars(usize, &'static str),
+    None,
+}
+
+impl NameLimit {
+    pub fn fits(self, name: &str) -> bool {
+        match self {
+            NameLimit::Bytes(n, _) => name.len() <= n,
+            NameLimit::Chars(n, _) => name.chars().count() <= n,
+            NameLimit::None => true,
+        }
+    }
+
+    /// Why `name` does not fit: `is 64 characters; PostgreSQL names are at most 63 bytes`.
+    pub fn problem(self, name: &str) -> Option<String> {
+        match self {
+            _ if self.fits(name) => None,
+            NameLimit::Bytes(n, engine) => {
+                Some(format!("is {} bytes long; {engine} names are at most {n} bytes", name.len()))
+            }
+            NameLimit::Chars(n, engine) => {
+                Some(format!("is {} characters long; {engine} names are at most {n} characters", name.chars().count()))
+            }
+            NameLimit::None => None,
+        }
+    }
+
+    /// `name` cut to fit, on a character boundary.
+    fn cut(self, name: &str) -> String {
+        let mut out = String::new();
+        for c in name.chars() {
+            let mut longer = out.clone();
+            longer.push(c);
+            if !self.fits(&longer) {
+                break;
+            }
+            out = longer;
+        }
+        out
+    }
 }
 
 impl Dialect {
@@ -37,7 +94,51 @@ impl Dialect {
             inline_foreign_keys: false,
             qualified_index_table: true,
             default_sql,
+            class_of: |column, _| column.class,
+            name_limit: NameLimit::None,
+            index_names_per_table: false,
         }
+    }
+}
+
+/// What an owed statement adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwedKind {
+    UniqueIndex,
+    Index,
+    ForeignKey,
+}
+
+impl OwedKind {
+    /// How the state table spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwedKind::UniqueIndex => "unique index",
+            OwedKind::Index => "index",
+            OwedKind::ForeignKey => "foreign key",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [OwedKind::UniqueIndex, OwedKind::Index, OwedKind::ForeignKey].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// A statement `--create-tables` still owes a table it created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwedDdl {
+    pub table: TableName,
+    /// Its place among the table's owed statements: they run in this order.
+    pub seq: u32,
+    pub kind: OwedKind,
+    /// The index's or constraint's name in the target.
+    pub name: String,
+    pub statement: String,
+}
+
+impl fmt::Display for OwedDdl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} on {}", self.kind.as_str(), self.name, self.table)
     }
 }
 
@@ -152,6 +253,13 @@ pub fn key_columns(table: &Table) -> Vec<usize> {
     keys
 }
 
+/// Column `i` of `table` as it will be in the target, before it is created.
+pub fn target_column(d: &Dialect, table: &Table, i: usize, same_engine: bool) -> Column {
+    let source = &table.columns[i];
+    let declared_type = (d.column_type)(source, same_engine, key_columns(table).contains(&i));
+    Column { class: (d.class_of)(source, &declared_type), declared_type, ..source.clone() }
+}
+
 /// `CREATE TABLE` for `table` (a source definition) named `name` in the target.
 pub fn create_table(
     d: &Dialect,
@@ -199,51 +307,114 @@ pub fn create_table(
     format!("CREATE TABLE {} (\n    {}\n)", d.quote.table(name), parts.join(",\n    "))
 }
 
-/// Unique and other indexes and (unless inline) foreign keys, for after the load.
-pub fn keys_after_load(d: &Dialect, table: &Table, name: &TableName, parent_keys: ParentKeys) -> Vec<String> {
-    let mut statements = Vec::new();
+/// The names indexes and constraints already have in the target schema, so a new one is
+/// never given a name that is taken.
+#[derive(Debug, Default)]
+pub struct TakenNames(BTreeSet<String>);
+
+impl TakenNames {
+    pub fn new(names: impl IntoIterator<Item = String>) -> Self {
+        TakenNames(names.into_iter().collect())
+    }
+
+    /// The index and foreign-key names of `schema`'s tables (the target's).
+    pub fn of(d: &Dialect, schema: &crate::schema::Schema) -> Self {
+        let mut taken = TakenNames::default();
+        for t in &schema.tables {
+            let scope = t.name.to_string();
+            let names = t.unique_keys.iter().chain(&t.indexes).map(|i| i.name.as_str());
+            for name in names.chain(t.foreign_keys.iter().map(|f| f.name.as_str())) {
+                taken.0.insert(taken.key(d, &scope, name));
+            }
+        }
+        taken
+    }
+
+    fn key(&self, d: &Dialect, scope: &str, name: &str) -> String {
+        if d.index_names_per_table { format!("{scope}\u{0}{name}") } else { name.to_string() }
+    }
+
+    /// `wanted` if it is free (within `scope`: the table, where the engine's names are per
+    /// table, else the schema) and fits, else `fallback`, cut to fit and numbered until free.
+    fn claim(&mut self, d: &Dialect, scope: &str, wanted: Option<&str>, fallback: &str) -> String {
+        let key = |name: &str| self.key(d, scope, name);
+        if let Some(w) = wanted.filter(|w| d.name_limit.fits(w) && !self.0.contains(&key(w))) {
+            self.0.insert(key(w));
+            return w.to_string();
+        }
+        let base = d.name_limit.cut(fallback);
+        let mut name = base.clone();
+        let mut n = 1;
+        while self.0.contains(&key(&name)) {
+            let suffix = format!("_{n}");
+            let mut stem = base.clone();
+            while !d.name_limit.fits(&format!("{stem}{suffix}")) {
+                stem.pop();
+            }
+            name = format!("{stem}{suffix}");
+            n += 1;
+        }
+        self.0.insert(key(&name));
+        name
+    }
+}
+
+/// A name the source engine made up, not one its schema's author chose.
+fn chosen(name: &str) -> Option<&str> {
+    (!name.starts_with("sqlite_autoindex_") && name != "PRIMARY").then_some(name)
+}
+
+/// Unique and other indexes and (unless inline) foreign keys, for after the load, each with
+/// its source name where the target takes it.
+pub fn keys_after_load(
+    d: &Dialect,
+    table: &Table,
+    name: &TableName,
+    parent_keys: ParentKeys,
+    taken: &mut TakenNames,
+) -> Vec<OwedDdl> {
+    let mut owed = Vec::new();
     let on = if d.qualified_index_table { d.quote.table(name) } else { d.quote.ident(&name.name) };
-    for (indexes, what, suffix) in [(&table.unique_keys, "UNIQUE INDEX", "key"), (&table.indexes, "INDEX", "idx")] {
-        for (n, index) in indexes.iter().enumerate() {
-            let index_name = short_name(&format!("{}_{}_{suffix}{n}", name.name, index.name));
-            statements.push(format!(
-                "CREATE {what} {} ON {on} ({})",
-                d.quote.ident(&index_name),
-                names(d, table, &index.columns)
-            ));
+    let scope = name.to_string();
+    let mut add = |kind, index_name: String, statement: String| {
+        let seq = owed.len() as u32;
+        owed.push(OwedDdl { table: name.clone(), seq, kind, name: index_name, statement });
+    };
+    for (indexes, kind, what, suffix) in [
+        (&table.unique_keys, OwedKind::UniqueIndex, "UNIQUE INDEX", "key"),
+        (&table.indexes, OwedKind::Index, "INDEX", "idx"),
+    ] {
+        for index in indexes.iter() {
+            let columns: Vec<&str> = index.columns.iter().map(|&i| table.columns[i].name.as_str()).collect();
+            let fallback = format!("{}_{}_{suffix}", name.name, columns.join("_"));
+            let index_name = taken.claim(d, &scope, chosen(&index.name), &fallback);
+            let sql =
+                format!("CREATE {what} {} ON {on} ({})", d.quote.ident(&index_name), names(d, table, &index.columns));
+            add(kind, index_name, sql);
         }
     }
     if !d.inline_foreign_keys {
-        for (n, fk) in table.foreign_keys.iter().enumerate() {
+        for fk in &table.foreign_keys {
             let Some((parent, cols)) = parent_keys(&fk.references) else { continue };
-            let constraint = short_name(&format!("{}_fkey{n}", name.name));
-            statements.push(format!(
+            let first = fk.columns.first().map_or("", |&i| table.columns[i].name.as_str());
+            let fallback = format!("{}_{first}_fkey", name.name);
+            let constraint = taken.claim(d, &scope, Some(fk.name.as_str()).and_then(chosen), &fallback);
+            let sql = format!(
                 "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
                 d.quote.table(name),
                 d.quote.ident(&constraint),
                 names(d, table, &fk.columns),
                 d.quote.table(&parent),
                 d.quote.list(cols.iter().map(String::as_str))
-            ));
+            );
+            add(OwedKind::ForeignKey, constraint, sql);
         }
     }
-    statements
+    owed
 }
 
 fn names(d: &Dialect, table: &Table, columns: &[usize]) -> String {
     d.quote.list(columns.iter().map(|&i| table.columns[i].name.as_str()))
-}
-
-/// Identifiers are at most 63 bytes in PostgreSQL and 64 characters in MySQL.
-fn short_name(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if out.len() + c.len_utf8() > 60 {
-            break;
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -269,6 +440,23 @@ mod tests {
         assert_eq!(precision("numeric(38,10)"), Some((38, 10)));
         assert_eq!(precision("decimal(10)"), Some((10, 0)));
         assert_eq!(precision("numeric"), None);
-        assert_eq!(short_name(&"x".repeat(100)).len(), 60);
+    }
+
+    #[test]
+    fn names_are_kept_where_free_and_cut_to_fit() {
+        let d = Dialect {
+            name_limit: NameLimit::Bytes(63, "PostgreSQL"),
+            ..Dialect::new(Quote::Double, |c, _, _| c.declared_type.clone(), |_, _| String::new())
+        };
+        let mut taken = TakenNames::new(["users_email".to_string()]);
+        assert_eq!(taken.claim(&d, "t", Some("idx_orders_customer"), "fallback"), "idx_orders_customer");
+        assert_eq!(taken.claim(&d, "t", Some("users_email"), "users_email"), "users_email_1");
+        assert_eq!(taken.claim(&d, "t", Some("sqlite_autoindex_t_1").and_then(chosen), "t_a_key"), "t_a_key");
+        let long = taken.claim(&d, "t", None, &"é".repeat(40));
+        assert_eq!(long.len(), 62, "cut on a character boundary: {long}");
+        assert_eq!(
+            d.name_limit.problem(&"x".repeat(64)).unwrap(),
+            "is 64 bytes long; PostgreSQL names are at most 63 bytes"
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod contract;
 pub mod ddl;
 mod driver;
 pub mod mysql;
+mod owed;
 pub mod postgres;
 mod read;
 pub mod sql;
@@ -14,8 +15,8 @@ pub mod sqlite;
 pub mod url;
 
 pub use contract::{
-    BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, LoadSettings, ReadRequest, Relation,
-    Side, Source, SourceProfile, Target, TargetProfile, TriggerRef, WriteRequest,
+    BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, LoadSettings, OwedDdl, ReadRequest,
+    Relation, Side, Source, SourceProfile, Target, TargetProfile, TriggerRef, WriteRequest,
 };
 pub use url::{DbUrl, EngineKind};
 

@@ -3,6 +3,7 @@
 
 mod check_cmd;
 mod cli_errors;
+mod create_tables;
 mod cross_engine;
 mod faults;
 mod keys;

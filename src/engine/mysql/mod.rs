@@ -3,6 +3,7 @@
 //! with prepared multi-row INSERTs whose values are bound, never pasted into SQL.
 
 mod introspect;
+mod owed;
 mod source;
 mod target;
 mod triggers;
@@ -17,7 +18,7 @@ pub use target::MySqlTarget;
 
 use crate::data::forms::{BinaryText, TextForms};
 use crate::engine::contract::{EngineError, Side};
-use crate::engine::ddl::{self, DefaultValue, Dialect};
+use crate::engine::ddl::{self, DefaultValue, Dialect, NameLimit};
 use crate::engine::driver::{connecting, failed, unreachable};
 use crate::engine::sql::{Quote, text_literal};
 use crate::engine::url::{DbUrl, EngineKind};
@@ -26,7 +27,12 @@ use crate::schema::{Column, TypeClass};
 const Q: Quote = Quote::Backtick;
 
 /// `--create-tables` in MySQL's SQL.
-pub const DIALECT: Dialect = Dialect { auto_increment: "AUTO_INCREMENT", ..Dialect::new(Q, column_type, default_sql) };
+pub const DIALECT: Dialect = Dialect {
+    auto_increment: "AUTO_INCREMENT",
+    name_limit: NameLimit::Chars(64, "MySQL"),
+    index_names_per_table: true,
+    ..Dialect::new(Q, column_type, default_sql)
+};
 
 /// MySQL's text forms: `1`/`0` booleans, raw bytes, zero dates, no arrays, no NaN.
 pub fn forms() -> TextForms {

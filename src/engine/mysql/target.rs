@@ -18,9 +18,9 @@ use crate::data::batch::Batch;
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, TriggerRef, WriteRequest,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest,
 };
-use crate::engine::driver::{failed, failed_on, run_ddl, session};
+use crate::engine::driver::{failed, failed_on, session};
 use crate::engine::url::DbUrl;
 use crate::schema::{Schema, TableName};
 
@@ -111,10 +111,17 @@ impl Target for MySqlTarget {
         super::introspect::schema(&mut *session(&self.pool, "introspection").await?, Side::Target, schemas).await
     }
 
-    /// DDL commits implicitly in MySQL: each statement stands alone.
-    async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
-        let mut conn = session(&self.pool, "creating tables").await?;
-        run_ddl!(conn, statements).await
+    /// DDL commits implicitly in MySQL: each statement stands alone (see [`super::owed`]).
+    async fn execute_ddl(&self, statements: &[String], owed: &[OwedDdl]) -> Result<(), EngineError> {
+        super::owed::execute_ddl(&self.pool, statements, owed).await
+    }
+
+    async fn owed_ddl(&self) -> Result<Vec<OwedDdl>, EngineError> {
+        super::owed::list(&self.pool).await
+    }
+
+    async fn settle_ddl(&self, owed: &OwedDdl, run: bool) -> Result<(), EngineError> {
+        super::owed::settle(&self.pool, owed, run).await
     }
 
     async fn triggers(&self, tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {

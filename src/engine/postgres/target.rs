@@ -9,9 +9,9 @@ use super::{DIALECT, Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, Relation, Side, Target, TargetProfile, WriteRequest,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, Target, TargetProfile, WriteRequest,
 };
-use crate::engine::driver::{failed, failed_on, run_ddl, session};
+use crate::engine::driver::{failed, failed_on, session};
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
@@ -56,10 +56,16 @@ impl Target for PgTarget {
         super::introspect::schema(&mut *session(&self.pool, "introspection").await?, Side::Target, schemas).await
     }
 
-    async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
-        let mut tx = self.pool.begin().await.map_err(|e| failed("target: creating tables", e))?;
-        run_ddl!(tx, statements).await?;
-        tx.commit().await.map_err(|e| failed("target: creating tables", e))
+    async fn execute_ddl(&self, statements: &[String], owed: &[OwedDdl]) -> Result<(), EngineError> {
+        super::owed::execute_ddl(&self.pool, statements, owed).await
+    }
+
+    async fn owed_ddl(&self) -> Result<Vec<OwedDdl>, EngineError> {
+        super::owed::list(&self.pool).await
+    }
+
+    async fn settle_ddl(&self, owed: &OwedDdl, run: bool) -> Result<(), EngineError> {
+        super::owed::settle(&self.pool, owed, run, self.lock_wait).await
     }
 
     async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError> {

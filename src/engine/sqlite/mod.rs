@@ -7,6 +7,7 @@
 //! with no type) get their bytes bound as a blob.
 
 mod introspect;
+mod owed;
 mod source;
 mod target;
 mod triggers;
@@ -39,8 +40,12 @@ const Q: Quote = Quote::Double;
 /// `--create-tables` in SQLite's SQL.
 /// An INTEGER PRIMARY KEY is the rowid, which continues by itself: no auto-increment clause.
 /// Foreign keys go inside CREATE TABLE, and indexes name their table unqualified.
-pub const DIALECT: Dialect =
-    Dialect { inline_foreign_keys: true, qualified_index_table: false, ..Dialect::new(Q, column_type, default_sql) };
+pub const DIALECT: Dialect = Dialect {
+    inline_foreign_keys: true,
+    qualified_index_table: false,
+    class_of: |_, declared| introspect::type_class(declared),
+    ..Dialect::new(Q, column_type, default_sql)
+};
 
 /// SQLite's text forms: `1`/`0` booleans, raw bytes, any date text, NUMERIC columns that keep
 /// 15 significant digits.

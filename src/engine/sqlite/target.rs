@@ -10,9 +10,9 @@ use super::{Affinity, DIALECT, Q, affinity};
 use crate::data::channel::BatchReceiver;
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, Side, Target, TargetProfile, TriggerRef, WriteRequest,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest,
 };
-use crate::engine::driver::{failed, run_ddl};
+use crate::engine::driver::failed;
 use crate::engine::url::DbUrl;
 use crate::schema::{Column, Schema, TableName};
 
@@ -48,16 +48,16 @@ impl Target for SqliteTarget {
         let _nothing_open_is_fine = conn.execute("ROLLBACK").await;
     }
 
-    async fn execute_ddl(&self, statements: &[String]) -> Result<(), EngineError> {
-        let mut conn = self.conn.lock().await;
-        let fail = |e| failed("target: creating tables", e);
-        conn.execute("BEGIN IMMEDIATE").await.map_err(fail)?;
-        if let Err(e) = run_ddl!(conn, statements).await {
-            let _rolled_back_with_the_connection_if_this_fails = conn.execute("ROLLBACK").await;
-            return Err(e);
-        }
-        conn.execute("COMMIT").await.map_err(fail)?;
-        Ok(())
+    async fn execute_ddl(&self, statements: &[String], owed: &[OwedDdl]) -> Result<(), EngineError> {
+        super::owed::execute_ddl(&mut *self.conn.lock().await, statements, owed).await
+    }
+
+    async fn owed_ddl(&self) -> Result<Vec<OwedDdl>, EngineError> {
+        super::owed::list(&mut *self.conn.lock().await).await
+    }
+
+    async fn settle_ddl(&self, owed: &OwedDdl, run: bool) -> Result<(), EngineError> {
+        super::owed::settle(&mut *self.conn.lock().await, owed, run).await
     }
 
     async fn triggers(&self, tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {

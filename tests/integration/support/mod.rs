@@ -245,6 +245,11 @@ pub trait TestDb: Sized {
     const TOUCH_TRIGGERS: &'static str;
     /// Every trigger with all of its definition, one row each, in a stable order.
     const TRIGGERS_QUERY: &'static str;
+    /// The names of the database's tables, in order.
+    const TABLES_QUERY: &'static str;
+    /// A query whose one cell counts the sessions running a statement like `{pattern}` (a
+    /// LIKE pattern), other than the asking one.
+    const RUNNING_QUERY: &'static str;
     /// A fresh, empty database on this engine's test server.
     async fn create() -> Self;
     fn url(&self) -> &str;
@@ -263,6 +268,22 @@ pub trait TestDb: Sized {
     /// Whether an index of this name exists.
     async fn has_index(&self, name: &str) -> bool {
         self.rows(&Self::INDEX_QUERY.replace("{name}", name)).await[0][0].as_deref() == Some("1")
+    }
+
+    async fn tables(&self) -> Vec<String> {
+        self.rows(Self::TABLES_QUERY).await.into_iter().map(|r| r[0].clone().unwrap()).collect()
+    }
+
+    /// Wait (up to 20 s) until another session runs a statement like `pattern`.
+    async fn wait_running(&self, pattern: &str) -> bool {
+        let query = Self::RUNNING_QUERY.replace("{pattern}", pattern);
+        for _ in 0..2000 {
+            if self.rows(&query).await[0][0].as_deref().is_some_and(|n| n != "0") {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        false
     }
 
     async fn count(&self, table: &str) -> i64 {
@@ -296,6 +317,9 @@ impl TestDb for PgDb {
         encode(data, 'hex'), day::text, at::text, at_tz::text, uid::text, doc::text, span::text FROM kinds ORDER BY id";
     const INDEX_QUERY: &'static str = "SELECT count(*)::text FROM pg_indexes WHERE indexname = '{name}'";
     const COUNT_QUERY: &'static str = "SELECT count(*)::text FROM ONLY {table}";
+    const TABLES_QUERY: &'static str = "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1";
+    const RUNNING_QUERY: &'static str = "SELECT count(*)::text FROM pg_stat_activity \
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '{pattern}'";
     const TOUCH_TRIGGERS: &'static str = "
         CREATE FUNCTION touch() RETURNS trigger AS $$ BEGIN NEW.at := 'rewritten'; RETURN NEW; END $$ LANGUAGE plpgsql;
         CREATE FUNCTION mark() RETURNS trigger AS $$ BEGIN NEW.note := 'marked'; RETURN NEW; END $$ LANGUAGE plpgsql;
@@ -347,6 +371,10 @@ impl TestDb for MyDb {
     const INDEX_QUERY: &'static str = "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
         WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = '{name}'";
     const COUNT_QUERY: &'static str = "SELECT count(*) FROM {table}";
+    const TABLES_QUERY: &'static str =
+        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1";
+    const RUNNING_QUERY: &'static str = "SELECT count(*) FROM information_schema.PROCESSLIST \
+        WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND INFO LIKE '{pattern}'";
     const TOUCH_TRIGGERS: &'static str = "
         SET SESSION sql_mode = 'PIPES_AS_CONCAT,STRICT_ALL_TABLES';
         CREATE TRIGGER ev_touch BEFORE INSERT ON events FOR EACH ROW SET NEW.at = 'rewritten';
@@ -412,6 +440,10 @@ impl TestDb for SqliteDb {
         uid, doc, span FROM kinds ORDER BY id";
     const INDEX_QUERY: &'static str = "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = '{name}'";
     const COUNT_QUERY: &'static str = "SELECT count(*) FROM {table}";
+    const TABLES_QUERY: &'static str =
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY 1";
+    // An SQLite file has no sessions to ask; its writer shows as its journal instead.
+    const RUNNING_QUERY: &'static str = "SELECT 0";
     const TOUCH_TRIGGERS: &'static str = "
         CREATE TRIGGER ev_touch AFTER INSERT ON events BEGIN UPDATE events SET at = 'rewritten' WHERE id = NEW.id; END;
         CREATE TRIGGER ev_mark AFTER INSERT ON events BEGIN UPDATE events SET note = 'marked' WHERE id = NEW.id; END;

@@ -1,0 +1,43 @@
+//! The owed-DDL state table ([`OWED_DDL`]): its shape, the same on every engine, and the rows
+//! read back from it. Each engine runs these statements with its own placeholders and
+//! transactions (`engine/<name>/owed.rs`).
+
+use super::contract::{EngineError, OWED_DDL, OwedDdl, OwedKind};
+use super::sql::Quote;
+use crate::schema::TableName;
+
+/// `CREATE TABLE IF NOT EXISTS` for the state table at `table` (quoted), `options` after it.
+pub fn create_sql(table: &str, options: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (
+             schema_name varchar(255) NOT NULL, table_name varchar(255) NOT NULL, seq int NOT NULL,
+             kind varchar(16) NOT NULL, name varchar(255) NOT NULL, statement text NOT NULL,
+             PRIMARY KEY (schema_name, table_name, seq)
+         ){options}"
+    )
+}
+
+/// The state table's columns in the order [`Row`] reads them and inserts bind them.
+pub const COLUMNS: &str = "schema_name, table_name, seq, kind, name, statement";
+
+/// One row as stored.
+pub type Row = (String, String, i32, String, String, String);
+
+pub fn from_row((schema, table, seq, kind, name, statement): Row) -> Result<OwedDdl, EngineError> {
+    let kind = OwedKind::parse(&kind)
+        .ok_or_else(|| EngineError::Data(format!("target: {OWED_DDL} holds an unknown kind `{kind}`")))?;
+    Ok(OwedDdl { table: TableName::new(schema, table), seq: seq.max(0) as u32, kind, name, statement })
+}
+
+/// `SELECT` of every row, in the order they are owed.
+pub fn select_sql(table: &str) -> String {
+    format!("SELECT {COLUMNS} FROM {table} ORDER BY schema_name, table_name, seq")
+}
+
+/// The state table's name quoted, in `schema` where the engine qualifies it.
+pub fn quoted(q: Quote, schema: Option<&str>) -> String {
+    match schema {
+        Some(s) => q.table(&TableName::new(s, OWED_DDL)),
+        None => q.ident(OWED_DDL),
+    }
+}

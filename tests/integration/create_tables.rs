@@ -1,0 +1,168 @@
+//! `copy --create-tables`: the plan is checked before any DDL, and a run that fails or is killed
+//! after creating tables leaves what it still owes them recorded, so the next run ends with the
+//! whole schema.
+
+use crate::support::{MyDb, PgDb, TestDb, assert_ok, config_file, copy, spawn_copy};
+
+/// A mistyped column with `--create-tables` is refused (exit 2) and the target stays empty.
+async fn plan_error_creates_nothing<S: TestDb, T: TestDb>() {
+    let (source, target) = (S::create().await, T::create().await);
+    source
+        .exec(
+            "CREATE TABLE people (id int PRIMARY KEY, email varchar(80));
+             CREATE TABLE notes (id int PRIMARY KEY, body varchar(200));
+             INSERT INTO people VALUES (1, 'a@corp.test');",
+        )
+        .await;
+    let run = copy(
+        source.url(),
+        target.url(),
+        "tables:\n  people:\n    columns:\n      emial: email\n",
+        &["--create-tables"],
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("emial"), "{}", run.stderr);
+    assert_eq!(target.tables().await, Vec::<String>::new(), "nothing was created");
+}
+
+crate::on_every_engine_pair!(plan_error_creates_nothing);
+
+/// A 64-character MySQL name does not fit PostgreSQL's 63 bytes: refused, naming it, before
+/// any DDL.
+#[tokio::test]
+async fn a_name_too_long_for_the_target_is_refused_before_any_ddl() {
+    let (source, target) = (MyDb::create().await, PgDb::create().await);
+    let long = "l".repeat(64);
+    source
+        .exec(&format!("CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE t (id int PRIMARY KEY, {long} int);"))
+        .await;
+    let run = copy(source.url(), target.url(), "tables: {}\n", &["--create-tables"]).await;
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&long) && run.stderr.contains("63"), "{}", run.stderr);
+    assert_eq!(run.stderr.trim().lines().count(), 1, "one line: {}", run.stderr);
+    assert_eq!(target.tables().await, Vec::<String>::new(), "nothing was created");
+}
+
+/// `parent` ← `child`, and `big` with a unique code: enough rows that a run can be stopped
+/// while it loads, or while it adds keys.
+const SCHEMA: &str = "
+    CREATE TABLE parent (id int PRIMARY KEY, email varchar(80) NOT NULL);
+    CREATE UNIQUE INDEX parent_email ON parent (email);
+    CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parent (id), note varchar(40));
+    CREATE INDEX child_parent ON child (parent_id);
+    CREATE TABLE big (id int PRIMARY KEY, code varchar(40) NOT NULL, payload varchar(200));
+    CREATE UNIQUE INDEX big_code ON big (code);
+    INSERT INTO parent VALUES (1, 'a@corp.test'), (2, 'b@corp.test');
+    INSERT INTO child VALUES (1, 1, 'x'), (2, 2, 'y'), (3, 1, NULL);";
+
+async fn source_with_big_table(rows: u32) -> PgDb {
+    let source = PgDb::create().await;
+    source
+        .exec(&format!(
+            "{SCHEMA} INSERT INTO big SELECT g, md5(g::text), repeat('p', 150) FROM generate_series(1, {rows}) g;"
+        ))
+        .await;
+    source
+}
+
+/// Every key of SCHEMA holds in the target, and the rows are all there.
+async fn assert_whole<T: TestDb>(target: &T, big_rows: i64) {
+    assert_eq!(target.count("big").await, big_rows);
+    assert_eq!(target.count("child").await, 3);
+    let dup = target.try_exec("INSERT INTO big (id, code) SELECT 0, code FROM big WHERE id = 1").await;
+    assert!(dup.is_err(), "big's unique code holds");
+    let dup = target.try_exec("INSERT INTO parent VALUES (3, 'a@corp.test')").await;
+    assert!(dup.is_err(), "parent's unique e-mail holds");
+    let orphan = target.try_exec("INSERT INTO child VALUES (9, 99, 'orphan')").await;
+    assert!(orphan.is_err(), "child's foreign key holds");
+    assert!(target.has_index("child_parent").await, "the plain index keeps its name");
+}
+
+/// `kill -9` while the created tables load: the rerun (as cron would run it again) finishes
+/// them, keys and all.
+async fn killed_while_loading_then_rerun_ends_whole<T: TestDb>() {
+    let (source, target) = (source_with_big_table(400_000).await, T::create().await);
+    let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url(), target.url()));
+    let mut child = spawn_copy(&path, &["--create-tables", "--jobs", "1"]);
+    let mut created = false;
+    for _ in 0..2000 {
+        if target.tables().await.iter().any(|t| t == "big") {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(created, "saw the tables created");
+    child.kill().await.unwrap();
+    let again = crate::support::dbtwin(&["copy", "--config", path.to_str().unwrap(), "--create-tables"]).await;
+    assert_ok(&again);
+    assert!(again.stdout.contains("added") && again.stdout.contains("an earlier run"), "{}", again.stdout);
+    assert_whole(&target, 400_000).await;
+}
+
+crate::on_every_engine!(killed_while_loading_then_rerun_ends_whole);
+
+/// Stopped while it adds keys after the load: `kill -9` or Ctrl-C (exit 130, saying what is
+/// still owed); the next run adds what is missing.
+async fn stopped_while_adding_keys<T: TestDb>(signal: &str) {
+    let (source, target) = (source_with_big_table(1_000_000).await, T::create().await);
+    let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url(), target.url()));
+    let child = spawn_copy(&path, &["--create-tables"]);
+    assert!(target.wait_running("%UNIQUE INDEX%").await, "saw a key being added");
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args([signal, &pid]).status().unwrap().success());
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if signal == "-INT" {
+        assert_eq!(out.status.code(), Some(130), "{stderr}");
+        assert!(stderr.contains("the next run adds them"), "{stderr}");
+    }
+    let again = crate::support::dbtwin(&["copy", "--config", path.to_str().unwrap()]).await;
+    assert_ok(&again);
+    assert_whole(&target, 1_000_000).await;
+}
+
+#[tokio::test]
+async fn pg_killed_while_adding_keys() {
+    stopped_while_adding_keys::<PgDb>("-KILL").await;
+}
+
+#[tokio::test]
+async fn mariadb_killed_while_adding_keys() {
+    stopped_while_adding_keys::<MyDb>("-KILL").await;
+}
+
+#[tokio::test]
+async fn pg_ctrl_c_while_adding_keys() {
+    stopped_while_adding_keys::<PgDb>("-INT").await;
+}
+
+/// A key that cannot be added (its parent is not copied and lacks the rows) is named; the
+/// others are added all the same; the run fails (exit 1) and the next run tries it again.
+async fn one_failed_key_does_not_stop_the_others<T: TestDb>() {
+    let (source, target) = (source_with_big_table(10).await, T::create().await);
+    // The target has its own parent, which the config leaves alone: child's rows are orphans there.
+    target.exec("CREATE TABLE parent (id int PRIMARY KEY, email varchar(80) NOT NULL);").await;
+    let rules = "exclude: [parent]\ntables: {}\n";
+    let run = copy(source.url(), target.url(), rules, &["--create-tables"]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("foreign key") && run.stderr.contains("child"), "{}", run.stderr);
+    let dup = target.try_exec("INSERT INTO big (id, code) SELECT 0, code FROM big WHERE id = 1").await;
+    assert!(dup.is_err(), "big's unique code was added all the same");
+    assert!(target.has_index("child_parent").await, "and child's index");
+    // Still owed: the next run says so again.
+    let again = copy(source.url(), target.url(), rules, &["--create-tables"]).await;
+    assert_eq!(again.code, 1, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stderr.contains("foreign key"), "{}", again.stderr);
+}
+
+#[tokio::test]
+async fn pg_one_failed_key_does_not_stop_the_others() {
+    one_failed_key_does_not_stop_the_others::<PgDb>().await;
+}
+
+#[tokio::test]
+async fn mariadb_one_failed_key_does_not_stop_the_others() {
+    one_failed_key_does_not_stop_the_others::<MyDb>().await;
+}
