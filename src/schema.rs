@@ -141,11 +141,48 @@ impl Column {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ForeignKey {
+    /// Empty where the engine keeps no name (SQLite).
     pub name: String,
     pub columns: Vec<usize>,
     pub references: TableName,
     /// The parent's columns, by name, paired with `columns` in order.
     pub referenced_columns: Vec<String>,
+    pub on_delete: FkAction,
+    pub on_update: FkAction,
+}
+
+/// What a foreign key does to its rows when the parent row is deleted or its key changes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FkAction {
+    #[default]
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl FkAction {
+    /// From the SQL words every engine's catalog uses (`CASCADE`, `SET NULL`, `NO ACTION` …).
+    pub fn parse(words: &str) -> Self {
+        match words.trim().to_ascii_uppercase().as_str() {
+            "RESTRICT" => FkAction::Restrict,
+            "CASCADE" => FkAction::Cascade,
+            "SET NULL" => FkAction::SetNull,
+            "SET DEFAULT" => FkAction::SetDefault,
+            _ => FkAction::NoAction,
+        }
+    }
+
+    pub fn sql(self) -> &'static str {
+        match self {
+            FkAction::NoAction => "NO ACTION",
+            FkAction::Restrict => "RESTRICT",
+            FkAction::Cascade => "CASCADE",
+            FkAction::SetNull => "SET NULL",
+            FkAction::SetDefault => "SET DEFAULT",
+        }
+    }
 }
 
 /// An index over plain columns (not expressions, not partial), other than the primary key.

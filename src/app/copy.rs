@@ -49,7 +49,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let options = ConnectOptions { jobs, lock_wait, create_missing: args.create_tables };
     let mut pair = Pair::open(source_url, target_url, options, session::schemas(&config)).await?;
     let batch_rows = args.batch_rows as usize;
-    let created = if args.create_tables { Created::missing(&config, &pair) } else { Created::nothing() };
+    let mut created = if args.create_tables { Created::missing(&config, &pair) } else { Created::nothing() };
     // Everything that can be refused is, before the first table is created.
     created.check_names(&pair)?;
     pair.plan_against(&config, batch_rows, &created.stand_in(&pair))?;

@@ -7,7 +7,7 @@
 use super::Refused;
 use super::session::Pair;
 use crate::config::Config;
-use crate::engine::ddl::{self, TakenNames};
+use crate::engine::ddl::{self, Parent, TakenNames};
 use crate::engine::{EngineError, OwedDdl};
 use crate::plan;
 use crate::schema::{Schema, Table, TableName};
@@ -15,11 +15,13 @@ use crate::schema::{Schema, Table, TableName};
 /// The tables this run creates, each with the name it gets in the target.
 pub struct Created {
     tables: Vec<(Table, TableName)>,
+    /// What could not be carried over, table by table, for the summary.
+    omitted: Vec<String>,
 }
 
 impl Created {
     pub fn nothing() -> Self {
-        Created { tables: Vec::new() }
+        Created { tables: Vec::new(), omitted: Vec::new() }
     }
 
     /// Every source table (not excluded) with no table of that name in the target.
@@ -35,7 +37,7 @@ impl Created {
             .filter(|t| !excluded(t) && plan::target_table(&pair.target.schema, &t.name).is_none())
             .map(|t| (t.clone(), TableName::new(schema.clone(), t.name.name.clone())))
             .collect();
-        Created { tables }
+        Created { tables, omitted: Vec::new() }
     }
 
     /// Table and column names the target engine cannot take, all at once.
@@ -71,18 +73,25 @@ impl Created {
     }
 
     /// Create the tables, recording the keys they are owed, and read the target's schema again.
-    pub async fn create(&self, pair: &mut Pair) -> anyhow::Result<()> {
+    pub async fn create(&mut self, pair: &mut Pair) -> anyhow::Result<()> {
         if self.tables.is_empty() {
             return Ok(());
         }
         let d = pair.target.profile.dialect;
         let same_engine = pair.same_engine();
-        let parents = |p: &TableName| self.parent_keys(pair, p);
+        let parents = |p: &TableName| self.parent(pair, p);
+        let mut omitted = Vec::new();
         let creates: Vec<String> =
-            self.tables.iter().map(|(t, n)| ddl::create_table(&d, t, n, same_engine, &parents)).collect();
+            self.tables.iter().map(|(t, n)| ddl::create_table(&d, t, n, same_engine, &parents, &mut omitted)).collect();
         let mut taken = TakenNames::of(&d, &pair.target.schema);
-        let owed: Vec<OwedDdl> =
-            self.tables.iter().flat_map(|(t, n)| ddl::keys_after_load(&d, t, n, &parents, &mut taken)).collect();
+        let owed: Vec<OwedDdl> = self
+            .tables
+            .iter()
+            .flat_map(|(t, n)| ddl::keys_after_load(&d, t, n, &parents, &mut taken, &mut omitted))
+            .collect();
+        omitted.sort();
+        omitted.dedup();
+        self.omitted = omitted;
         pair.target.engine.execute_ddl(&creates, &owed).await?;
         pair.reintrospect_target().await?;
         tracing::info!(tables = self.tables.len(), keys = owed.len(), "created the missing target tables");
@@ -101,16 +110,15 @@ impl Created {
         pair.target.engine.execute_ddl(&drops, &[]).await
     }
 
-    /// A foreign key's parent in the target, and the parent's columns it references.
-    fn parent_keys(&self, pair: &Pair, parent: &TableName) -> Option<(TableName, Vec<String>)> {
-        let def = pair.source.schema.table(parent)?;
-        let name = self
-            .tables
-            .iter()
-            .find(|(t, _)| &t.name == parent)
-            .map(|(_, n)| n.clone())
-            .or_else(|| plan::target_table(&pair.target.schema, parent).map(|t| t.name.clone()))?;
-        Some((name, def.primary_key.iter().map(|&i| def.columns[i].name.clone()).collect()))
+    /// A foreign key's parent as it is, or will be, in the target.
+    fn parent(&self, pair: &Pair, parent: &TableName) -> Option<Parent> {
+        let d = pair.target.profile.dialect;
+        if let Some((def, name)) = self.tables.iter().find(|(t, _)| &t.name == parent) {
+            let columns = (0..def.columns.len()).map(|i| ddl::target_column(&d, def, i, pair.same_engine())).collect();
+            return Some(Parent { name: name.clone(), columns });
+        }
+        let there = plan::target_table(&pair.target.schema, parent)?;
+        Some(Parent { name: there.name.clone(), columns: there.columns.clone() })
     }
 
     fn names(&self) -> Vec<String> {
@@ -163,6 +171,7 @@ pub async fn settle_owed(pair: &Pair, created: &Created) -> Result<Settled, Engi
         };
         parts.push(format!("added {added} unique keys, indexes and foreign keys after the load{from_earlier}"));
     }
+    parts.extend(created.omitted.iter().cloned());
     let note = (!parts.is_empty()).then(|| format!("target: {}", parts.join("; ")));
     Ok(Settled { note, failures })
 }

@@ -8,10 +8,12 @@ use std::fmt;
 
 use super::sql::{Quote, text_literal};
 use super::url::EngineKind;
-use crate::schema::{Column, Table, TableName, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Table, TableName, TypeClass};
 
-/// An engine's type for a source column: (column, same engine, part of a key) → type.
-pub type ColumnType = fn(&Column, bool, bool) -> String;
+/// An engine's type for a source column: (column, same engine, key budget) → type. The budget
+/// is set for a column in a key or index of an engine that limits key length: the characters
+/// (or bytes, for binary) the column may take so that every key it is in fits.
+pub type ColumnType = fn(&Column, bool, Option<u32>) -> String;
 
 /// What an engine contributes to its DDL.
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +35,10 @@ pub struct Dialect {
     pub name_limit: NameLimit,
     /// Index names need only be unique within their table (MySQL), not within the schema.
     pub index_names_per_table: bool,
+    /// The longest key an index may hold, in bytes (InnoDB: 3,072).
+    pub max_key_bytes: Option<u32>,
+    /// `ON DELETE/UPDATE SET DEFAULT` is enforced (InnoDB refuses it).
+    pub set_default_action: bool,
 }
 
 /// The longest name an engine takes.
@@ -97,6 +103,8 @@ impl Dialect {
             class_of: |column, _| column.class,
             name_limit: NameLimit::None,
             index_names_per_table: false,
+            max_key_bytes: None,
+            set_default_action: true,
         }
     }
 }
@@ -150,6 +158,7 @@ pub enum DefaultValue {
     Text(String),
     Bool(bool),
     CurrentTimestamp,
+    CurrentDate,
 }
 
 impl DefaultValue {
@@ -161,6 +170,7 @@ impl DefaultValue {
             DefaultValue::Text(t) => text_literal(t),
             DefaultValue::Bool(b) => (if *b { booleans.0 } else { booleans.1 }).to_string(),
             DefaultValue::CurrentTimestamp => "CURRENT_TIMESTAMP".into(),
+            DefaultValue::CurrentDate => "CURRENT_DATE".into(),
         }
     }
 }
@@ -186,6 +196,7 @@ pub fn portable_default(raw: &str) -> Option<DefaultValue> {
         "true" => Some(DefaultValue::Bool(true)),
         "false" => Some(DefaultValue::Bool(false)),
         "now()" | "current_timestamp" | "localtimestamp" => Some(DefaultValue::CurrentTimestamp),
+        "current_date" | "curdate()" | "current_date()" => Some(DefaultValue::CurrentDate),
         _ if lower.starts_with("current_timestamp(") => Some(DefaultValue::CurrentTimestamp),
         _ if t.parse::<f64>().is_ok() && t.chars().all(|c| c.is_ascii_digit() || "-+.eE".contains(c)) => {
             Some(DefaultValue::Number(t.to_string()))
@@ -194,8 +205,14 @@ pub fn portable_default(raw: &str) -> Option<DefaultValue> {
     }
 }
 
-/// For a foreign key's parent table: its name in the target and the key columns referenced.
-pub type ParentKeys<'a> = &'a dyn Fn(&TableName) -> Option<(TableName, Vec<String>)>;
+/// A foreign key's parent table as it is (or will be) in the target: its name and columns.
+pub struct Parent {
+    pub name: TableName,
+    pub columns: Vec<Column>,
+}
+
+/// Finds a foreign key's parent (by its source name) in the target.
+pub type Parents<'a> = &'a dyn Fn(&TableName) -> Option<Parent>;
 
 /// A statement's first line, to say which one failed.
 pub fn label(sql: &str) -> &str {
@@ -245,43 +262,99 @@ pub fn is_unsigned(column: &Column) -> bool {
     column.declared_type.to_ascii_lowercase().contains("unsigned")
 }
 
-/// Columns in any unique key or the primary key: engines that cannot index long text give
-/// these a bounded type.
-pub fn key_columns(table: &Table) -> Vec<usize> {
-    let mut keys: Vec<usize> = table.primary_key.clone();
-    keys.extend(table.unique_keys.iter().flat_map(|k| k.columns.iter().copied()));
-    keys
+/// The columns of every index `table` has: its primary key, unique keys and other indexes.
+fn indexed(table: &Table) -> impl Iterator<Item = &[usize]> {
+    std::iter::once(table.primary_key.as_slice())
+        .chain(table.unique_keys.iter().map(|k| k.columns.as_slice()))
+        .chain(table.indexes.iter().map(|k| k.columns.as_slice()))
+        .filter(|cols| !cols.is_empty())
+}
+
+/// Characters column `i` may take so that every index it is in fits `d`'s key limit: the
+/// columns without a length share what those with one leave (4 bytes a character: utf8mb4).
+/// `None` where the engine has no limit, or the column is in no index.
+fn key_budget(d: &Dialect, table: &Table, i: usize) -> Option<u32> {
+    let max = d.max_key_bytes?;
+    let unbounded = |c: &Column| c.max_chars.is_none() && !fixed_width(c.class);
+    indexed(table)
+        .filter(|cols| cols.contains(&i))
+        .map(|cols| {
+            let columns = cols.iter().map(|&k| &table.columns[k]);
+            let sharing = columns.clone().filter(|c| unbounded(c)).count().max(1) as u32;
+            let taken: u32 = columns.filter(|c| !unbounded(c)).map(|c| c.max_chars.map_or(8, |n| n * 4)).sum();
+            (max.saturating_sub(taken) / (4 * sharing)).clamp(1, 768)
+        })
+        .min()
+}
+
+/// Classes whose values have a fixed, small width in every engine.
+fn fixed_width(class: TypeClass) -> bool {
+    use TypeClass as C;
+    matches!(class, C::Bool | C::Int { .. } | C::Float | C::Date | C::Time | C::Timestamp | C::TimestampTz | C::Uuid)
+}
+
+/// `char(n)`, `character(n)`: padded to its length, where `varchar` is not.
+pub fn is_fixed_char(column: &Column) -> bool {
+    let t = column.declared_type.to_ascii_lowercase();
+    t == "bpchar" || t.starts_with("char(") || t.starts_with("character(") || t.starts_with("nchar(")
 }
 
 /// Column `i` of `table` as it will be in the target, before it is created.
 pub fn target_column(d: &Dialect, table: &Table, i: usize, same_engine: bool) -> Column {
     let source = &table.columns[i];
-    let declared_type = (d.column_type)(source, same_engine, key_columns(table).contains(&i));
+    let declared_type = (d.column_type)(source, same_engine, key_budget(d, table, i));
     Column { class: (d.class_of)(source, &declared_type), declared_type, ..source.clone() }
 }
 
-/// `CREATE TABLE` for `table` (a source definition) named `name` in the target.
+/// Each column's type in the target: its own mapping, except that between engines a column a
+/// foreign key uses gets exactly the type of the parent column it references (MySQL refuses a
+/// foreign key between different types).
+fn column_types(d: &Dialect, table: &Table, same_engine: bool, parents: Parents) -> Vec<String> {
+    let mut types: Vec<String> =
+        (0..table.columns.len()).map(|i| target_column(d, table, i, same_engine).declared_type).collect();
+    if same_engine {
+        return types;
+    }
+    for fk in &table.foreign_keys {
+        let Some(parent) = parents(&fk.references) else { continue };
+        for (&i, referenced) in fk.columns.iter().zip(&fk.referenced_columns) {
+            if let Some(c) = parent.columns.iter().find(|c| &c.name == referenced) {
+                types[i] = c.declared_type.clone();
+            }
+        }
+    }
+    types
+}
+
+/// `CREATE TABLE` for `table` (a source definition) named `name` in the target. What cannot be
+/// carried over is said in `notes`.
 pub fn create_table(
     d: &Dialect,
     table: &Table,
     name: &TableName,
     same_engine: bool,
-    parent_keys: ParentKeys,
+    parents: Parents,
+    notes: &mut Vec<String>,
 ) -> String {
-    let keys = key_columns(table);
+    let types = column_types(d, table, same_engine, parents);
     let single_auto_pk = table.primary_key.len() == 1 && table.columns[table.primary_key[0]].auto_increment;
     let mut parts: Vec<String> = Vec::new();
     for (i, col) in table.columns.iter().enumerate().filter(|(_, c)| !c.generated) {
-        let mut def = format!("{} {}", d.quote.ident(&col.name), (d.column_type)(col, same_engine, keys.contains(&i)));
+        let ty = &types[i];
+        let mut def = format!("{} {ty}", d.quote.ident(&col.name));
         let auto = single_auto_pk && table.primary_key[0] == i;
         if let Some(default) = col.default.as_deref().filter(|_| !auto).and_then(portable_default) {
-            let ty = (d.column_type)(col, same_engine, keys.contains(&i));
-            def.push_str(&format!(" DEFAULT {}", (d.default_sql)(&default, &ty)));
+            let default = match (col.class, default) {
+                // A boolean spelled as a number (MySQL's tinyint(1), SQLite) is a boolean.
+                (TypeClass::Bool, DefaultValue::Number(n)) => DefaultValue::Bool(n != "0"),
+                (_, default) => default,
+            };
+            def.push_str(&format!(" DEFAULT {}", (d.default_sql)(&default, ty)));
         }
         if !col.nullable || table.primary_key.contains(&i) {
             def.push_str(" NOT NULL");
         }
-        if single_auto_pk && table.primary_key[0] == i && !d.auto_increment.is_empty() {
+        if auto && !d.auto_increment.is_empty() {
             def.push(' ');
             def.push_str(d.auto_increment);
         }
@@ -292,19 +365,34 @@ pub fn create_table(
     }
     if d.inline_foreign_keys {
         for fk in &table.foreign_keys {
-            if let Some((parent, cols)) = parent_keys(&fk.references) {
+            if let Some(parent) = parents(&fk.references) {
                 // An inline reference names a table of the same database, unqualified (SQLite
                 // allows nothing else there).
+                let reference = d.quote.ident(&parent.name.name);
                 parts.push(format!(
-                    "FOREIGN KEY ({}) REFERENCES {} ({})",
+                    "FOREIGN KEY ({}) {}",
                     names(d, table, &fk.columns),
-                    d.quote.ident(&parent.name),
-                    d.quote.list(cols.iter().map(String::as_str))
+                    references(d, fk, &reference, name, notes)
                 ));
             }
         }
     }
     format!("CREATE TABLE {} (\n    {}\n)", d.quote.table(name), parts.join(",\n    "))
+}
+
+/// `REFERENCES parent (cols) ON DELETE … ON UPDATE …`, with the actions the engine enforces.
+fn references(d: &Dialect, fk: &ForeignKey, parent: &str, table: &TableName, notes: &mut Vec<String>) -> String {
+    let mut sql = format!("REFERENCES {parent} ({})", d.quote.list(fk.referenced_columns.iter().map(String::as_str)));
+    for (event, action) in [("DELETE", fk.on_delete), ("UPDATE", fk.on_update)] {
+        match action {
+            FkAction::NoAction => {}
+            FkAction::SetDefault if !d.set_default_action => notes.push(format!(
+                "{table}: foreign key to {parent}: ON {event} SET DEFAULT left out (the target engine does not enforce it)"
+            )),
+            _ => sql.push_str(&format!(" ON {event} {}", action.sql())),
+        }
+    }
+    sql
 }
 
 /// The names indexes and constraints already have in the target schema, so a new one is
@@ -361,7 +449,7 @@ impl TakenNames {
 
 /// A name the source engine made up, not one its schema's author chose.
 fn chosen(name: &str) -> Option<&str> {
-    (!name.starts_with("sqlite_autoindex_") && name != "PRIMARY").then_some(name)
+    (!name.is_empty() && !name.starts_with("sqlite_autoindex_") && name != "PRIMARY").then_some(name)
 }
 
 /// Unique and other indexes and (unless inline) foreign keys, for after the load, each with
@@ -370,8 +458,9 @@ pub fn keys_after_load(
     d: &Dialect,
     table: &Table,
     name: &TableName,
-    parent_keys: ParentKeys,
+    parents: Parents,
     taken: &mut TakenNames,
+    notes: &mut Vec<String>,
 ) -> Vec<OwedDdl> {
     let mut owed = Vec::new();
     let on = if d.qualified_index_table { d.quote.table(name) } else { d.quote.ident(&name.name) };
@@ -395,17 +484,16 @@ pub fn keys_after_load(
     }
     if !d.inline_foreign_keys {
         for fk in &table.foreign_keys {
-            let Some((parent, cols)) = parent_keys(&fk.references) else { continue };
+            let Some(parent) = parents(&fk.references) else { continue };
             let first = fk.columns.first().map_or("", |&i| table.columns[i].name.as_str());
             let fallback = format!("{}_{first}_fkey", name.name);
             let constraint = taken.claim(d, &scope, Some(fk.name.as_str()).and_then(chosen), &fallback);
             let sql = format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
+                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) {}",
                 d.quote.table(name),
                 d.quote.ident(&constraint),
                 names(d, table, &fk.columns),
-                d.quote.table(&parent),
-                d.quote.list(cols.iter().map(String::as_str))
+                references(d, fk, &d.quote.table(&parent.name), name, notes)
             );
             add(OwedKind::ForeignKey, constraint, sql);
         }

@@ -29,9 +29,13 @@ pub fn from_row((schema, table, seq, kind, name, statement): Row) -> Result<Owed
     Ok(OwedDdl { table: TableName::new(schema, table), seq: seq.max(0) as u32, kind, name, statement })
 }
 
-/// `SELECT` of every row, in the order they are owed.
+/// `SELECT` of every row, in the order they are added: every index before any foreign key, since
+/// a foreign key needs the unique key it references.
 pub fn select_sql(table: &str) -> String {
-    format!("SELECT {COLUMNS} FROM {table} ORDER BY schema_name, table_name, seq")
+    format!(
+        "SELECT {COLUMNS} FROM {table}
+         ORDER BY CASE WHEN kind = 'foreign key' THEN 1 ELSE 0 END, schema_name, table_name, seq"
+    )
 }
 
 /// The state table's name quoted, in `schema` where the engine qualifies it.

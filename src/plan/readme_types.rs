@@ -113,7 +113,7 @@ fn created_table() -> String {
                     .filter(|&i| i != j)
                     .map(|i| {
                         let source = column(types[i].0, types[i].1);
-                        format!("from {}: `{}`", map[i].0, (map[j].1)(&source, false, false))
+                        format!("from {}: `{}`", map[i].0, (map[j].1)(&source, false, None))
                     })
                     .collect::<Vec<_>>()
                     .join("<br>")

@@ -1,7 +1,7 @@
 use super::*;
 use crate::config;
 use crate::data::batch::Batch;
-use crate::schema::{Column, ForeignKey, Index, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Index, TypeClass};
 
 fn col(name: &str, ty: &str, class: TypeClass) -> Column {
     Column::new(name, ty, class)
@@ -37,6 +37,8 @@ fn schema() -> Schema {
             columns: vec![0],
             references: TableName::new("public", "users"),
             referenced_columns: vec!["id".into()],
+            on_delete: FkAction::NoAction,
+            on_update: FkAction::NoAction,
         }],
         row_estimate: Some(1000),
         partitioned: false,

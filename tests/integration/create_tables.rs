@@ -166,3 +166,103 @@ async fn pg_one_failed_key_does_not_stop_the_others() {
 async fn mariadb_one_failed_key_does_not_stop_the_others() {
     one_failed_key_does_not_stop_the_others::<MyDb>().await;
 }
+
+/// What the application sees of the created schema on every pair: a foreign key to a unique
+/// column that is not the primary key, ON DELETE CASCADE and SET NULL, ON UPDATE CASCADE, and
+/// defaults (a boolean, the current date) that fill an INSERT that leaves them out.
+async fn created_schema_behaves_like_the_source<S: TestDb, T: TestDb>() {
+    let (source, target) = (S::create().await, T::create().await);
+    let (flag, today, yes) = match S::JSON_TYPE {
+        "jsonb" => ("boolean NOT NULL DEFAULT true", "date DEFAULT CURRENT_DATE", "true"),
+        // MariaDB and SQLite spell the boolean as an integer.
+        _ if S::TABLES_QUERY.contains("sqlite") => ("BOOLEAN NOT NULL DEFAULT 1", "DATE DEFAULT CURRENT_DATE", "1"),
+        _ => ("tinyint(1) NOT NULL DEFAULT 1", "date DEFAULT (curdate())", "1"),
+    };
+    source
+        .exec(&format!(
+            "CREATE TABLE people (id int PRIMARY KEY, email varchar(80) NOT NULL UNIQUE, active {flag}, since {today});
+             CREATE TABLE orders (id int PRIMARY KEY, cust_ref varchar(80) REFERENCES people (email) ON UPDATE CASCADE,
+                                  owner_id int REFERENCES people (id) ON DELETE CASCADE);
+             CREATE TABLE notes (id int PRIMARY KEY, person_id int REFERENCES people (id) ON DELETE SET NULL);
+             INSERT INTO people (id, email, active, since) VALUES (1, 'a@corp.test', {yes}, '2024-01-01'),
+                                                                  (2, 'b@corp.test', {yes}, '2024-01-01');
+             INSERT INTO orders VALUES (1, 'a@corp.test', 1), (2, 'a@corp.test', 2);
+             INSERT INTO notes VALUES (1, 1), (2, 2);"
+        ))
+        .await;
+    let run = copy(source.url(), target.url(), "tables: {}\n", &["--create-tables"]).await;
+    assert_ok(&run);
+    // The reference is to people.email, as in the source.
+    assert!(target.try_exec("INSERT INTO orders VALUES (3, 'a@corp.test', 1)").await.is_ok(), "references email");
+    assert!(target.try_exec("INSERT INTO orders VALUES (4, 'nobody@corp.test', 1)").await.is_err(), "checks email");
+    // Defaults fill what an INSERT leaves out.
+    target.exec("INSERT INTO people (id, email) VALUES (3, 'c@corp.test')").await;
+    let filled = target.rows("SELECT active, since FROM people WHERE id = 3").await;
+    assert!(matches!(filled[0][0].as_deref(), Some("1" | "t" | "true")), "boolean default: {filled:?}");
+    assert!(filled[0][1].is_some(), "current date default: {filled:?}");
+    // The actions: deleting a person deletes their orders and clears their notes.
+    target.exec("DELETE FROM people WHERE id = 2").await;
+    assert_eq!(target.rows("SELECT id FROM orders WHERE id = 2").await.len(), 0, "ON DELETE CASCADE");
+    assert_eq!(target.rows("SELECT person_id FROM notes WHERE id = 2").await, vec![vec![None]], "ON DELETE SET NULL");
+    target.exec("UPDATE people SET email = 'z@corp.test' WHERE id = 1").await;
+    let moved = target.rows("SELECT cust_ref FROM orders WHERE id = 1").await;
+    assert_eq!(moved, vec![vec![Some("z@corp.test".to_string())]], "ON UPDATE CASCADE");
+}
+
+crate::on_every_engine_pair!(created_schema_behaves_like_the_source);
+
+/// Text keys into MySQL: a two-column text primary key fits InnoDB's 3,072 bytes, and the
+/// columns referencing it get exactly its types, so the foreign key can be added.
+async fn text_keys_fit_mysql<S: TestDb>() {
+    let (source, target) = (S::create().await, MyDb::create().await);
+    source
+        .exec(
+            "CREATE TABLE tk (a text NOT NULL, b text NOT NULL, note text, PRIMARY KEY (a, b));
+             CREATE TABLE uses (id int PRIMARY KEY, a text, b text, FOREIGN KEY (a, b) REFERENCES tk (a, b));
+             CREATE INDEX tk_note ON tk (note);
+             INSERT INTO tk VALUES ('x', 'y', 'n');
+             INSERT INTO uses VALUES (1, 'x', 'y');",
+        )
+        .await;
+    let run = copy(source.url(), target.url(), "tables: {}\n", &["--create-tables"]).await;
+    assert_ok(&run);
+    assert!(target.try_exec("INSERT INTO uses VALUES (2, 'no', 'such')").await.is_err(), "the foreign key holds");
+    let types = target
+        .rows(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
+             WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME IN ('a', 'b') ORDER BY 2, 1",
+        )
+        .await;
+    assert_eq!(types[0][2], types[1][2], "a referencing column has its key's type: {types:?}");
+}
+
+#[tokio::test]
+async fn pg_text_keys_fit_mysql() {
+    text_keys_fit_mysql::<PgDb>().await;
+}
+
+#[tokio::test]
+async fn sqlite_text_keys_fit_mysql() {
+    text_keys_fit_mysql::<crate::support::SqliteDb>().await;
+}
+
+/// MySQL's YEAR is a number elsewhere, and char(n) stays fixed-width where the target has it.
+#[tokio::test]
+async fn mysql_year_and_char_keep_their_meaning() {
+    let (source, pg, lite) = (MyDb::create().await, PgDb::create().await, crate::support::SqliteDb::create().await);
+    source
+        .exec("CREATE TABLE y (id int PRIMARY KEY, built year, code char(4)); INSERT INTO y VALUES (1, 1999, 'ab');")
+        .await;
+    for url in [pg.url(), lite.url()] {
+        assert_ok(&copy(source.url(), url, "tables: {}\n", &["--create-tables"]).await);
+    }
+    let pg_types = pg
+        .rows("SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_name = 'y' ORDER BY 1")
+        .await;
+    assert_eq!(pg_types[0][1].as_deref(), Some("smallint"), "{pg_types:?}");
+    assert_eq!(pg_types[1][1].as_deref(), Some("character"), "{pg_types:?}");
+    assert_eq!(pg.rows("SELECT built + 1 FROM y").await, vec![vec![Some("2000".to_string())]]);
+    let lite_types = lite.rows("SELECT name, type FROM pragma_table_info('y') ORDER BY name").await;
+    assert!(lite_types[0][1].as_deref().unwrap().contains("INT"), "{lite_types:?}");
+    assert_eq!(lite.rows("SELECT typeof(built) FROM y").await, vec![vec![Some("integer".to_string())]]);
+}

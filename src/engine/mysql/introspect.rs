@@ -6,7 +6,7 @@ use sqlx::mysql::MySqlConnection;
 
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::driver::failed;
-use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 /// `schemas` empty means the URL's database.
 pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
@@ -106,18 +106,22 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             }
         }
 
-        let fks: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
-            "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME,
-                    REFERENCED_COLUMN_NAME
-             FROM information_schema.KEY_COLUMN_USAGE
-             WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
-             ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+        type FkRow = (String, String, String, String, String, String, String, String);
+        let fks: Vec<FkRow> = sqlx::query_as(
+            "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME,
+                    k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE
+             FROM information_schema.KEY_COLUMN_USAGE k
+             JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+               ON r.CONSTRAINT_SCHEMA = k.TABLE_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+              AND r.TABLE_NAME = k.TABLE_NAME
+             WHERE k.TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+             ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
         )
         .bind(db)
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| failed(ctx("foreign keys"), e))?;
-        for (table, name, column, ref_schema, ref_table, ref_column) in fks {
+        for (table, name, column, ref_schema, ref_table, ref_column, on_delete, on_update) in fks {
             let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
             let Some(index) = t.column_index(&column) else { continue };
             match t.foreign_keys.iter_mut().find(|fk| fk.name == name) {
@@ -130,6 +134,8 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
                     columns: vec![index],
                     references: TableName::new(ref_schema, ref_table),
                     referenced_columns: vec![ref_column],
+                    on_delete: FkAction::parse(&on_delete),
+                    on_update: FkAction::parse(&on_update),
                 }),
             }
         }
@@ -155,6 +161,8 @@ fn type_class(data_type: &str, column_type: &str) -> TypeClass {
         "datetime" | "timestamp" => TypeClass::Timestamp,
         "json" => TypeClass::Json,
         "enum" => TypeClass::Enum,
+        // A four-digit year is a number everywhere else.
+        "year" => TypeClass::Int { bytes: 2 },
         // MariaDB spells inet6 / uuid types by name.
         "inet4" | "inet6" => TypeClass::Inet,
         "uuid" => TypeClass::Uuid,

@@ -31,6 +31,8 @@ pub const DIALECT: Dialect = Dialect {
     auto_increment: "AUTO_INCREMENT",
     name_limit: NameLimit::Chars(64, "MySQL"),
     index_names_per_table: true,
+    max_key_bytes: Some(3072),
+    set_default_action: false,
     ..Dialect::new(Q, column_type, default_sql)
 };
 
@@ -52,12 +54,15 @@ fn default_sql(d: &DefaultValue, ty: &str) -> String {
         D::Number(_) => wrap(d.standard_sql(("1", "0"))),
         D::CurrentTimestamp if ty.ends_with("(6)") => "CURRENT_TIMESTAMP(6)".into(),
         D::Bool(_) | D::CurrentTimestamp => d.standard_sql(("1", "0")),
+        // An expression default: parenthesised (MySQL 8.0.13+, MariaDB 10.2+).
+        D::CurrentDate => "(CURRENT_DATE)".into(),
     }
 }
 
-/// The MySQL type for a source column (`--create-tables`). `key` columns get bounded types:
-/// InnoDB cannot index unbounded text or blobs.
-pub fn column_type(col: &Column, same_engine: bool, key: bool) -> String {
+/// The MySQL type for a source column (`--create-tables`). Columns in a key get bounded types
+/// (`key`: the characters each may take): InnoDB cannot index unbounded text or blobs, and a
+/// whole key must fit 3,072 bytes.
+pub fn column_type(col: &Column, same_engine: bool, key: Option<u32>) -> String {
     use TypeClass as C;
     if same_engine {
         return col.declared_type.clone();
@@ -80,16 +85,14 @@ pub fn column_type(col: &Column, same_engine: bool, key: bool) -> String {
         // Beyond decimal(65,30) MySQL would round: keep the digits as text instead.
         C::Decimal => match ddl::precision(&col.declared_type) {
             Some((p, s)) if p <= 65 && s <= 30 => format!("decimal({p},{s})"),
-            _ if key => "varchar(768)".into(),
-            _ => "longtext".into(),
+            _ => key.map_or("longtext".into(), |n| format!("varchar({n})")),
         },
-        C::Binary if key => "varbinary(3072)".into(),
-        C::Binary => "longblob".into(),
+        C::Binary => key.map_or("longblob".into(), |n| format!("varbinary({})", n * 4)),
         // Text, and what travels as text: enums, addresses, intervals.
         _ => match col.max_chars {
+            Some(n) if n <= 255 && ddl::is_fixed_char(col) => format!("char({n})"),
             Some(n) if n <= 16_383 => format!("varchar({n})"),
-            _ if key => "varchar(768)".into(),
-            _ => "longtext".into(),
+            _ => key.map_or("longtext".into(), |n| format!("varchar({n})")),
         },
     }
 }

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::driver::failed;
-use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 struct Rel {
     table: Table,
@@ -129,15 +129,16 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
         }
     }
 
-    // table, name, columns, parent schema, parent, parent's columns
-    type FkRow = (i64, String, Vec<i16>, String, String, Vec<String>);
+    // table, name, columns, parent schema, parent, parent's columns, on delete, on update
+    type FkRow = (i64, String, Vec<i16>, String, String, Vec<String>, String, String);
     let fks: Vec<FkRow> = of_tables(
         conn,
         &oids,
         "SELECT c.conrelid::int8, c.conname::text, c.conkey, fn.nspname::text, fc.relname::text,
                 ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY AS k(num, pos)
                       JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.num
-                      ORDER BY k.pos)
+                      ORDER BY k.pos),
+                c.confdeltype::text, c.confupdtype::text
          FROM pg_constraint c
          JOIN pg_class fc ON fc.oid = c.confrelid
          JOIN pg_namespace fn ON fn.oid = fc.relnamespace
@@ -146,10 +147,11 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     )
     .await
     .map_err(|e| failed(ctx("foreign keys"), e))?;
-    for (rel, name, attnums, ref_schema, ref_name, referenced_columns) in fks {
+    for (rel, name, attnums, ref_schema, ref_name, referenced_columns, on_delete, on_update) in fks {
         let Some((table, columns)) = columns_of(&mut by_oid, rel, &attnums) else { continue };
         let references = TableName::new(ref_schema, ref_name);
-        table.foreign_keys.push(ForeignKey { name, columns, references, referenced_columns });
+        let (on_delete, on_update) = (action(&on_delete), action(&on_update));
+        table.foreign_keys.push(ForeignKey { name, columns, references, referenced_columns, on_delete, on_update });
     }
 
     let tables = order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect();
@@ -169,6 +171,17 @@ fn columns_of<'a>(by_oid: &'a mut HashMap<i64, Rel>, rel: i64, attnums: &[i16]) 
     let r = by_oid.get_mut(&rel)?;
     let positions = attnums.iter().map(|a| r.attnums.iter().position(|x| x == a)).collect::<Option<Vec<_>>>()?;
     Some((&mut r.table, positions))
+}
+
+/// pg_constraint's one-letter action codes.
+fn action(code: &str) -> FkAction {
+    match code {
+        "r" => FkAction::Restrict,
+        "c" => FkAction::Cascade,
+        "n" => FkAction::SetNull,
+        "d" => FkAction::SetDefault,
+        _ => FkAction::NoAction,
+    }
 }
 
 fn type_class(base: &str, category: &str, typtype: &str) -> TypeClass {

@@ -53,7 +53,7 @@ fn default_sql(d: &DefaultValue, _ty: &str) -> String {
 }
 
 /// The PostgreSQL type for a source column (`--create-tables`).
-pub fn column_type(col: &Column, same_engine: bool, _key: bool) -> String {
+pub fn column_type(col: &Column, same_engine: bool, _key: Option<u32>) -> String {
     use TypeClass as C;
     if same_engine && !matches!(col.class, C::Enum | C::Other) {
         return col.declared_type.clone();
@@ -72,7 +72,11 @@ pub fn column_type(col: &Column, same_engine: bool, _key: bool) -> String {
             Some((p, s)) => format!("numeric({p},{s})"),
             None => "numeric".into(),
         },
-        _ => col.max_chars.map_or("text".into(), |n| format!("varchar({n})")),
+        _ => match col.max_chars {
+            Some(n) if ddl::is_fixed_char(col) => format!("character({n})"),
+            Some(n) => format!("varchar({n})"),
+            None => "text".into(),
+        },
     }
 }
 

@@ -5,7 +5,7 @@ use sqlx::sqlite::SqliteConnection;
 use super::{Affinity, Q, SCHEMA, affinity};
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::driver::failed;
-use crate::schema::{Column, ForeignKey, Index, Schema, Table, TableName, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Index, Schema, Table, TableName, TypeClass};
 
 pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, EngineError> {
     let fail = |what: &str, e| failed(format!("{side}: reading {what}"), e);
@@ -66,25 +66,31 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
             }
         }
 
-        // id, seq, referenced table, local column, referenced column (NULL: the parent's key)
-        let sql = "SELECT id, seq, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq";
-        type FkRow = (i64, i64, String, String, Option<String>);
+        // id, seq, referenced table, local column, referenced column (NULL: the parent's key),
+        // on delete, on update. SQLite keeps no constraint names.
+        let sql = "SELECT id, seq, \"table\", \"from\", \"to\", on_delete, on_update
+                   FROM pragma_foreign_key_list(?) ORDER BY id, seq";
+        type FkRow = (i64, i64, String, String, Option<String>, String, String);
         let fks: Vec<FkRow> = pragma(conn, sql, &name).await.map_err(|e| fail(&what, e))?;
-        for (id, _, parent, from, to) in fks {
+        let mut last_id = None;
+        for (id, _, parent, from, to, on_delete, on_update) in fks {
             let Some(col) = def.column_index(&from) else { continue };
             let to = to.unwrap_or_default();
             match def.foreign_keys.last_mut() {
-                Some(fk) if fk.name == format!("fk{id}") => {
+                Some(fk) if last_id == Some(id) => {
                     fk.columns.push(col);
                     fk.referenced_columns.push(to);
                 }
                 _ => def.foreign_keys.push(ForeignKey {
-                    name: format!("fk{id}"),
+                    name: String::new(),
                     columns: vec![col],
                     references: TableName::new(SCHEMA, parent),
                     referenced_columns: vec![to],
+                    on_delete: FkAction::parse(&on_delete),
+                    on_update: FkAction::parse(&on_update),
                 }),
             }
+            last_id = Some(id);
         }
 
         let count: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {}", Q.table(&table))))

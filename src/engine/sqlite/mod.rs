@@ -60,13 +60,17 @@ fn default_sql(d: &DefaultValue, _ty: &str) -> String {
 
 /// The SQLite type for a source column (`--create-tables`): names whose affinity keeps the
 /// value as it was (decimals as TEXT, exact), and that introspection reads back as the same class.
-pub fn column_type(col: &Column, same_engine: bool, _key: bool) -> String {
+pub fn column_type(col: &Column, same_engine: bool, _key: Option<u32>) -> String {
     if same_engine {
         return col.declared_type.clone();
     }
     match ddl::class_type(col.class, EngineKind::Sqlite) {
         Some(t) => t.into(),
-        None => col.max_chars.map_or("TEXT".into(), |n| format!("VARCHAR({n})")),
+        None => match col.max_chars {
+            Some(n) if ddl::is_fixed_char(col) => format!("CHAR({n})"),
+            Some(n) => format!("VARCHAR({n})"),
+            None => "TEXT".into(),
+        },
     }
 }
 
