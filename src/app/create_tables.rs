@@ -7,6 +7,7 @@
 use super::Refused;
 use super::session::Pair;
 use crate::config::Config;
+use crate::engine::contract::NativeDdl;
 use crate::engine::ddl::{self, Parent, TakenNames};
 use crate::engine::{EngineError, OwedDdl};
 use crate::plan;
@@ -17,11 +18,13 @@ pub struct Created {
     tables: Vec<(Table, TableName)>,
     /// What could not be carried over, table by table, for the summary.
     omitted: Vec<String>,
+    /// Every key was created with its table (MySQL's own definitions): none is owed.
+    keys_inline: bool,
 }
 
 impl Created {
     pub fn nothing() -> Self {
-        Created { tables: Vec::new(), omitted: Vec::new() }
+        Created { tables: Vec::new(), omitted: Vec::new(), keys_inline: false }
     }
 
     /// Every source table (not excluded) with no table of that name in the target.
@@ -37,7 +40,7 @@ impl Created {
             .filter(|t| !excluded(t) && plan::target_table(&pair.target.schema, &t.name).is_none())
             .map(|t| (t.clone(), TableName::new(schema.clone(), t.name.name.clone())))
             .collect();
-        Created { tables, omitted: Vec::new() }
+        Created { tables, omitted: Vec::new(), keys_inline: false }
     }
 
     /// Table and column names the target engine cannot take, all at once.
@@ -77,6 +80,44 @@ impl Created {
         if self.tables.is_empty() {
             return Ok(());
         }
+        let sources: Vec<Table> = self.tables.iter().map(|(t, _)| t.clone()).collect();
+        let native = if pair.same_engine() { pair.source.engine.native_ddl(&sources).await? } else { Vec::new() };
+        let (creates, owed) = if native.len() == self.tables.len() { self.native(native) } else { self.portable(pair) };
+        self.keys_inline = owed.is_empty();
+        pair.target.engine.execute_ddl(&creates, &owed).await?;
+        pair.reintrospect_target().await?;
+        tracing::info!(tables = self.tables.len(), keys = owed.len(), "created the missing target tables");
+        Ok(())
+    }
+
+    /// Statements in the source engine's own SQL (same engine): everything it has is kept.
+    fn native(&self, native: Vec<NativeDdl>) -> (Vec<String>, Vec<OwedDdl>) {
+        let mut statements: Vec<String> = Vec::new();
+        for prelude in native.iter().flat_map(|n| &n.prelude) {
+            if !statements.contains(prelude) {
+                statements.push(prelude.clone());
+            }
+        }
+        statements.extend(native.iter().flat_map(|n| n.create.iter().cloned()));
+        let owed = self
+            .tables
+            .iter()
+            .zip(&native)
+            .flat_map(|((_, name), n)| {
+                n.after.iter().enumerate().map(|(seq, (kind, index, statement))| OwedDdl {
+                    table: name.clone(),
+                    seq: seq as u32,
+                    kind: *kind,
+                    name: index.clone(),
+                    statement: statement.clone(),
+                })
+            })
+            .collect();
+        (statements, owed)
+    }
+
+    /// Statements in the portable mapping (between engines), and what it leaves out.
+    fn portable(&mut self, pair: &Pair) -> (Vec<String>, Vec<OwedDdl>) {
         let d = pair.target.profile.dialect;
         let same_engine = pair.same_engine();
         let parents = |p: &TableName| self.parent(pair, p);
@@ -92,10 +133,7 @@ impl Created {
         omitted.sort();
         omitted.dedup();
         self.omitted = omitted;
-        pair.target.engine.execute_ddl(&creates, &owed).await?;
-        pair.reintrospect_target().await?;
-        tracing::info!(tables = self.tables.len(), keys = owed.len(), "created the missing target tables");
-        Ok(())
+        (creates, owed)
     }
 
     /// Drop the tables this run created (nothing was loaded into them), and forget their keys:

@@ -54,7 +54,7 @@ use async_trait::async_trait;
 use crate::data::channel::{BatchReceiver, BatchSender, Cancelled};
 use crate::data::forms::TextForms;
 use crate::data::mode::Mode;
-use crate::schema::{Column, Schema, TableName};
+use crate::schema::{Column, Schema, Table, TableName};
 
 use super::ddl;
 pub use super::ddl::{OwedDdl, OwedKind};
@@ -188,6 +188,18 @@ impl fmt::Display for TriggerRef {
     }
 }
 
+/// A table's definition in its engine's own SQL (see [`Source::native_ddl`]). Names in it are
+/// unqualified: the target runs it in the schema new tables go into.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NativeDdl {
+    /// Run before any table: the types and sequences it uses, each created only if missing.
+    pub prelude: Vec<String>,
+    /// The table itself (and its partitions), in order.
+    pub create: Vec<String>,
+    /// Keys and indexes added after the load: kind, name, statement.
+    pub after: Vec<(OwedKind, String, String)>,
+}
+
 /// The target table where triggers suspended for a load are kept until they are put back:
 /// written before a trigger is dropped, so a run killed mid-load leaves what its next start
 /// needs to restore them. Dropped again once empty.
@@ -277,6 +289,14 @@ pub trait Source: Send + Sync {
     /// Tables in `schemas` (empty: the engine's default), as of the snapshot every
     /// [`Source::read`] will see.
     async fn introspect(&self, schemas: &[String]) -> Result<Schema, EngineError>;
+
+    /// The tables' definitions in this engine's own SQL, for `--create-tables` into a target of
+    /// the same engine, where the portable mapping would lose what only this engine has (types,
+    /// checks, index methods, partitions, column options). One per table, in order; empty when
+    /// the engine keeps no such form (the portable one is used).
+    async fn native_ddl(&self, _tables: &[Table]) -> Result<Vec<NativeDdl>, EngineError> {
+        Ok(Vec::new())
+    }
 
     /// Stream the rows of one table into `out` in batches, then call `out.finish()`. All calls
     /// of one run read the same snapshot. Returns the number of rows read. On error, `out` is

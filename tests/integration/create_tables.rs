@@ -266,3 +266,117 @@ async fn mysql_year_and_char_keep_their_meaning() {
     assert!(lite_types[0][1].as_deref().unwrap().contains("INT"), "{lite_types:?}");
     assert_eq!(lite.rows("SELECT typeof(built) FROM y").await, vec![vec![Some("integer".to_string())]]);
 }
+
+/// The same engine on both sides: the created schema is the source's, as each catalog shows it.
+async fn same_engine_catalog_is_the_sources<D: TestDb>(schema: &str, catalog: &[&str], behaviour: &[&str]) {
+    let (source, target) = (D::create().await, D::create().await);
+    source.exec(schema).await;
+    let run = copy(source.url(), target.url(), "tables: {}\n", &["--create-tables"]).await;
+    assert_ok(&run);
+    for query in catalog {
+        assert_eq!(target.rows(query).await, source.rows(query).await, "{query}");
+    }
+    // The next night's run upserts into what the first created.
+    assert_ok(&copy(source.url(), target.url(), "tables: {}\n", &["--create-tables"]).await);
+    for statement in behaviour {
+        target.try_exec(statement).await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn pg_to_pg_keeps_types_domains_checks_indexes_and_partitions() {
+    let schema = "
+        CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+        CREATE DOMAIN yr AS int CHECK (VALUE > 1900);
+        CREATE SEQUENCE b_seq;
+        CREATE TABLE people (id serial PRIMARY KEY, email text NOT NULL UNIQUE, m mood DEFAULT 'ok', born yr,
+                             code char(4), doc tsvector, score int CHECK (score >= 0), since date DEFAULT CURRENT_DATE);
+        CREATE TABLE b (id int PRIMARY KEY DEFAULT nextval('b_seq'), v text);
+        CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                             person_id int REFERENCES people ON DELETE CASCADE,
+                             parent_id bigint REFERENCES orders (id) ON DELETE SET NULL,
+                             total numeric(10,2) NOT NULL DEFAULT 0, doubled numeric GENERATED ALWAYS AS (total * 2) STORED);
+        CREATE INDEX orders_person ON orders (person_id);
+        CREATE INDEX people_doc ON people USING gin (doc);
+        CREATE UNIQUE INDEX people_lower_email ON people (lower(email));
+        CREATE TABLE events (id int, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+        CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+        CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+        INSERT INTO people (email, m, born, code, doc, score) VALUES ('a@corp.test', 'happy', 1990, 'ab', 'x y', 1),
+                                                                      ('b@corp.test', 'sad', 1980, 'cd', 'z', 2);
+        INSERT INTO b (v) VALUES ('one'), ('two');
+        INSERT INTO orders (person_id, total) VALUES (1, 9.5), (2, 3);
+        INSERT INTO events VALUES (1, '2024-05-01'), (2, '2025-05-01');";
+    let catalog = [
+        "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text,
+                a.attidentity::text, a.attgenerated::text, pg_get_expr(d.adbin, d.adrelid)
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+           AND c.relname NOT LIKE 'dbtwin%' ORDER BY 1, a.attnum",
+        "SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+         WHERE connamespace = 'public'::regnamespace AND contype IN ('p', 'u', 'f', 'c', 'x') ORDER BY 1, 2",
+        "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+        "SELECT t.typname::text, t.typtype::text, format_type(t.typbasetype, t.typtypmod),
+                ARRAY(SELECT enumlabel::text FROM pg_enum WHERE enumtypid = t.oid ORDER BY enumsortorder)::text,
+                ARRAY(SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contypid = t.oid)::text
+         FROM pg_type t WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd') ORDER BY 1",
+        "SELECT c.relname::text, pg_get_expr(c.relpartbound, c.oid), pg_get_partkeydef(c.oid) FROM pg_class c
+         WHERE c.relnamespace = 'public'::regnamespace AND (c.relispartition OR c.relkind = 'p') ORDER BY 1",
+    ];
+    let behaviour = [
+        "INSERT INTO people (email) VALUES ('c@corp.test')",
+        "INSERT INTO b (v) VALUES ('three')",
+        "INSERT INTO orders (person_id, total) VALUES (1, 1)",
+        "INSERT INTO events VALUES (3, '2025-06-01')",
+    ];
+    same_engine_catalog_is_the_sources::<PgDb>(schema, &catalog, &behaviour).await;
+}
+
+#[tokio::test]
+async fn mariadb_to_mariadb_keeps_fulltext_spatial_checks_and_column_options() {
+    let schema = "
+        CREATE TABLE people (id int AUTO_INCREMENT PRIMARY KEY, email varchar(100) NOT NULL, bio text, built year,
+                             code char(4), flag tinyint(1) NOT NULL DEFAULT 1, score int CHECK (score >= 0),
+                             updated timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+                             since date DEFAULT (curdate()),
+                             UNIQUE KEY people_email (email), FULLTEXT KEY people_bio (bio)) DEFAULT CHARSET = utf8mb4;
+        CREATE TABLE places (id int PRIMARY KEY, at point NOT NULL, SPATIAL INDEX places_at (at));
+        CREATE TABLE orders (id int PRIMARY KEY, person_id int, parent_id int, KEY orders_person (person_id),
+                             CONSTRAINT orders_person_fk FOREIGN KEY (person_id) REFERENCES people (id) ON DELETE CASCADE,
+                             CONSTRAINT orders_parent_fk FOREIGN KEY (parent_id) REFERENCES orders (id) ON DELETE SET NULL);
+        INSERT INTO people (email, bio, built, code, score) VALUES ('a@corp.test', 'likes rust', 1999, 'ab', 1);
+        INSERT INTO places VALUES (1, POINT(1, 2));
+        INSERT INTO orders VALUES (1, 1, NULL), (2, 1, 1);";
+    let catalog = [
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT LIKE 'dbtwin%' ORDER BY 1, ORDINAL_POSITION",
+        "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME, INDEX_TYPE FROM information_schema.STATISTICS
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY 1, 2, 4",
+        "SELECT CONSTRAINT_NAME, TABLE_NAME, REFERENCED_TABLE_NAME, UPDATE_RULE, DELETE_RULE
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY 1",
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+         WHERE CONSTRAINT_SCHEMA = DATABASE() ORDER BY 1, 2",
+    ];
+    let behaviour = [
+        "INSERT INTO people (email) VALUES ('b@corp.test')",
+        "SELECT id FROM people WHERE MATCH (bio) AGAINST ('rust')",
+        "DELETE FROM people WHERE id = 1",
+    ];
+    same_engine_catalog_is_the_sources::<MyDb>(schema, &catalog, &behaviour).await;
+}
+
+#[tokio::test]
+async fn sqlite_to_sqlite_keeps_every_statement() {
+    let schema = "
+        CREATE TABLE people (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL COLLATE NOCASE UNIQUE,
+                             score INTEGER CHECK (score >= 0), since DATE DEFAULT CURRENT_DATE);
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, person_id INTEGER REFERENCES people (id) ON DELETE CASCADE);
+        CREATE INDEX orders_person ON orders (person_id);
+        CREATE UNIQUE INDEX people_lower ON people (lower(email)) WHERE score > 0;
+        INSERT INTO people (email, score) VALUES ('a@corp.test', 1);
+        INSERT INTO orders VALUES (1, 1);";
+    let catalog = ["SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'dbtwin%' ORDER BY 2"];
+    let behaviour = ["INSERT INTO people (email, score) VALUES ('b@corp.test', 2)"];
+    same_engine_catalog_is_the_sources::<crate::support::SqliteDb>(schema, &catalog, &behaviour).await;
+}

@@ -68,7 +68,7 @@ async fn create_tables_scenario<S: TestDb, T: TestDb>() {
     let rules = "secret: s\ntables:\n  owners: email\n";
     let run = copy(source.url(), target.url(), rules, &["--create-tables"]).await;
     assert_ok(&run);
-    assert!(run.stdout.contains("unique keys, indexes and foreign keys after the load"), "{}", run.stdout);
+    assert!(run.stdout.contains("target: created"), "{}", run.stdout);
     let normalised = |rows: Vec<Vec<Option<String>>>| -> Vec<Vec<String>> {
         rows.iter().map(|r| r.iter().enumerate().map(|(i, c)| normalise(i, c)).collect()).collect()
     };

@@ -10,11 +10,11 @@ use tokio::sync::{Mutex, Semaphore};
 
 use super::{Q, connect, connect_options, identity, prepare_session};
 use crate::data::channel::BatchSender;
-use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source, SourceProfile};
+use crate::engine::contract::{ConnectOptions, EngineError, NativeDdl, ReadRequest, Side, Source, SourceProfile};
 use crate::engine::driver::{failed, stream_rows};
 use crate::engine::read::select;
 use crate::engine::url::DbUrl;
-use crate::schema::Schema;
+use crate::schema::{Schema, Table};
 
 pub struct MySqlSource {
     idle: Mutex<Vec<MySqlConnection>>,
@@ -117,6 +117,29 @@ impl Source for MySqlSource {
         let schema = super::introspect::schema(&mut conn, Side::Source, schemas).await;
         self.idle.lock().await.push(conn);
         schema
+    }
+
+    /// `SHOW CREATE TABLE`: the table with every key, index (FULLTEXT and SPATIAL too), check,
+    /// column option (`ON UPDATE CURRENT_TIMESTAMP`), character set and partitioning. Its keys
+    /// are created with it (a MySQL table gets them in the same statement, which commits alone,
+    /// so there is nothing to owe); foreign keys to tables not created yet are allowed because
+    /// the target's sessions run with foreign-key checks off.
+    async fn native_ddl(&self, tables: &[Table]) -> Result<Vec<NativeDdl>, EngineError> {
+        let (_permit, mut conn) = self.take().await?;
+        let mut out = Vec::new();
+        for table in tables {
+            let show = format!("SHOW CREATE TABLE {}", Q.table(&table.name));
+            let row = conn
+                .fetch_one(AssertSqlSafe(show))
+                .await
+                .map_err(|e| failed(format!("source: reading the definition of {}", table.name), e))?;
+            let create: String = row
+                .try_get_unchecked(1)
+                .map_err(|e| failed(format!("source: reading the definition of {}", table.name), e))?;
+            out.push(NativeDdl { create: vec![create], ..NativeDdl::default() });
+        }
+        self.idle.lock().await.push(conn);
+        Ok(out)
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {

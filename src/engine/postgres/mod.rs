@@ -4,6 +4,7 @@
 
 mod copy_text;
 mod introspect;
+mod native;
 mod owed;
 mod source;
 mod target;
@@ -55,7 +56,8 @@ fn default_sql(d: &DefaultValue, _ty: &str) -> String {
 /// The PostgreSQL type for a source column (`--create-tables`).
 pub fn column_type(col: &Column, same_engine: bool, _key: Option<u32>) -> String {
     use TypeClass as C;
-    if same_engine && !matches!(col.class, C::Enum | C::Other) {
+    // Same engine: the source's own definition is created (enums and domains with it).
+    if same_engine {
         return col.declared_type.clone();
     }
     if let Some(t) = ddl::class_type(col.class, EngineKind::Postgres) {

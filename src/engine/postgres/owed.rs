@@ -19,6 +19,8 @@ fn state() -> String {
 pub async fn execute_ddl(pool: &PgPool, statements: &[String], debts: &[OwedDdl]) -> Result<(), EngineError> {
     let fail = |e| failed("target: creating tables", e);
     let mut tx = pool.begin().await.map_err(fail)?;
+    // Definitions read from another PostgreSQL name their tables and types unqualified.
+    (&mut *tx).execute(AssertSqlSafe(format!("SET LOCAL search_path TO {}", Q.ident(SCHEMA)))).await.map_err(fail)?;
     if !debts.is_empty() {
         (&mut *tx).execute(AssertSqlSafe(owed::create_sql(&state(), ""))).await.map_err(fail)?;
         let insert = format!(
@@ -68,10 +70,11 @@ pub async fn settle(
 ) -> Result<(), EngineError> {
     let fail = |e| failed(format!("target: adding {debt}"), e);
     let mut tx = pool.begin().await.map_err(fail)?;
-    let wait = format!("SET LOCAL lock_timeout = '{}s'", lock_wait.as_secs());
-    (&mut *tx).execute(AssertSqlSafe(wait)).await.map_err(fail)?;
+    let wait =
+        format!("SET LOCAL lock_timeout = '{}s'; SET LOCAL search_path TO {}", lock_wait.as_secs(), Q.ident(SCHEMA));
+    (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(wait))).await.map_err(fail)?;
     if run {
-        (&mut *tx).execute(AssertSqlSafe(debt.statement.clone())).await.map_err(fail)?;
+        (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(debt.statement.clone()))).await.map_err(fail)?;
     }
     let forget = format!("DELETE FROM {} WHERE schema_name = $1 AND table_name = $2 AND seq = $3", state());
     sqlx::query(AssertSqlSafe(forget))

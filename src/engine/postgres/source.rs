@@ -10,11 +10,11 @@ use tokio::sync::Mutex;
 
 use super::{Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::BatchSender;
-use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source, SourceProfile};
+use crate::engine::contract::{ConnectOptions, EngineError, NativeDdl, ReadRequest, Side, Source, SourceProfile};
 use crate::engine::driver::{connecting, failed};
 use crate::engine::read::Batcher;
 use crate::engine::url::DbUrl;
-use crate::schema::Schema;
+use crate::schema::{Schema, Table};
 
 pub struct PgSource {
     /// Holds the exporting transaction open for the whole run: the snapshot lives as long as it.
@@ -69,6 +69,10 @@ impl Source for PgSource {
         let schema = super::introspect::schema(&mut conn, Side::Source, schemas).await?;
         protect(&mut conn, &schema).await?;
         Ok(schema)
+    }
+
+    async fn native_ddl(&self, tables: &[Table]) -> Result<Vec<NativeDdl>, EngineError> {
+        super::native::tables(&self.readers, tables).await
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {

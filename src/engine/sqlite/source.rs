@@ -12,11 +12,13 @@ use tokio::sync::Mutex;
 use super::Q;
 use crate::data::batch::Batch;
 use crate::data::channel::BatchSender;
-use crate::engine::contract::{ConnectOptions, EngineError, ReadRequest, Side, Source, SourceProfile};
+use crate::engine::contract::{
+    ConnectOptions, EngineError, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
+};
 use crate::engine::driver::{failed, stream_rows};
 use crate::engine::read::select;
 use crate::engine::url::DbUrl;
-use crate::schema::Schema;
+use crate::schema::{Schema, Table};
 
 pub struct SqliteSource {
     conn: Mutex<SqliteConnection>,
@@ -44,6 +46,38 @@ impl SqliteSource {
 impl Source for SqliteSource {
     async fn introspect(&self, _schemas: &[String]) -> Result<Schema, EngineError> {
         super::introspect::schema(&mut *self.conn.lock().await, Side::Source).await
+    }
+
+    /// The statements SQLite kept as they were written: the table's (with its checks, foreign
+    /// keys and actions, collations, defaults), and its indexes', added after the load.
+    async fn native_ddl(&self, tables: &[Table]) -> Result<Vec<NativeDdl>, EngineError> {
+        let mut conn = self.conn.lock().await;
+        let mut out = Vec::new();
+        for table in tables {
+            let fail = |e| failed(format!("source: reading the definition of {}", table.name), e);
+            let (create,): (String,) =
+                sqlx::query_as("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?")
+                    .bind(&table.name.name)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(fail)?;
+            let indexes: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name",
+            )
+            .bind(&table.name.name)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(fail)?;
+            let after = indexes
+                .into_iter()
+                .map(|(name, sql)| {
+                    let unique = sql.trim_start().to_ascii_uppercase().starts_with("CREATE UNIQUE");
+                    (if unique { OwedKind::UniqueIndex } else { OwedKind::Index }, name, sql)
+                })
+                .collect();
+            out.push(NativeDdl { prelude: Vec::new(), create: vec![create], after });
+        }
+        Ok(out)
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
