@@ -119,6 +119,8 @@ pub struct Column {
     /// The default as the engine writes it (`'x'::text`, `0`, `current_timestamp()`), for
     /// `--create-tables` to translate.
     pub default: Option<String>,
+    /// Set to the current time whenever its row changes (MySQL `ON UPDATE CURRENT_TIMESTAMP`).
+    pub on_update_now: bool,
 }
 
 impl Column {
@@ -135,6 +137,7 @@ impl Column {
             auto_increment: false,
             has_default: false,
             default: None,
+            on_update_now: false,
         }
     }
 }
@@ -190,6 +193,38 @@ impl FkAction {
 pub struct Index {
     pub name: String,
     pub columns: Vec<usize>,
+    pub kind: IndexKind,
+}
+
+impl Index {
+    /// An ordinary (B-tree) index.
+    pub fn plain(name: impl Into<String>, columns: Vec<usize>) -> Self {
+        Index { name: name.into(), columns, kind: IndexKind::Plain }
+    }
+}
+
+/// How an index finds its rows: only a plain one means the same on every engine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexKind {
+    Plain,
+    /// MySQL FULLTEXT.
+    FullText,
+    /// MySQL SPATIAL.
+    Spatial,
+    /// A PostgreSQL access method other than B-tree (gin, gist, brin, hash …).
+    Method(String),
+}
+
+impl IndexKind {
+    /// As the summary names it: `FULLTEXT`, `gin`.
+    pub fn label(&self) -> &str {
+        match self {
+            IndexKind::Plain => "plain",
+            IndexKind::FullText => "FULLTEXT",
+            IndexKind::Spatial => "SPATIAL",
+            IndexKind::Method(m) => m,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,6 +244,8 @@ pub struct Table {
     pub partitioned: bool,
     /// The connected user may read all of it (a source table without SELECT is not).
     pub readable: bool,
+    /// Names of its CHECK constraints (an engine that does not name them says `check`).
+    pub checks: Vec<String>,
 }
 
 impl Table {
@@ -224,6 +261,7 @@ impl Table {
             row_estimate: None,
             partitioned: false,
             readable: true,
+            checks: Vec::new(),
         }
     }
 

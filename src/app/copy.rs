@@ -141,7 +141,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
             return Err(Interrupted(signal, Interrupted::ADDING_KEYS).into());
         }
     };
-    notes.extend(settled.note);
+    notes.extend(settled.notes);
     progress.finish();
     print!("{}", report::render_summary(&stats, &notes));
     if !settled.failures.is_empty() {

@@ -17,7 +17,7 @@ use crate::schema::{Schema, Table, TableName};
 pub struct Created {
     tables: Vec<(Table, TableName)>,
     /// What could not be carried over, table by table, for the summary.
-    omitted: Vec<String>,
+    omitted: ddl::Omissions,
     /// Every key was created with its table (MySQL's own definitions): none is owed.
     keys_inline: bool,
 }
@@ -130,7 +130,6 @@ impl Created {
             .iter()
             .flat_map(|(t, n)| ddl::keys_after_load(&d, t, n, &parents, &mut taken, &mut omitted))
             .collect();
-        omitted.sort();
         omitted.dedup();
         self.omitted = omitted;
         (creates, owed)
@@ -167,7 +166,7 @@ impl Created {
 /// What adding the owed keys came to.
 pub struct Settled {
     /// For the run summary.
-    pub note: Option<String>,
+    pub notes: Vec<String>,
     /// Each key that could not be added, with the reason; they stay owed.
     pub failures: Vec<String>,
 }
@@ -209,7 +208,16 @@ pub async fn settle_owed(pair: &Pair, created: &Created) -> Result<Settled, Engi
         };
         parts.push(format!("added {added} unique keys, indexes and foreign keys after the load{from_earlier}"));
     }
-    parts.extend(created.omitted.iter().cloned());
-    let note = (!parts.is_empty()).then(|| format!("target: {}", parts.join("; ")));
-    Ok(Settled { note, failures })
+    let mut notes: Vec<String> =
+        (!parts.is_empty()).then(|| format!("target: {}", parts.join("; "))).into_iter().collect();
+    // One line per table for what its engine pair could not carry over.
+    let mut by_table: Vec<(&TableName, Vec<&str>)> = Vec::new();
+    for (table, what) in &created.omitted {
+        match by_table.iter_mut().find(|(t, _)| *t == table) {
+            Some((_, list)) => list.push(what),
+            None => by_table.push((table, vec![what])),
+        }
+    }
+    notes.extend(by_table.into_iter().map(|(t, list)| format!("target: {t} was created without {}", list.join(", "))));
+    Ok(Settled { notes, failures })
 }

@@ -8,7 +8,7 @@ use std::fmt;
 
 use super::sql::{Quote, text_literal};
 use super::url::EngineKind;
-use crate::schema::{Column, FkAction, ForeignKey, Table, TableName, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, IndexKind, Table, TableName, TypeClass};
 
 /// An engine's type for a source column: (column, same engine, key budget) → type. The budget
 /// is set for a column in a key or index of an engine that limits key length: the characters
@@ -266,7 +266,7 @@ pub fn is_unsigned(column: &Column) -> bool {
 fn indexed(table: &Table) -> impl Iterator<Item = &[usize]> {
     std::iter::once(table.primary_key.as_slice())
         .chain(table.unique_keys.iter().map(|k| k.columns.as_slice()))
-        .chain(table.indexes.iter().map(|k| k.columns.as_slice()))
+        .chain(table.indexes.iter().filter(|k| k.kind == IndexKind::Plain).map(|k| k.columns.as_slice()))
         .filter(|cols| !cols.is_empty())
 }
 
@@ -326,6 +326,10 @@ fn column_types(d: &Dialect, table: &Table, same_engine: bool, parents: Parents)
     types
 }
 
+/// What `--create-tables` could not carry over between engines, table by table: each is said
+/// in the run summary.
+pub type Omissions = Vec<(TableName, String)>;
+
 /// `CREATE TABLE` for `table` (a source definition) named `name` in the target. What cannot be
 /// carried over is said in `notes`.
 pub fn create_table(
@@ -334,15 +338,36 @@ pub fn create_table(
     name: &TableName,
     same_engine: bool,
     parents: Parents,
-    notes: &mut Vec<String>,
+    notes: &mut Omissions,
 ) -> String {
     let types = column_types(d, table, same_engine, parents);
     let single_auto_pk = table.primary_key.len() == 1 && table.columns[table.primary_key[0]].auto_increment;
     let mut parts: Vec<String> = Vec::new();
-    for (i, col) in table.columns.iter().enumerate().filter(|(_, c)| !c.generated) {
+    let mut left_out = |what: String| notes.push((name.clone(), what));
+    if table.partitioned {
+        left_out("its partitions (created as one table)".into());
+    }
+    if !table.checks.is_empty() {
+        left_out(format!("CHECK constraints ({})", table.checks.join(", ")));
+    }
+    for (i, col) in table.columns.iter().enumerate() {
+        if col.generated {
+            left_out(format!("generated column {} (its expression is the source engine's)", col.name));
+            continue;
+        }
         let ty = &types[i];
         let mut def = format!("{} {ty}", d.quote.ident(&col.name));
         let auto = single_auto_pk && table.primary_key[0] == i;
+        if col.on_update_now {
+            left_out(format!("ON UPDATE CURRENT_TIMESTAMP of {}", col.name));
+        }
+        if col.auto_increment && !auto {
+            left_out(format!("the generated values (sequence) of {}", col.name));
+        }
+        let raw = col.default.as_deref().filter(|_| !auto && !col.auto_increment);
+        if let Some(raw) = raw.filter(|r| portable_default(r).is_none()) {
+            left_out(format!("DEFAULT {raw} of {}", col.name));
+        }
         if let Some(default) = col.default.as_deref().filter(|_| !auto).and_then(portable_default) {
             let default = match (col.class, default) {
                 // A boolean spelled as a number (MySQL's tinyint(1), SQLite) is a boolean.
@@ -381,14 +406,14 @@ pub fn create_table(
 }
 
 /// `REFERENCES parent (cols) ON DELETE … ON UPDATE …`, with the actions the engine enforces.
-fn references(d: &Dialect, fk: &ForeignKey, parent: &str, table: &TableName, notes: &mut Vec<String>) -> String {
+fn references(d: &Dialect, fk: &ForeignKey, parent: &str, table: &TableName, notes: &mut Omissions) -> String {
     let mut sql = format!("REFERENCES {parent} ({})", d.quote.list(fk.referenced_columns.iter().map(String::as_str)));
     for (event, action) in [("DELETE", fk.on_delete), ("UPDATE", fk.on_update)] {
         match action {
             FkAction::NoAction => {}
-            FkAction::SetDefault if !d.set_default_action => notes.push(format!(
-                "{table}: foreign key to {parent}: ON {event} SET DEFAULT left out (the target engine does not enforce it)"
-            )),
+            FkAction::SetDefault if !d.set_default_action => {
+                notes.push((table.clone(), format!("ON {event} SET DEFAULT of the foreign key to {parent}")))
+            }
             _ => sql.push_str(&format!(" ON {event} {}", action.sql())),
         }
     }
@@ -460,7 +485,7 @@ pub fn keys_after_load(
     name: &TableName,
     parents: Parents,
     taken: &mut TakenNames,
-    notes: &mut Vec<String>,
+    notes: &mut Omissions,
 ) -> Vec<OwedDdl> {
     let mut owed = Vec::new();
     let on = if d.qualified_index_table { d.quote.table(name) } else { d.quote.ident(&name.name) };
@@ -474,6 +499,10 @@ pub fn keys_after_load(
         (&table.indexes, OwedKind::Index, "INDEX", "idx"),
     ] {
         for index in indexes.iter() {
+            if index.kind != IndexKind::Plain {
+                notes.push((name.clone(), format!("{} index {}", index.kind.label(), index.name)));
+                continue;
+            }
             let columns: Vec<&str> = index.columns.iter().map(|&i| table.columns[i].name.as_str()).collect();
             let fallback = format!("{}_{}_{suffix}", name.name, columns.join("_"));
             let index_name = taken.claim(d, &scope, chosen(&index.name), &fallback);

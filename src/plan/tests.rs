@@ -19,12 +19,13 @@ fn schema() -> Schema {
             Column { generated: true, ..col("upper_name", "text", text) },
         ],
         primary_key: vec![0],
-        unique_keys: vec![Index { name: "users_email_key".into(), columns: vec![1] }],
+        unique_keys: vec![Index::plain("users_email_key", vec![1])],
         indexes: vec![],
         foreign_keys: vec![],
         row_estimate: Some(10),
         partitioned: false,
         readable: true,
+        checks: Vec::new(),
     };
     let orders = Table {
         name: TableName::new("public", "orders"),
@@ -43,6 +44,7 @@ fn schema() -> Schema {
         row_estimate: Some(1000),
         partitioned: false,
         readable: true,
+        checks: Vec::new(),
     };
     Schema { tables: vec![orders, users] }
 }

@@ -380,3 +380,40 @@ async fn sqlite_to_sqlite_keeps_every_statement() {
     let behaviour = ["INSERT INTO people (email, score) VALUES ('b@corp.test', 2)"];
     same_engine_catalog_is_the_sources::<crate::support::SqliteDb>(schema, &catalog, &behaviour).await;
 }
+
+/// Between engines, what the target cannot have is named in the summary, table by table, and
+/// everything else is created.
+#[tokio::test]
+async fn what_another_engine_cannot_have_is_listed() {
+    let (my, pg, lite) = (MyDb::create().await, PgDb::create().await, crate::support::SqliteDb::create().await);
+    my.exec(
+        "CREATE TABLE people (id int PRIMARY KEY, bio text, score int CHECK (score >= 0),
+                              updated timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,
+                              email varchar(80), FULLTEXT KEY people_bio (bio), KEY people_email (email));
+         INSERT INTO people (id, bio, score, email) VALUES (1, 'likes rust', 1, 'a@corp.test');",
+    )
+    .await;
+    let run = copy(my.url(), pg.url(), "tables: {}\n", &["--create-tables"]).await;
+    assert_ok(&run);
+    let line =
+        run.stdout.lines().find(|l| l.contains("was created without")).unwrap_or_else(|| panic!("{}", run.stdout));
+    for what in ["CHECK constraints", "ON UPDATE CURRENT_TIMESTAMP of updated", "FULLTEXT index people_bio"] {
+        assert!(line.contains(what), "{what}: {line}");
+    }
+    assert!(pg.has_index("people_email").await, "the plain index is there");
+
+    let source = PgDb::create().await;
+    source
+        .exec(
+            "CREATE TABLE events (id int, at date NOT NULL, doc tsvector, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+             CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+             CREATE INDEX events_doc ON events USING gin (doc);
+             INSERT INTO events VALUES (1, '2024-05-01', 'x');",
+        )
+        .await;
+    let run = copy(source.url(), lite.url(), "tables: {}\n", &["--create-tables"]).await;
+    assert_ok(&run);
+    assert!(run.stdout.contains("its partitions (created as one table)"), "{}", run.stdout);
+    assert!(run.stdout.contains("gin index events_doc"), "{}", run.stdout);
+    assert_eq!(lite.count("events").await, 1);
+}

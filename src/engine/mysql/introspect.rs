@@ -6,7 +6,7 @@ use sqlx::mysql::MySqlConnection;
 
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::driver::failed;
-use crate::schema::{Column, FkAction, ForeignKey, Index, Schema, Table, TableName, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Index, IndexKind, Schema, Table, TableName, TypeClass};
 
 /// `schemas` empty means the URL's database.
 pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
@@ -67,14 +67,15 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
                 auto_increment: extra.contains("AUTO_INCREMENT"),
                 has_default: default.is_some() || extra.contains("AUTO_INCREMENT"),
                 default,
+                on_update_now: extra.contains("ON UPDATE"),
             });
         }
 
         // Indexes on plain columns (prefix and functional indexes are not keys of values).
         // table, index, non_unique, column (NULL for a functional part), prefix length
-        type IndexRow = (String, String, i64, Option<String>, Option<i64>);
+        type IndexRow = (String, String, i64, Option<String>, Option<i64>, String);
         let indexes: Vec<IndexRow> = sqlx::query_as(
-            "SELECT TABLE_NAME, INDEX_NAME, CAST(NON_UNIQUE AS SIGNED), COLUMN_NAME, CAST(SUB_PART AS SIGNED)
+            "SELECT TABLE_NAME, INDEX_NAME, CAST(NON_UNIQUE AS SIGNED), COLUMN_NAME, CAST(SUB_PART AS SIGNED), INDEX_TYPE
              FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ?
              ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
         )
@@ -82,17 +83,22 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         .fetch_all(&mut *conn)
         .await
         .map_err(|e| failed(ctx("keys"), e))?;
-        // (table, index) → (unique, its columns; None when a part is not a plain column)
-        type Columns = (bool, Option<Vec<String>>);
+        // (table, index) → (unique, its columns (None when a part is not a plain column), kind)
+        type Columns = (bool, Option<Vec<String>>, IndexKind);
         let mut keys: BTreeMap<(String, String), Columns> = BTreeMap::new();
-        for (table, index, non_unique, column, sub_part) in indexes {
-            let entry = keys.entry((table, index)).or_insert_with(|| (non_unique == 0, Some(Vec::new())));
+        for (table, index, non_unique, column, sub_part, index_type) in indexes {
+            let kind = match index_type.as_str() {
+                "FULLTEXT" => IndexKind::FullText,
+                "SPATIAL" => IndexKind::Spatial,
+                _ => IndexKind::Plain,
+            };
+            let entry = keys.entry((table, index)).or_insert_with(|| (non_unique == 0, Some(Vec::new()), kind));
             match (column, sub_part, entry.1.as_mut()) {
                 (Some(c), None, Some(cols)) => cols.push(c),
                 _ => entry.1 = None,
             }
         }
-        for ((table, index), (unique, cols)) in keys {
+        for ((table, index), (unique, cols, kind)) in keys {
             let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) else { continue };
             let Some(cols) = cols.and_then(|c| c.iter().map(|n| t.column_index(n)).collect::<Option<Vec<_>>>()) else {
                 continue;
@@ -100,9 +106,23 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             if index == "PRIMARY" {
                 t.primary_key = cols;
             } else if unique {
-                t.unique_keys.push(Index { name: index, columns: cols });
+                t.unique_keys.push(Index { name: index, columns: cols, kind });
             } else {
-                t.indexes.push(Index { name: index, columns: cols });
+                t.indexes.push(Index { name: index, columns: cols, kind });
+            }
+        }
+
+        let checks: Vec<(String, String)> = sqlx::query_as(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS
+             WHERE TABLE_SCHEMA = ? AND CONSTRAINT_TYPE = 'CHECK' ORDER BY 1, 2",
+        )
+        .bind(db)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| failed(ctx("checks"), e))?;
+        for (table, name) in checks {
+            if let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) {
+                t.checks.push(name);
             }
         }
 

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::driver::failed;
-use crate::schema::{Column, FkAction, ForeignKey, Index, Schema, Table, TableName, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Index, IndexKind, Schema, Table, TableName, TypeClass};
 
 struct Rel {
     table: Table,
@@ -103,29 +103,33 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
             auto_increment: auto,
             has_default,
             default,
+            on_update_now: false,
         });
     }
 
     // Unique indexes cover both PRIMARY KEY / UNIQUE constraints and bare CREATE UNIQUE INDEX.
-    let indexes: Vec<(i64, String, bool, bool, Vec<i16>)> = of_tables(
+    let indexes: Vec<(i64, String, bool, bool, Vec<i16>, String)> = of_tables(
         conn,
         &oids,
         "SELECT indrelid::int8, (SELECT relname::text FROM pg_class WHERE oid = indexrelid), indisprimary, indisunique,
-                string_to_array(indkey::text, ' ')::int2[]
+                string_to_array(indkey::text, ' ')::int2[],
+                (SELECT am.amname::text FROM pg_class ic JOIN pg_am am ON am.oid = ic.relam WHERE ic.oid = indexrelid)
          FROM pg_index
          WHERE indrelid = ANY($1::int8[]::oid[]) AND indpred IS NULL AND indexprs IS NULL
          ORDER BY indrelid, indexrelid",
     )
     .await
     .map_err(|e| failed(ctx("keys"), e))?;
-    for (rel, index, primary, unique, attnums) in indexes {
+    for (rel, index, primary, unique, attnums, method) in indexes {
         let Some((table, cols)) = columns_of(&mut by_oid, rel, &attnums) else { continue };
+        let kind = if method == "btree" { IndexKind::Plain } else { IndexKind::Method(method) };
+        let index = Index { name: index, columns: cols, kind };
         if primary {
-            table.primary_key = cols;
+            table.primary_key = index.columns;
         } else if unique {
-            table.unique_keys.push(Index { name: index, columns: cols });
+            table.unique_keys.push(index);
         } else {
-            table.indexes.push(Index { name: index, columns: cols });
+            table.indexes.push(index);
         }
     }
 
@@ -152,6 +156,20 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
         let references = TableName::new(ref_schema, ref_name);
         let (on_delete, on_update) = (action(&on_delete), action(&on_update));
         table.foreign_keys.push(ForeignKey { name, columns, references, referenced_columns, on_delete, on_update });
+    }
+
+    let checks: Vec<(i64, String)> = of_tables(
+        conn,
+        &oids,
+        "SELECT conrelid::int8, conname::text FROM pg_constraint
+         WHERE contype = 'c' AND conrelid = ANY($1::int8[]::oid[]) ORDER BY 1, 2",
+    )
+    .await
+    .map_err(|e| failed(ctx("checks"), e))?;
+    for (rel, name) in checks {
+        if let Some(r) = by_oid.get_mut(&rel) {
+            r.table.checks.push(name);
+        }
     }
 
     let tables = order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect();

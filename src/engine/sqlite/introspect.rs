@@ -9,14 +9,14 @@ use crate::schema::{Column, FkAction, ForeignKey, Index, Schema, Table, TableNam
 
 pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, EngineError> {
     let fail = |what: &str, e| failed(format!("{side}: reading {what}"), e);
-    let names: Vec<(String,)> = sqlx::query_as(
-        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    let names: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
     )
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| fail("the table list", e))?;
     let mut tables = Vec::new();
-    for (name,) in names {
+    for (name, statement) in names {
         let table = TableName::new(SCHEMA, &name);
         let what = format!("table {table}");
         // cid, name, type, notnull, default, pk position, hidden (2, 3: generated)
@@ -43,10 +43,18 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
                     auto_increment: is_rowid,
                     has_default: default.is_some() || is_rowid,
                     default: default.clone(),
+                    on_update_now: false,
                 }
             })
             .collect();
-        let mut def = Table { columns, primary_key: pk.iter().map(|(_, i)| *i).collect(), ..Table::new(table.clone()) };
+        // SQLite keeps no catalog of checks, only the statement that declared them.
+        let checks = statement.filter(|s| s.to_ascii_uppercase().contains("CHECK")).map(|_| vec!["check".to_string()]);
+        let mut def = Table {
+            columns,
+            primary_key: pk.iter().map(|(_, i)| *i).collect(),
+            checks: checks.unwrap_or_default(),
+            ..Table::new(table.clone())
+        };
 
         let sql = "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?)";
         let indexes: Vec<(String, i64, String, i64)> = pragma(conn, sql, &name).await.map_err(|e| fail(&what, e))?;
@@ -60,8 +68,8 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
             let positions: Option<Vec<usize>> =
                 cols.iter().map(|(c,)| c.as_deref().and_then(|c| def.column_index(c))).collect();
             match positions {
-                Some(columns) if unique != 0 => def.unique_keys.push(Index { name: index, columns }),
-                Some(columns) => def.indexes.push(Index { name: index, columns }),
+                Some(columns) if unique != 0 => def.unique_keys.push(Index::plain(index, columns)),
+                Some(columns) => def.indexes.push(Index::plain(index, columns)),
                 None => {}
             }
         }
