@@ -172,10 +172,10 @@ async fn mariadb_one_failed_key_does_not_stop_the_others() {
 /// defaults (a boolean, the current date) that fill an INSERT that leaves them out.
 async fn created_schema_behaves_like_the_source<S: TestDb, T: TestDb>() {
     let (source, target) = (S::create().await, T::create().await);
-    let (flag, today, yes) = match S::JSON_TYPE {
-        "jsonb" => ("boolean NOT NULL DEFAULT true", "date DEFAULT CURRENT_DATE", "true"),
+    let (flag, today, yes) = match S::ENGINE {
+        "postgres" => ("boolean NOT NULL DEFAULT true", "date DEFAULT CURRENT_DATE", "true"),
         // MariaDB and SQLite spell the boolean as an integer.
-        _ if S::TABLES_QUERY.contains("sqlite") => ("BOOLEAN NOT NULL DEFAULT 1", "DATE DEFAULT CURRENT_DATE", "1"),
+        "sqlite" => ("BOOLEAN NOT NULL DEFAULT 1", "DATE DEFAULT CURRENT_DATE", "1"),
         _ => ("tinyint(1) NOT NULL DEFAULT 1", "date DEFAULT (curdate())", "1"),
     };
     source
@@ -417,3 +417,132 @@ async fn what_another_engine_cannot_have_is_listed() {
     assert!(run.stdout.contains("gin index events_doc"), "{}", run.stdout);
     assert_eq!(lite.count("events").await, 1);
 }
+
+/// A shop of sixteen tables (enums, a domain, a partitioned table, self-references, cascades,
+/// a FULLTEXT index, composite text keys), in each source engine's own SQL.
+fn shop_schema<S: TestDb>() -> String {
+    let (status, year, auto, text_key, events, fulltext) = match S::ENGINE {
+        "postgres" => (
+            "status",
+            "year4",
+            "serial PRIMARY KEY",
+            "text",
+            "CREATE TABLE events (id int NOT NULL, at date NOT NULL, what text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+             CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+             CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');",
+            "",
+        ),
+        "mariadb" => (
+            "enum('new','active','gone')",
+            "int",
+            "int AUTO_INCREMENT PRIMARY KEY",
+            "varchar(200)",
+            "CREATE TABLE events (id int NOT NULL, at date NOT NULL, what text, PRIMARY KEY (id, at));",
+            "CREATE FULLTEXT INDEX products_text ON products (description);",
+        ),
+        _ => (
+            "TEXT CHECK (status IN ('new', 'active', 'gone'))",
+            "INTEGER",
+            "INTEGER PRIMARY KEY",
+            "TEXT",
+            "CREATE TABLE events (id int NOT NULL, at date NOT NULL, what text, PRIMARY KEY (id, at));",
+            "",
+        ),
+    };
+    let types = if S::ENGINE == "postgres" {
+        "CREATE TYPE status AS ENUM ('new', 'active', 'gone');
+         CREATE DOMAIN year4 AS int CHECK (VALUE BETWEEN 1900 AND 2100);"
+    } else {
+        ""
+    };
+    format!(
+        "{types}
+        CREATE TABLE countries (code char(2) PRIMARY KEY, name varchar(60) NOT NULL);
+        CREATE TABLE currencies (code char(3) PRIMARY KEY, name varchar(60) NOT NULL);
+        CREATE TABLE customers (id {auto}, email varchar(120) NOT NULL UNIQUE,
+            country_code char(2) NOT NULL REFERENCES countries (code), status {status} NOT NULL DEFAULT 'new',
+            born {year}, joined date DEFAULT CURRENT_DATE);
+        CREATE TABLE addresses (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+            line varchar(200));
+        CREATE TABLE categories (id int PRIMARY KEY, parent_id int REFERENCES categories (id) ON DELETE SET NULL,
+            name varchar(60) NOT NULL);
+        CREATE TABLE products (id int PRIMARY KEY, sku varchar(40) NOT NULL UNIQUE, category_id int REFERENCES categories (id),
+            price decimal(10,2) NOT NULL DEFAULT 0, description text);
+        {fulltext}
+        CREATE TABLE product_tags (product_id int NOT NULL REFERENCES products (id) ON DELETE CASCADE, tag varchar(50) NOT NULL,
+            PRIMARY KEY (product_id, tag));
+        CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+            currency char(3) NOT NULL REFERENCES currencies (code), placed date NOT NULL);
+        CREATE INDEX orders_placed ON orders (placed);
+        CREATE TABLE order_items (order_id int NOT NULL REFERENCES orders (id) ON DELETE CASCADE, line int NOT NULL,
+            product_id int NOT NULL REFERENCES products (id), qty int NOT NULL DEFAULT 1, PRIMARY KEY (order_id, line));
+        CREATE TABLE payments (id int PRIMARY KEY, order_id int NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            amount decimal(10,2) NOT NULL);
+        CREATE TABLE shipments (id int PRIMARY KEY, order_id int NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+            carrier varchar(40));
+        CREATE TABLE reviews (id int PRIMARY KEY, product_id int NOT NULL REFERENCES products (id) ON DELETE CASCADE,
+            customer_id int REFERENCES customers (id) ON DELETE SET NULL, stars int NOT NULL);
+        CREATE TABLE employees (id int PRIMARY KEY, manager_id int REFERENCES employees (id), email varchar(120) NOT NULL UNIQUE);
+        CREATE TABLE translations (lang {text_key} NOT NULL, msg_key {text_key} NOT NULL, body text,
+            PRIMARY KEY (lang, msg_key));
+        CREATE TABLE translation_notes (id int PRIMARY KEY, lang {text_key} NOT NULL, msg_key {text_key} NOT NULL, note text,
+            FOREIGN KEY (lang, msg_key) REFERENCES translations (lang, msg_key) ON DELETE CASCADE);
+        {events}
+        INSERT INTO countries VALUES ('DE', 'Germany'), ('FR', 'France');
+        INSERT INTO currencies VALUES ('EUR', 'Euro');
+        INSERT INTO customers (email, country_code, status, born, joined) VALUES
+            ('a@corp.test', 'DE', 'active', 1980, '2024-01-01'), ('b@corp.test', 'FR', 'new', 1990, '2024-02-01');
+        INSERT INTO addresses VALUES (1, 1, 'Hauptstr. 1'), (2, 2, 'Rue 2');
+        INSERT INTO categories VALUES (1, NULL, 'all'), (2, 1, 'books');
+        INSERT INTO products VALUES (1, 'B-1', 2, 12.50, 'a book about rust'), (2, 'B-2', 2, 8.00, 'another');
+        INSERT INTO product_tags VALUES (1, 'rust'), (1, 'book');
+        INSERT INTO orders VALUES (1, 1, 'EUR', '2024-03-01'), (2, 2, 'EUR', '2024-03-02');
+        INSERT INTO order_items VALUES (1, 1, 1, 2), (1, 2, 2, 1), (2, 1, 2, 1);
+        INSERT INTO payments VALUES (1, 1, 33.00), (2, 2, 8.00);
+        INSERT INTO shipments VALUES (1, 1, 'DHL');
+        INSERT INTO reviews VALUES (1, 1, 1, 5), (2, 2, 2, 3);
+        INSERT INTO employees VALUES (1, NULL, 'boss@corp.test'), (2, 1, 'staff@corp.test');
+        INSERT INTO translations VALUES ('en', 'hello', 'Hello'), ('de', 'hello', 'Hallo');
+        INSERT INTO translation_notes VALUES (1, 'en', 'hello', 'greeting');
+        INSERT INTO events VALUES (1, '2024-05-01', 'signup'), (2, '2025-05-01', 'order');"
+    )
+}
+
+/// The shop copied with `--create-tables` on every pair behaves like the shop: an
+/// auto-increment insert with its defaults, a unique violation, cascades through three levels,
+/// a self-reference set to NULL, a composite text key's cascade, a foreign key that refuses.
+async fn the_shop_on_every_pair<S: TestDb, T: TestDb>() {
+    let (source, target) = (S::create().await, T::create().await);
+    source.exec(&shop_schema::<S>()).await;
+    let rules = "secret: s\ntables:\n  customers:\n    columns:\n      email: email\n";
+    let run = copy(source.url(), target.url(), rules, &["--create-tables"]).await;
+    assert_ok(&run);
+    let tables = target.tables().await;
+    assert!(tables.len() >= 16, "{tables:?}");
+    let run = |sql: &'static str| {
+        let target = &target;
+        async move { target.try_exec(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}")) }
+    };
+    run("INSERT INTO customers (email, country_code) VALUES ('new@corp.test', 'DE')").await;
+    let new = target.rows("SELECT id, status, joined FROM customers WHERE email = 'new@corp.test'").await;
+    assert_eq!(new[0][0].as_deref(), Some("3"), "the auto-increment continues past the copied ids: {new:?}");
+    assert_eq!(new[0][1].as_deref(), Some("new"), "the default: {new:?}");
+    assert!(new[0][2].is_some(), "the current-date default: {new:?}");
+    let dup = target.try_exec("INSERT INTO customers (email, country_code) VALUES ('new@corp.test', 'FR')").await;
+    assert!(dup.is_err(), "the unique e-mail holds");
+    let orphan = target.try_exec("INSERT INTO order_items VALUES (99, 1, 1, 1)").await;
+    assert!(orphan.is_err(), "the foreign key refuses an orphan");
+    run("DELETE FROM customers WHERE id = 1").await;
+    for (table, left) in [("addresses", 1), ("orders", 1), ("order_items", 1), ("payments", 1), ("shipments", 0)] {
+        assert_eq!(target.count(table).await, left, "{table}: ON DELETE CASCADE");
+    }
+    assert_eq!(target.rows("SELECT customer_id FROM reviews WHERE id = 1").await, vec![vec![None]], "SET NULL");
+    run("DELETE FROM categories WHERE id = 1").await;
+    assert_eq!(target.rows("SELECT parent_id FROM categories WHERE id = 2").await, vec![vec![None]], "self-reference");
+    run("DELETE FROM translations WHERE lang = 'en'").await;
+    assert_eq!(target.count("translation_notes").await, 0, "a composite text key cascades");
+    // Partitioned in PostgreSQL: counted through the parent.
+    assert_eq!(target.rows("SELECT count(*) FROM events").await, vec![vec![Some("2".to_string())]]);
+}
+
+crate::on_every_engine_pair!(the_shop_on_every_pair);

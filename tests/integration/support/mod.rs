@@ -229,6 +229,8 @@ where
 /// What scenarios need of a test database, whatever its engine.
 #[allow(async_fn_in_trait)] // static dispatch only: no Send bound is needed
 pub trait TestDb: Sized {
+    /// `postgres`, `mariadb` or `sqlite`.
+    const ENGINE: &'static str;
     /// The engine's JSON column type.
     const JSON_TYPE: &'static str;
     /// `kinds`, one table covering every type class this engine shares with the others.
@@ -302,6 +304,7 @@ pub trait TestDb: Sized {
 }
 
 impl TestDb for PgDb {
+    const ENGINE: &'static str = "postgres";
     const JSON_TYPE: &'static str = "jsonb";
     const KINDS_DDL: &'static str = "CREATE TABLE kinds (id int PRIMARY KEY, flag boolean, big bigint,
         price numeric(38,10), ratio double precision, name varchar(40), data bytea, day date,
@@ -355,6 +358,7 @@ impl TestDb for PgDb {
 }
 
 impl TestDb for MyDb {
+    const ENGINE: &'static str = "mariadb";
     const JSON_TYPE: &'static str = "json";
     const KINDS_DDL: &'static str = "CREATE TABLE kinds (id int PRIMARY KEY, flag tinyint(1), big bigint,
         price decimal(38,10), ratio double, name varchar(40), data blob, day date, at datetime(6),
@@ -422,6 +426,7 @@ impl TestDb for MyDb {
 }
 
 impl TestDb for SqliteDb {
+    const ENGINE: &'static str = "sqlite";
     const JSON_TYPE: &'static str = "json";
     // Decimals as TEXT: SQLite's NUMERIC affinity would keep 15 digits of them.
     const KINDS_DDL: &'static str = "CREATE TABLE kinds (id INTEGER PRIMARY KEY, flag BOOLEAN, big BIGINT,
