@@ -546,3 +546,29 @@ async fn the_shop_on_every_pair<S: TestDb, T: TestDb>() {
 }
 
 crate::on_every_engine_pair!(the_shop_on_every_pair);
+
+/// MySQL → MySQL creates the source's own tables, yet its foreign keys are added after the load
+/// with checks on: one the rows break (an excluded parent that lacks them) is named, not added
+/// unchecked.
+#[tokio::test]
+async fn mariadb_to_mariadb_checks_foreign_keys_after_the_load() {
+    let (source, target) = (MyDb::create().await, MyDb::create().await);
+    let parent = "CREATE TABLE parent (id int PRIMARY KEY);";
+    source
+        .exec(&format!(
+            "{parent} CREATE TABLE child (id int PRIMARY KEY, parent_id int,
+                 CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE);
+             INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1);"
+        ))
+        .await;
+    target.exec(parent).await;
+    let rules = "exclude: [parent]\ntables: {}\n";
+    let run = copy(source.url(), target.url(), rules, &["--create-tables"]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("foreign key child_parent"), "{}", run.stderr);
+    // Once the parent has its row, the next run adds it, with its action.
+    target.exec("INSERT INTO parent VALUES (1)").await;
+    assert_ok(&copy(source.url(), target.url(), rules, &[]).await);
+    target.exec("DELETE FROM parent WHERE id = 1").await;
+    assert_eq!(target.count("child").await, 0, "ON DELETE CASCADE");
+}

@@ -10,7 +10,9 @@ use tokio::sync::{Mutex, Semaphore};
 
 use super::{Q, connect, connect_options, identity, prepare_session};
 use crate::data::channel::BatchSender;
-use crate::engine::contract::{ConnectOptions, EngineError, NativeDdl, ReadRequest, Side, Source, SourceProfile};
+use crate::engine::contract::{
+    ConnectOptions, EngineError, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
+};
 use crate::engine::driver::{failed, stream_rows};
 use crate::engine::read::select;
 use crate::engine::url::DbUrl;
@@ -120,10 +122,9 @@ impl Source for MySqlSource {
     }
 
     /// `SHOW CREATE TABLE`: the table with every key, index (FULLTEXT and SPATIAL too), check,
-    /// column option (`ON UPDATE CURRENT_TIMESTAMP`), character set and partitioning. Its keys
-    /// are created with it (a MySQL table gets them in the same statement, which commits alone,
-    /// so there is nothing to owe); foreign keys to tables not created yet are allowed because
-    /// the target's sessions run with foreign-key checks off.
+    /// column option (`ON UPDATE CURRENT_TIMESTAMP`), character set and partitioning, all
+    /// created with it, but for its foreign keys: those are added after the load, when the
+    /// target checks them against the rows.
     async fn native_ddl(&self, tables: &[Table]) -> Result<Vec<NativeDdl>, EngineError> {
         let (_permit, mut conn) = self.take().await?;
         let mut out = Vec::new();
@@ -136,7 +137,7 @@ impl Source for MySqlSource {
             let create: String = row
                 .try_get_unchecked(1)
                 .map_err(|e| failed(format!("source: reading the definition of {}", table.name), e))?;
-            out.push(NativeDdl { create: vec![create], ..NativeDdl::default() });
+            out.push(split_foreign_keys(&table.name.name, &create));
         }
         self.idle.lock().await.push(conn);
         Ok(out)
@@ -152,6 +153,33 @@ impl Source for MySqlSource {
     }
 }
 
+/// `SHOW CREATE TABLE` text without its foreign keys, and those as statements for after the
+/// load. The server writes each constraint on a line of its own: `  CONSTRAINT `n` FOREIGN KEY …`.
+fn split_foreign_keys(table: &str, create: &str) -> NativeDdl {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut after = Vec::new();
+    for line in create.lines() {
+        let trimmed = line.trim().trim_end_matches(',');
+        let name = trimmed.strip_prefix("CONSTRAINT `").and_then(|rest| {
+            let (name, tail) = rest.split_once("` FOREIGN KEY ")?;
+            Some((name.replace("``", "`"), tail))
+        });
+        match name {
+            Some((name, _)) => {
+                after.push((OwedKind::ForeignKey, name, format!("ALTER TABLE {} ADD {trimmed}", Q.ident(table))))
+            }
+            None => lines.push(line),
+        }
+    }
+    // The line before the closing parenthesis must not end in a comma.
+    if let Some(i) = lines.iter().rposition(|l| l.starts_with(')'))
+        && i > 0
+    {
+        lines[i - 1] = lines[i - 1].trim_end_matches(',');
+    }
+    NativeDdl { prelude: Vec::new(), create: vec![lines.join("\n")], after }
+}
+
 async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
     // Text protocol: raw_sql is not prepared, so values come in the server's text form.
     let sql = select(request, Q, &Q.table(&request.table.name));
@@ -161,4 +189,30 @@ async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &Bat
         Ok(())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_keys_move_after_the_load() {
+        let create = "CREATE TABLE `child` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n  KEY `child_p` (`p`),\n  CONSTRAINT `child_p` FOREIGN KEY (`p`) REFERENCES `parent` (`id`) ON DELETE CASCADE\n) ENGINE=InnoDB";
+        let ddl = split_foreign_keys("child", create);
+        assert_eq!(
+            ddl.create,
+            vec![
+                "CREATE TABLE `child` (\n  `id` int(11) NOT NULL,\n  `p` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n  KEY `child_p` (`p`)\n) ENGINE=InnoDB"
+            ]
+        );
+        assert_eq!(
+            ddl.after,
+            vec![(
+                OwedKind::ForeignKey,
+                "child_p".to_string(),
+                "ALTER TABLE `child` ADD CONSTRAINT `child_p` FOREIGN KEY (`p`) REFERENCES `parent` (`id`) ON DELETE CASCADE"
+                    .to_string()
+            )]
+        );
+    }
 }
