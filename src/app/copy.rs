@@ -13,7 +13,7 @@ use super::{Interrupted, Refused, interrupt};
 use crate::cli::{Cli, CopyArgs};
 use crate::config::{self, Triggers};
 use crate::data::batch::Batch;
-use crate::engine::{ConnectOptions, EngineError, LoadSettings, Source, TriggerRef};
+use crate::engine::{ConnectOptions, EngineError, LoadSettings, Side, Source, TriggerRef};
 use crate::findings;
 use crate::mask::Keyring;
 use crate::pipeline::{self, Settings, sample::sample};
@@ -99,6 +99,20 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         },
         Triggers::Fire => Vec::new(),
     };
+    // A server that lets this user open fewer sessions than --jobs sets the pace.
+    let limits =
+        [(Side::Source, &pair.source.profile.session_limit), (Side::Target, &pair.target.profile.session_limit)];
+    let mut jobs = jobs;
+    for (side, limit) in limits {
+        if let Some(limit) = limit.as_ref().filter(|l| l.sessions < jobs) {
+            notes.push(format!(
+                "{side}: the server let this user open only {} sessions ({}), so tables were copied {} at a time \
+                 instead of {jobs}",
+                limit.sessions, limit.reason, limit.sessions
+            ));
+            jobs = limit.sessions;
+        }
+    }
     notes.push(pair.source.profile.snapshot.clone());
     notes.push(load_note(pair.target.profile.load, &suspended, config.triggers));
     if config.secret.is_none() && args.seed.is_none() {

@@ -233,6 +233,14 @@ impl ConnectOptions {
     }
 }
 
+/// A side that may have fewer sessions than `--jobs` asks for: how many the server let this user
+/// open, and its words for refusing the next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionLimit {
+    pub sessions: usize,
+    pub reason: String,
+}
+
 /// What a connected source is, fixed at connect time.
 #[derive(Clone, Debug)]
 pub struct SourceProfile {
@@ -243,6 +251,8 @@ pub struct SourceProfile {
     pub forms: TextForms,
     /// How the tables' snapshot was taken (or could not be), for the run summary.
     pub snapshot: String,
+    /// Fewer reader sessions than `--jobs`, where the server would not allow more.
+    pub session_limit: Option<SessionLimit>,
 }
 
 /// What a connected target is, fixed at connect time.
@@ -257,6 +267,8 @@ pub struct TargetProfile {
     pub dialect: ddl::Dialect,
     /// The schema new tables are created in.
     pub default_schema: String,
+    /// Fewer writer sessions than `--jobs`, where the server would not allow more.
+    pub session_limit: Option<SessionLimit>,
 }
 
 /// A connected source and its profile.

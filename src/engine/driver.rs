@@ -5,7 +5,7 @@
 use futures_util::{Stream, TryStreamExt};
 use sqlx::pool::PoolConnection;
 
-use super::contract::{EngineError, ReadRequest, Relation, Side};
+use super::contract::{EngineError, ReadRequest, Relation, SessionLimit, Side};
 use super::read::Batcher;
 use super::url::DbUrl;
 use crate::data::batch::Batch;
@@ -51,19 +51,72 @@ pub async fn connecting<T>(
     url: &DbUrl,
     connect: impl std::future::Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T, EngineError> {
-    let limit = url.connect_timeout();
-    match tokio::time::timeout(limit, connect).await {
+    match tokio::time::timeout(url.connect_timeout(), connect).await {
         Ok(connected) => connected.map_err(|e| unreachable(side, url, &e)),
-        Err(_) => Err(EngineError::Connect {
-            side,
-            url: url.to_string(),
-            message: format!(
-                "no answer from {} within {} s (set connect_timeout=SECONDS in the URL)",
-                url.host(),
-                limit.as_secs()
-            ),
-        }),
+        Err(_) => Err(no_answer(side, url)),
     }
+}
+
+fn no_answer(side: Side, url: &DbUrl) -> EngineError {
+    EngineError::Connect {
+        side,
+        url: url.to_string(),
+        message: format!(
+            "no answer from {} within {} s (set connect_timeout=SECONDS in the URL)",
+            url.host(),
+            url.connect_timeout().as_secs()
+        ),
+    }
+}
+
+/// Open up to `wanted` sessions at once, to learn how many the server lets this user have: the
+/// first must open (its failure is the connection's error); a later one refused for too many
+/// connections is a limit the run lives with, any other failure is an error. The sessions are
+/// the caller's to keep or close.
+pub async fn probe_sessions<C, Fut>(
+    side: Side,
+    url: &DbUrl,
+    wanted: usize,
+    open: impl Fn() -> Fut,
+) -> Result<(Vec<C>, Option<SessionLimit>), EngineError>
+where
+    Fut: std::future::Future<Output = Result<C, sqlx::Error>>,
+{
+    let first = connecting(side, url, open()).await?;
+    let more = futures_util::future::join_all((1..wanted).map(|_| connecting_raw(url, open()))).await;
+    let mut sessions = vec![first];
+    let mut refused = None;
+    for opened in more {
+        match opened {
+            Ok(Some(conn)) => sessions.push(conn),
+            Ok(None) => return Err(no_answer(side, url)),
+            Err(e) if too_many_connections(&e) => refused = Some(url.scrub(&describe(&e))),
+            Err(e) => return Err(unreachable(side, url, &e)),
+        }
+    }
+    let limit = refused.map(|reason| SessionLimit { sessions: sessions.len(), reason });
+    Ok((sessions, limit))
+}
+
+/// A connection within the URL's timeout: `None` when the time ran out.
+async fn connecting_raw<T>(
+    url: &DbUrl,
+    connect: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<Option<T>, sqlx::Error> {
+    match tokio::time::timeout(url.connect_timeout(), connect).await {
+        Ok(connected) => connected.map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The server refused a session because the user, the database or the server has as many as
+/// it allows (PostgreSQL 53300; MySQL 1040 server, 1203 and 1226 user limits).
+fn too_many_connections(err: &sqlx::Error) -> bool {
+    let Some(db) = err.as_database_error() else { return false };
+    if db.code().as_deref() == Some("53300") {
+        return true;
+    }
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().is_some_and(|my| matches!(my.number(), 1040 | 1203 | 1226))
 }
 
 /// A failed connection: the URL redacted, its password scrubbed from the driver's words.

@@ -115,8 +115,9 @@ async fn stopped_while_adding_keys<T: TestDb>(signal: &str) {
     let out = child.wait_with_output().await.unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     if signal == "-INT" {
-        assert_eq!(out.status.code(), Some(130), "{stderr}");
-        assert!(stderr.contains("the next run adds them"), "{stderr}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(130), "{stdout}\n{stderr}");
+        assert!(stderr.contains("the next run adds them"), "{stdout}\n{stderr}");
     }
     let again = crate::support::dbtwin(&["copy", "--config", path.to_str().unwrap()]).await;
     assert_ok(&again);

@@ -343,3 +343,63 @@ async fn a_file_that_is_not_sqlite_is_named() {
         assert!(errors[0].contains(not_sqlite), "names the side: {}", errors[0]);
     }
 }
+
+/// More jobs than the server lets the user open sessions: the run copies as many tables at a
+/// time as it may, at once and saying why, rather than waiting a minute for a pool that never
+/// fills and failing.
+#[tokio::test]
+async fn pg_jobs_beyond_the_connection_limit_copy_fewer_at_a_time() {
+    let (source, target) = (SqliteDb::create().await, PgDb::create().await);
+    let role = format!("lim_{}", std::process::id());
+    let mut schema = String::new();
+    for i in 0..6 {
+        source.exec(&format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY); INSERT INTO t{i} VALUES (1), (2);")).await;
+        schema.push_str(&format!("CREATE TABLE t{i} (id int PRIMARY KEY); GRANT ALL ON t{i} TO {role};"));
+    }
+    let _ = target.try_exec(&format!("DROP ROLE IF EXISTS {role}")).await;
+    target.exec(&format!("CREATE ROLE {role} LOGIN PASSWORD 'pw' CONNECTION LIMIT 3; {schema}")).await;
+    // postgres://user:pw@host:port/db → the same server and database as the limited role.
+    let (_, rest) = target.url.split_once('@').unwrap();
+    let limited = format!("postgres://{role}:pw@{rest}");
+    let started = std::time::Instant::now();
+    let run = crate::support::copy(source.url(), &limited, "tables: {}\n", &["--jobs", "6"]).await;
+    let took = started.elapsed();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(run.stdout.contains("too many connections") && run.stdout.contains("3 at a time"), "{}", run.stdout);
+    for i in 0..6 {
+        assert_eq!(target.count(&format!("t{i}")).await, 2);
+    }
+    target.exec(&format!("REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}; DROP ROLE {role}")).await;
+}
+
+/// The same on a MariaDB source (max_user_connections), whose snapshot coordinator takes one
+/// of the sessions the user may have.
+#[tokio::test]
+async fn mariadb_jobs_beyond_the_connection_limit_copy_fewer_at_a_time() {
+    let (source, target) = (MyDb::create().await, SqliteDb::create().await);
+    let user = format!("lim_{}", std::process::id());
+    for i in 0..6 {
+        source.exec(&format!("CREATE TABLE t{i} (id int PRIMARY KEY); INSERT INTO t{i} VALUES (1), (2);")).await;
+        target.exec(&format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY);")).await;
+    }
+    let _ = source.try_exec(&format!("DROP USER IF EXISTS '{user}'@'%'")).await;
+    source
+        .exec(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw' WITH MAX_USER_CONNECTIONS 3;
+             GRANT ALL ON `{}`.* TO '{user}'@'%';",
+            source.name
+        ))
+        .await;
+    let (_, rest) = source.url.split_once('@').unwrap();
+    let limited = format!("mysql://{user}:pw@{rest}");
+    let started = std::time::Instant::now();
+    let run = crate::support::copy(&limited, target.url(), "tables: {}\n", &["--jobs", "6"]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(run.stdout.contains("max_user_connections") && run.stdout.contains("2 at a time"), "{}", run.stdout);
+    for i in 0..6 {
+        assert_eq!(target.count(&format!("t{i}")).await, 2);
+    }
+    source.exec(&format!("DROP USER '{user}'@'%'")).await;
+}

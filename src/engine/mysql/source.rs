@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use sqlx::mysql::MySqlConnection;
-use sqlx::{AssertSqlSafe, Executor, Row};
+use sqlx::{AssertSqlSafe, Connection, Executor, Row};
 use tokio::sync::{Mutex, Semaphore};
 
 use super::{Q, connect, connect_options, identity, prepare_session};
@@ -13,7 +13,7 @@ use crate::data::channel::BatchSender;
 use crate::engine::contract::{
     ConnectOptions, EngineError, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
 };
-use crate::engine::driver::{failed, stream_rows};
+use crate::engine::driver::{failed, probe_sessions, stream_rows};
 use crate::engine::read::select;
 use crate::engine::url::DbUrl;
 use crate::schema::{Schema, Table};
@@ -26,16 +26,23 @@ pub struct MySqlSource {
 impl MySqlSource {
     pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, SourceProfile), EngineError> {
         let opts = connect_options(url, Side::Source)?;
-        let mut sessions = Vec::with_capacity(options.jobs);
-        for _ in 0..options.jobs.max(1) {
-            let mut conn = connect(url, Side::Source, &opts).await?;
+        let (mut sessions, mut session_limit) =
+            probe_sessions(Side::Source, url, options.jobs.max(1), || MySqlConnection::connect_with(&opts)).await?;
+        // At the server's limit, the snapshot's coordinator is one of the sessions.
+        let mut spare = None;
+        if let Some(limit) = session_limit.as_mut()
+            && sessions.len() > 1
+        {
+            spare = sessions.pop();
+            limit.sessions = sessions.len();
+        }
+        for conn in &mut sessions {
             // max_execution_time exists on MySQL only, max_statement_time on MariaDB only: a
             // long read must not be cut by either, so each is set where it exists.
-            prepare_session(&mut conn, Side::Source, "").await?;
+            prepare_session(conn, Side::Source, "").await?;
             for limit in ["SET SESSION max_execution_time = 0", "SET SESSION max_statement_time = 0"] {
                 let _absent_on_the_other_server = conn.execute(limit).await;
             }
-            sessions.push(conn);
         }
         let snapshot = if sessions.len() == 1 {
             start_snapshot(&mut sessions[0]).await?;
@@ -43,7 +50,10 @@ impl MySqlSource {
         } else {
             // Sessions share one snapshot only if no commit lands while they start theirs: a
             // coordinator holds commits off for that moment, as mydumper does.
-            let mut coordinator = connect(url, Side::Source, &opts).await?;
+            let mut coordinator = match spare {
+                Some(conn) => conn,
+                None => connect(url, Side::Source, &opts).await?,
+            };
             let held = hold_commits(&mut coordinator).await;
             let started = start_snapshots(&mut sessions).await;
             if let Some(lock) = held {
@@ -65,7 +75,7 @@ impl MySqlSource {
             }
         };
         let (identity, _version) = identity(&mut sessions[0], Side::Source).await?;
-        let profile = SourceProfile { identity, forms: super::forms(), snapshot };
+        let profile = SourceProfile { identity, forms: super::forms(), snapshot, session_limit };
         Ok((MySqlSource { available: Semaphore::new(sessions.len()), idle: Mutex::new(sessions) }, profile))
     }
 

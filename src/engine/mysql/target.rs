@@ -8,19 +8,19 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::mysql::{MySql, MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::{MySql, MySqlConnection, MySqlPool, MySqlPoolOptions};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 use super::introspect::is_byte_valued;
-use super::{DIALECT, Q, connect, connect_options, identity, prepare_session};
+use super::{DIALECT, Q, connect_options, identity, prepare_session};
 use crate::data::batch::Batch;
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
     ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest,
 };
-use crate::engine::driver::{failed, failed_on, session};
+use crate::engine::driver::{failed, failed_on, probe_sessions, session};
 use crate::engine::url::DbUrl;
 use crate::schema::{Schema, TableName};
 
@@ -49,17 +49,22 @@ pub struct MySqlTarget {
 impl MySqlTarget {
     pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, TargetProfile), EngineError> {
         let opts = connect_options(url, Side::Target)?;
-        // A direct connection first: it fails at once with the reason, where a pool would retry.
-        let mut probe = connect(url, Side::Target, &opts).await?;
-        let (identity, version) = identity(&mut probe, Side::Target).await?;
+        // Direct connections first, as many as the pool may need: they fail at once with the
+        // reason, where a pool would retry, and show a connection limit before the run.
+        let (mut probes, session_limit) =
+            probe_sessions(Side::Target, url, options.jobs.max(1), || MySqlConnection::connect_with(&opts)).await?;
+        let (identity, version) = identity(&mut probes[0], Side::Target).await?;
         let (packet,): (u64,) = sqlx::query_as("SELECT CAST(@@max_allowed_packet AS UNSIGNED)")
-            .fetch_one(&mut probe)
+            .fetch_one(&mut probes[0])
             .await
             .map_err(|e| failed("target: reading max_allowed_packet", e))?;
-        let _closing_is_best_effort = probe.close().await;
+        let sessions = probes.len();
+        for probe in probes {
+            let _closing_is_best_effort = probe.close().await;
+        }
         let wait = options.lock_wait.as_secs();
         let pool = MySqlPoolOptions::new()
-            .max_connections(options.jobs as u32)
+            .max_connections(sessions as u32)
             .min_connections(0)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
@@ -82,7 +87,8 @@ impl MySqlTarget {
         let load = LoadSettings { foreign_keys_off: true, triggers_off: false };
         // New tables go into the URL's database.
         let default_schema = url.database().to_string();
-        let profile = TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema };
+        let profile =
+            TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema, session_limit };
         let target = MySqlTarget {
             pool,
             upsert: upsert_syntax(&version),

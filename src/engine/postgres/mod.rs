@@ -19,9 +19,9 @@ pub use source::PgSource;
 pub use target::PgTarget;
 
 use crate::data::forms::{BinaryText, TextForms};
-use crate::engine::contract::{EngineError, Relation, Side};
+use crate::engine::contract::{EngineError, Relation, SessionLimit, Side};
 use crate::engine::ddl::{self, DefaultValue, Dialect, NameLimit};
-use crate::engine::driver::{connecting, failed, unreachable};
+use crate::engine::driver::{failed, probe_sessions, unreachable};
 use crate::engine::sql::Quote;
 use crate::engine::url::{DbUrl, EngineKind};
 use crate::schema::{Column, TypeClass};
@@ -104,16 +104,26 @@ fn connect_options(url: &DbUrl, side: Side, extra: &[(&str, &str)]) -> Result<Pg
     Ok(options.application_name("dbtwin").options(settings).disable_statement_logging())
 }
 
-async fn pool(url: &DbUrl, side: Side, options: PgConnectOptions, size: usize) -> Result<PgPool, EngineError> {
-    // One direct connection first: the pool retries failed connects until its acquire timeout,
-    // which would keep a user with a wrong port or password waiting instead of telling them.
-    let probe = connecting(side, url, PgConnection::connect_with(&options)).await?;
-    let _closing_is_best_effort = probe.close().await;
-    Ok(PgPoolOptions::new()
-        .max_connections(size as u32)
+async fn pool(
+    url: &DbUrl,
+    side: Side,
+    options: PgConnectOptions,
+    size: usize,
+) -> Result<(PgPool, Option<SessionLimit>), EngineError> {
+    // Direct connections first, as many as the pool may need: the pool retries failed connects
+    // until its acquire timeout, which would keep a user with a wrong port or password waiting
+    // instead of telling them, and a connection limit would show only a minute into the run.
+    let (probes, limit) = probe_sessions(side, url, size.max(1), || PgConnection::connect_with(&options)).await?;
+    let sessions = probes.len();
+    for probe in probes {
+        let _closing_is_best_effort = probe.close().await;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(sessions as u32)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_lazy_with(options))
+        .connect_lazy_with(options);
+    Ok((pool, limit))
 }
 
 /// Server and database identity: same postmaster start time, port and database is the same

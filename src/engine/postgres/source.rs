@@ -41,11 +41,11 @@ impl PgSource {
         if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
             return Err(EngineError::Data(format!("source: unexpected snapshot id {snapshot:?}")));
         }
-        let readers = pool(url, Side::Source, opts, options.jobs).await?;
+        let (readers, session_limit) = pool(url, Side::Source, opts, options.jobs).await?;
         let identity = identity(&readers, Side::Source).await?;
         let how = "source: every table was read from one snapshot (exported by a coordinator session, imported by \
                    every reader; ACCESS SHARE locks keep TRUNCATE out until the run ends)";
-        let profile = SourceProfile { identity, forms: super::forms(), snapshot: how.to_string() };
+        let profile = SourceProfile { identity, forms: super::forms(), snapshot: how.to_string(), session_limit };
         Ok((PgSource { coordinator: Mutex::new(coordinator), readers, snapshot }, profile))
     }
 

@@ -30,7 +30,7 @@ pub struct PgTarget {
 impl PgTarget {
     pub async fn connect(url: &DbUrl, options: ConnectOptions) -> Result<(Self, TargetProfile), EngineError> {
         let opts = connect_options(url, Side::Target, &[])?;
-        let pool = pool(url, Side::Target, opts, options.jobs).await?;
+        let (pool, session_limit) = pool(url, Side::Target, opts, options.jobs).await?;
         let identity = identity(&pool, Side::Target).await?;
         // session_replication_role = replica turns off user triggers and FK checks; it needs
         // superuser (or a grant on PostgreSQL 15+). Probe once, then set it per transaction.
@@ -43,8 +43,9 @@ impl PgTarget {
             .fetch_one(&pool)
             .await
             .map_err(|e| failed("target: reading the server version", e))?;
+        let default_schema = "public".into();
         let profile =
-            TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema: "public".into() };
+            TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema, session_limit };
         let target = PgTarget { pool, load, lock_wait: options.lock_wait, watches_client: version >= 140_000 };
         Ok((target, profile))
     }

@@ -37,6 +37,7 @@ impl SqliteSource {
                 identity,
                 forms: super::forms(),
                 snapshot: "source: every table was read in one read transaction".into(),
+                session_limit: None,
             },
         ))
     }

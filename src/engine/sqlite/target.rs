@@ -30,7 +30,14 @@ impl SqliteTarget {
         // foreign_keys is off on the connection; SQLite cannot switch triggers off.
         let load = LoadSettings { foreign_keys_off: true, triggers_off: false };
         let default_schema = super::SCHEMA.into();
-        let profile = TargetProfile { identity, forms: super::forms(), load, dialect: DIALECT, default_schema };
+        let profile = TargetProfile {
+            identity,
+            forms: super::forms(),
+            load,
+            dialect: DIALECT,
+            default_schema,
+            session_limit: None,
+        };
         Ok((SqliteTarget { conn: Mutex::new(conn) }, profile))
     }
 }

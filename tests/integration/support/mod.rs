@@ -322,7 +322,7 @@ impl TestDb for PgDb {
     const COUNT_QUERY: &'static str = "SELECT count(*)::text FROM ONLY {table}";
     const TABLES_QUERY: &'static str = "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1";
     const RUNNING_QUERY: &'static str = "SELECT count(*)::text FROM pg_stat_activity \
-        WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '{pattern}'";
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '{pattern}'";
     const TOUCH_TRIGGERS: &'static str = "
         CREATE FUNCTION touch() RETURNS trigger AS $$ BEGIN NEW.at := 'rewritten'; RETURN NEW; END $$ LANGUAGE plpgsql;
         CREATE FUNCTION mark() RETURNS trigger AS $$ BEGIN NEW.note := 'marked'; RETURN NEW; END $$ LANGUAGE plpgsql;
