@@ -7,7 +7,7 @@
 use super::Refused;
 use super::session::Pair;
 use crate::config::Config;
-use crate::engine::contract::NativeDdl;
+use crate::engine::contract::{NativeDdl, OwedKind};
 use crate::engine::ddl::{self, Parent, TakenNames};
 use crate::engine::{EngineError, OwedDdl};
 use crate::plan;
@@ -18,7 +18,8 @@ pub struct Created {
     tables: Vec<(Table, TableName)>,
     /// What could not be carried over, table by table, for the summary.
     omitted: ddl::Omissions,
-    /// Every key was created with its table (MySQL's own definitions): none is owed.
+    /// Every key was created with its table (MySQL's own definitions, none with a foreign
+    /// key): none is owed.
     keys_inline: bool,
 }
 
@@ -82,7 +83,8 @@ impl Created {
         }
         let sources: Vec<Table> = self.tables.iter().map(|(t, _)| t.clone()).collect();
         let native = if pair.same_engine() { pair.source.engine.native_ddl(&sources).await? } else { Vec::new() };
-        let (creates, owed) = if native.len() == self.tables.len() { self.native(native) } else { self.portable(pair) };
+        let (creates, owed) =
+            if native.len() == self.tables.len() { self.native(pair, native) } else { self.portable(pair) };
         self.keys_inline = owed.is_empty();
         pair.target.engine.execute_ddl(&creates, &owed).await?;
         pair.reintrospect_target().await?;
@@ -91,7 +93,7 @@ impl Created {
     }
 
     /// Statements in the source engine's own SQL (same engine): everything it has is kept.
-    fn native(&self, native: Vec<NativeDdl>) -> (Vec<String>, Vec<OwedDdl>) {
+    fn native(&mut self, pair: &Pair, native: Vec<NativeDdl>) -> (Vec<String>, Vec<OwedDdl>) {
         let mut statements: Vec<String> = Vec::new();
         for prelude in native.iter().flat_map(|n| &n.prelude) {
             if !statements.contains(prelude) {
@@ -99,20 +101,39 @@ impl Created {
             }
         }
         statements.extend(native.iter().flat_map(|n| n.create.iter().cloned()));
-        let owed = self
-            .tables
-            .iter()
-            .zip(&native)
-            .flat_map(|((_, name), n)| {
-                n.after.iter().enumerate().map(|(seq, (kind, index, statement))| OwedDdl {
-                    table: name.clone(),
-                    seq: seq as u32,
-                    kind: *kind,
-                    name: index.clone(),
-                    statement: statement.clone(),
+        let mut owed = Vec::new();
+        let mut omitted = Vec::new();
+        for ((table, name), n) in self.tables.iter().zip(&native) {
+            // A foreign key to a table that is neither copied nor in the target could never be
+            // added (as between engines, it is left out and said).
+            let orphaned: Vec<&str> = table
+                .foreign_keys
+                .iter()
+                .filter(|fk| self.parent(pair, &fk.references).is_none())
+                .map(|fk| {
+                    omitted.push((
+                        name.clone(),
+                        format!(
+                            "foreign key {} to {}, which is neither copied nor in the target",
+                            fk.name, fk.references
+                        ),
+                    ));
+                    fk.name.as_str()
                 })
-            })
-            .collect();
+                .collect();
+            let kept = n
+                .after
+                .iter()
+                .filter(|(kind, key, _)| *kind != OwedKind::ForeignKey || !orphaned.contains(&key.as_str()));
+            owed.extend(kept.enumerate().map(|(seq, (kind, key, statement))| OwedDdl {
+                table: name.clone(),
+                seq: seq as u32,
+                kind: *kind,
+                name: key.clone(),
+                statement: statement.clone(),
+            }));
+        }
+        self.omitted = omitted;
         (statements, owed)
     }
 
@@ -194,11 +215,9 @@ pub async fn settle_owed(pair: &Pair, created: &Created) -> Result<Settled, Engi
     let mut parts = Vec::new();
     if !created.tables.is_empty() {
         let n = created.tables.len();
-        parts.push(format!(
-            "created {} ({})",
-            created.names().join(", "),
-            if n == 1 { "1 table".into() } else { format!("{n} tables") }
-        ));
+        let count = if n == 1 { "1 table".to_string() } else { format!("{n} tables") };
+        let with_keys = if created.keys_inline { " with every key and index they have" } else { "" };
+        parts.push(format!("created {} ({count}){with_keys}", created.names().join(", ")));
     }
     if added > 0 {
         let from_earlier = if earlier > 0 {
