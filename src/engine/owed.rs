@@ -20,6 +20,25 @@ pub fn create_sql(table: &str, options: &str) -> String {
 /// The state table's columns in the order [`Row`] reads them and inserts bind them.
 pub const COLUMNS: &str = "schema_name, table_name, seq, kind, name, statement";
 
+/// Bind a debt's key (schema, table, seq) to the next three placeholders of a query.
+macro_rules! bind_key {
+    ($query:expr, $debt:expr) => {
+        $query.bind(&$debt.table.schema).bind(&$debt.table.name).bind($debt.seq as i32)
+    };
+}
+pub(crate) use bind_key;
+
+/// Bind a whole debt, in [`COLUMNS`] order, to the next six placeholders of a query.
+macro_rules! bind_row {
+    ($query:expr, $debt:expr) => {
+        $crate::engine::owed::bind_key!($query, $debt)
+            .bind($debt.kind.as_str())
+            .bind(&$debt.name)
+            .bind(&$debt.statement)
+    };
+}
+pub(crate) use bind_row;
+
 /// One row as stored.
 pub type Row = (String, String, i32, String, String, String);
 

@@ -23,13 +23,7 @@ pub async fn execute_ddl(pool: &MySqlPool, statements: &[String], debts: &[OwedD
         conn.execute(AssertSqlSafe(create)).await.map_err(|e| failed(what, e))?;
         let insert = format!("REPLACE INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?)", state(), owed::COLUMNS);
         for d in debts {
-            sqlx::query(AssertSqlSafe(insert.clone()))
-                .bind(&d.table.schema)
-                .bind(&d.table.name)
-                .bind(d.seq as i32)
-                .bind(d.kind.as_str())
-                .bind(&d.name)
-                .bind(&d.statement)
+            owed::bind_row!(sqlx::query(AssertSqlSafe(insert.clone())), d)
                 .execute(&mut *conn)
                 .await
                 .map_err(|e| failed(what, e))?;
@@ -68,13 +62,7 @@ pub async fn settle(pool: &MySqlPool, debt: &OwedDdl, run: bool) -> Result<(), E
         added.map_err(fail)?;
     }
     let forget = format!("DELETE FROM {} WHERE schema_name = ? AND table_name = ? AND seq = ?", state());
-    sqlx::query(AssertSqlSafe(forget))
-        .bind(&debt.table.schema)
-        .bind(&debt.table.name)
-        .bind(debt.seq as i32)
-        .execute(&mut *conn)
-        .await
-        .map_err(fail)?;
+    owed::bind_key!(sqlx::query(AssertSqlSafe(forget)), debt).execute(&mut *conn).await.map_err(fail)?;
     let (left,): (i64,) = sqlx::query_as(AssertSqlSafe(format!("SELECT count(*) FROM {}", state())))
         .fetch_one(&mut *conn)
         .await

@@ -31,16 +31,7 @@ pub async fn execute_ddl(pool: &PgPool, statements: &[String], debts: &[OwedDdl]
             owed::COLUMNS
         );
         for d in debts {
-            sqlx::query(AssertSqlSafe(insert.clone()))
-                .bind(&d.table.schema)
-                .bind(&d.table.name)
-                .bind(d.seq as i32)
-                .bind(d.kind.as_str())
-                .bind(&d.name)
-                .bind(&d.statement)
-                .execute(&mut *tx)
-                .await
-                .map_err(fail)?;
+            owed::bind_row!(sqlx::query(AssertSqlSafe(insert.clone())), d).execute(&mut *tx).await.map_err(fail)?;
         }
     }
     run_ddl!(tx, statements).await?;
@@ -77,13 +68,7 @@ pub async fn settle(
         (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(debt.statement.clone()))).await.map_err(fail)?;
     }
     let forget = format!("DELETE FROM {} WHERE schema_name = $1 AND table_name = $2 AND seq = $3", state());
-    sqlx::query(AssertSqlSafe(forget))
-        .bind(&debt.table.schema)
-        .bind(&debt.table.name)
-        .bind(debt.seq as i32)
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?;
+    owed::bind_key!(sqlx::query(AssertSqlSafe(forget)), debt).execute(&mut *tx).await.map_err(fail)?;
     let (left,): (i64,) = sqlx::query_as(AssertSqlSafe(format!("SELECT count(*) FROM {}", state())))
         .fetch_one(&mut *tx)
         .await

@@ -40,13 +40,7 @@ pub async fn execute_ddl(
             conn.execute(AssertSqlSafe(owed::create_sql(&state(), ""))).await.map_err(|e| failed(what, e))?;
             let insert = format!("INSERT OR REPLACE INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?)", state(), owed::COLUMNS);
             for d in debts {
-                sqlx::query(AssertSqlSafe(insert.clone()))
-                    .bind(&d.table.schema)
-                    .bind(&d.table.name)
-                    .bind(d.seq as i32)
-                    .bind(d.kind.as_str())
-                    .bind(&d.name)
-                    .bind(&d.statement)
+                owed::bind_row!(sqlx::query(AssertSqlSafe(insert.clone())), d)
                     .execute(&mut *conn)
                     .await
                     .map_err(|e| failed(what, e))?;
@@ -81,10 +75,7 @@ pub async fn settle(conn: &mut SqliteConnection, debt: &OwedDdl, run: bool) -> R
                 .map_err(|e| failed(&what, e))?;
         }
         let forget = format!("DELETE FROM {} WHERE schema_name = ? AND table_name = ? AND seq = ?", state());
-        sqlx::query(AssertSqlSafe(forget))
-            .bind(&debt.table.schema)
-            .bind(&debt.table.name)
-            .bind(debt.seq as i32)
+        owed::bind_key!(sqlx::query(AssertSqlSafe(forget)), debt)
             .execute(&mut *conn)
             .await
             .map_err(|e| failed(&what, e))?;
