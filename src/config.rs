@@ -29,8 +29,8 @@ pub enum ConfigError {
 /// A checked config, its rules compiled.
 #[derive(Debug)]
 pub struct Config {
-    pub source: Option<UrlString>,
-    pub target: Option<UrlString>,
+    pub source: Option<Connection>,
+    pub target: Option<Connection>,
     /// Key for deterministic masks; without it every run draws a fresh random key.
     pub secret: Option<EnvString>,
     /// Schemas whose tables are copied. Empty: the engine's default (PostgreSQL `public`, MySQL
@@ -56,6 +56,76 @@ pub enum Triggers {
     Fire,
 }
 
+/// `source:` or `target:`: a URL, or a URL with the user and password given apart (a password
+/// from a secret store goes in as it is, with no percent-encoding).
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub url: UrlString,
+    pub user: Option<EnvString>,
+    pub password: Option<EnvString>,
+}
+
+#[derive(Debug)]
+enum RawConnection {
+    Url(UrlString),
+    Login(RawLogin),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogin {
+    url: UrlString,
+    user: Option<EnvString>,
+    password: Option<EnvString>,
+    /// A file holding the password (a Kubernetes or Docker secret), its trailing newline dropped.
+    password_file: Option<EnvString>,
+}
+
+impl Forms for RawConnection {
+    const EXPECTING: &'static str = "a database URL or a map with `url`, `user`, `password` or `password_file`";
+
+    fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
+        UrlString::deserialize(de::value::StrDeserializer::<E>::new(v)).map(RawConnection::Url)
+    }
+
+    fn from_map<'de, M: MapAccess<'de>>(map: M) -> Result<Self, M::Error> {
+        RawLogin::deserialize(de::value::MapAccessDeserializer::new(map)).map(RawConnection::Login)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawConnection {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        yaml::deserialize(d)
+    }
+}
+
+impl RawConnection {
+    /// `what`: "source" or "target", for errors. Reads the password file, naming it (never what
+    /// it holds) when it cannot.
+    fn check(self, what: &str) -> Result<Connection, String> {
+        let login = match self {
+            RawConnection::Url(url) => return Ok(Connection { url, user: None, password: None }),
+            RawConnection::Login(login) => login,
+        };
+        let password = match (login.password, login.password_file) {
+            (Some(_), Some(_)) => return Err(format!("{what}: give `password` or `password_file`, not both")),
+            (Some(pw), None) => Some(pw),
+            (None, Some(file)) => {
+                let text = std::fs::read_to_string(file.as_str())
+                    .map_err(|e| format!("{what}: cannot read password_file {}: {}", file.as_str(), e.kind()))?;
+                let text = text.strip_suffix('\n').unwrap_or(&text);
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                if text.is_empty() {
+                    return Err(format!("{what}: password_file {} is empty", file.as_str()));
+                }
+                Some(EnvString(text.to_string()))
+            }
+            (None, None) => None,
+        };
+        Ok(Connection { url: login.url, user: login.user, password })
+    }
+}
+
 /// One entry under `tables:`.
 #[derive(Debug)]
 pub enum TableSpec {
@@ -75,8 +145,8 @@ pub struct TableRules {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    source: Option<UrlString>,
-    target: Option<UrlString>,
+    source: Option<RawConnection>,
+    target: Option<RawConnection>,
     secret: Option<EnvString>,
     #[serde(default)]
     schemas: Vec<EnvString>,
@@ -201,12 +271,20 @@ fn check(raw: RawConfig) -> Result<Config, String> {
         };
         tables.insert(table, spec);
     }
+    let mut side = |raw: Option<RawConnection>, what| match raw.map(|c| c.check(what)).transpose() {
+        Ok(c) => c,
+        Err(problem) => {
+            problems.push(problem);
+            None
+        }
+    };
+    let (source, target) = (side(raw.source, "source"), side(raw.target, "target"));
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }
     Ok(Config {
-        source: raw.source,
-        target: raw.target,
+        source,
+        target,
         secret: raw.secret,
         schemas: raw.schemas,
         exclude: raw.exclude,
@@ -269,10 +347,32 @@ tables:
     }
 
     #[test]
+    fn a_login_may_be_given_apart_from_the_url() {
+        let file = std::env::temp_dir().join(format!("dbtwin_cfg_pw_{}", std::process::id()));
+        std::fs::write(&file, "s3cr:t@x\n").unwrap();
+        let text = format!(
+            "source:\n  url: postgres://db/app\n  user: app\n  password: p@ss\n\
+             target:\n  url: mysql://db/app\n  user: app\n  password_file: {}\ntables: {{}}\n",
+            file.display()
+        );
+        let c = parse(&text, "m.yaml").unwrap();
+        let (source, target) = (c.source.unwrap(), c.target.unwrap());
+        assert_eq!((source.user.unwrap().as_str(), source.password.unwrap().as_str()), ("app", "p@ss"));
+        assert_eq!(target.password.unwrap().as_str(), "s3cr:t@x", "the file's newline is not the password's");
+        std::fs::remove_file(&file).unwrap();
+        let err = parse(&text, "m.yaml").unwrap_err().to_string();
+        assert!(err.contains("target: cannot read password_file") && err.contains("not found"), "{err}");
+        let both = "source:\n  url: postgres://db/app\n  password: a\n  password_file: /x\ntables: {}\n";
+        assert!(parse(both, "m.yaml").unwrap_err().to_string().contains("not both"));
+        let typo = "source:\n  url: postgres://db/app\n  pasword: a\ntables: {}\n";
+        assert!(parse(typo, "m.yaml").unwrap_err().to_string().contains("pasword"));
+    }
+
+    #[test]
     fn parses_the_documented_example() {
         let c = parse_with_env(EXAMPLE).unwrap();
         // The password went into the user-info percent-encoded.
-        assert_eq!(c.source.unwrap().0.as_str(), "postgres://app:pa%24%24w%3Ard@db.internal:5432/app");
+        assert_eq!(c.source.unwrap().url.0.as_str(), "postgres://app:pa%24%24w%3Ard@db.internal:5432/app");
         assert!(c.schemas.is_empty(), "the engine's default schema");
         assert!(matches!(
             &c.tables["customer"],

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::config::Config;
-use crate::data::env::UrlString;
+use crate::config::{Config, Connection};
 use crate::engine::url::DbUrl;
 use crate::engine::{self, BatchLimits, ConnectOptions, Source, SourceProfile, Target, TargetProfile};
 use crate::mask::Keyring;
@@ -17,15 +16,21 @@ use super::Refused;
 const SAMPLE_LIMITS: BatchLimits = BatchLimits { rows: 1000, bytes: 1 << 20 };
 
 /// A URL from the command line (clap has already taken `DBTWIN_SOURCE`/`DBTWIN_TARGET`) or the
-/// config, `what` naming it ("source", "target").
-pub fn url(cli_value: Option<&str>, config_value: Option<&UrlString>, what: &'static str) -> anyhow::Result<DbUrl> {
-    let text = cli_value.or(config_value.map(|v| v.0.as_str())).ok_or_else(|| {
+/// config, `what` naming it ("source", "target"). A URL from the command line replaces the
+/// config's entry whole, its `user` and `password` too.
+pub fn url(cli_value: Option<&str>, config_value: Option<&Connection>, what: &'static str) -> anyhow::Result<DbUrl> {
+    if let Some(text) = cli_value {
+        return Ok(DbUrl::parse(text, what)?);
+    }
+    let connection = config_value.ok_or_else(|| {
         Refused(format!(
             "no {what} database: give --{what} URL, set DBTWIN_{}, or add `{what}:` to the config",
             what.to_uppercase()
         ))
     })?;
-    Ok(DbUrl::parse(text, what)?)
+    let url = DbUrl::parse(connection.url.0.as_str(), what)?;
+    let (user, password) = (connection.user.as_ref(), connection.password.as_ref());
+    Ok(url.with_login(user.map(|u| u.as_str()), password.map(|p| p.as_str()), what)?)
 }
 
 /// The schemas the config names (empty: each engine's default).

@@ -64,6 +64,14 @@ pub fn interpolate(raw: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
     expand(raw, &lookup, |_| false)
 }
 
+/// `value` as a URL's user-info must carry it: everything but RFC 3986's unreserved characters
+/// percent-encoded (the `url` crate's own setters leave `%` alone, which would decode again).
+pub fn percent_encode_userinfo(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    percent_encode(value, &mut out);
+    out
+}
+
 /// Characters a URL's user-info may hold as they are (RFC 3986 unreserved).
 fn percent_encode(value: &str, out: &mut String) {
     for b in value.bytes() {

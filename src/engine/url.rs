@@ -6,6 +6,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::data::env::percent_encode_userinfo;
+
 /// The engines dbtwin speaks, as a URL's scheme names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EngineKind {
@@ -57,6 +59,8 @@ pub enum UrlError {
     NoDatabase { what: &'static str, url: String },
     #[error("{what} URL: connect_timeout must be a whole number of seconds from 1 to 3600")]
     Timeout { what: &'static str },
+    #[error("{what}: {reason}")]
+    Login { what: &'static str, reason: &'static str },
 }
 
 /// How long a connection may take to be answered, unless the URL says (`connect_timeout=N`,
@@ -97,6 +101,41 @@ impl DbUrl {
 
     pub fn engine(&self) -> EngineKind {
         self.engine
+    }
+
+    /// This URL with a user and password given apart from it (from the config, a secret store),
+    /// as they are: they are percent-encoded here. A URL that already has a password may not
+    /// get a second one, nor a URL that names a user another.
+    pub fn with_login(
+        mut self,
+        user: Option<&str>,
+        password: Option<&str>,
+        what: &'static str,
+    ) -> Result<Self, UrlError> {
+        let refuse = |reason| Err(UrlError::Login { what, reason });
+        if self.engine == EngineKind::Sqlite && (user.is_some() || password.is_some()) {
+            return refuse("`user` and `password` do not apply to an SQLite file");
+        }
+        if let Some(user) = user {
+            if !self.url.username().is_empty() && percent_decode(self.url.username()) != user {
+                return refuse("the URL names one user and `user:` another; give the user in one place");
+            }
+            if user.is_empty() || self.url.set_username(&percent_encode_userinfo(user)).is_err() {
+                return refuse("`user:` must name a user");
+            }
+        }
+        if let Some(password) = password {
+            if self.url.password().is_some() {
+                return refuse("the URL has a password and `password` gives another; give it in one place");
+            }
+            if self.url.username().is_empty() {
+                return refuse("a `password` needs a user, in the URL or in `user:`");
+            }
+            if self.url.set_password(Some(&percent_encode_userinfo(password))).is_err() {
+                return refuse("this URL cannot carry a password");
+            }
+        }
+        Ok(self)
     }
 
     /// How long connecting (and the server's first answer) may take.
@@ -225,6 +264,30 @@ mod tests {
         assert_eq!(u.scrub("auth failed for hunter2"), "auth failed for ***");
         let enc = DbUrl::parse("postgres://app:p%40ss@db/app", "source").unwrap();
         assert_eq!(enc.scrub("saw p@ss"), "saw ***");
+    }
+
+    #[test]
+    fn a_login_given_apart_is_encoded_into_the_url() {
+        let u = DbUrl::parse("postgres://db:5432/app", "source").unwrap();
+        let u = u.with_login(Some("app"), Some("p@ss:w/rd%20#?"), "source").unwrap();
+        assert_eq!(u.expose_secret(), "postgres://app:p%40ss%3Aw%2Frd%2520%23%3F@db:5432/app");
+        assert_eq!(u.to_string(), "postgres://app:***@db:5432/app");
+        assert_eq!(u.scrub("saw p@ss:w/rd%20#?"), "saw ***");
+        let named = DbUrl::parse("mysql://app@db/app", "target").unwrap();
+        assert!(named.clone().with_login(Some("app"), Some("pw"), "target").is_ok());
+        let refused = |url: &str, user: Option<&str>, password: Option<&str>| {
+            DbUrl::parse(url, "target").unwrap().with_login(user, password, "target").unwrap_err().to_string()
+        };
+        assert!(refused("mysql://app:pw@db/app", None, Some("secret")).contains("has a password"));
+        assert!(refused("mysql://app@db/app", Some("other"), None).contains("one user and `user:` another"));
+        assert!(refused("mysql://db/app", None, Some("secret")).contains("needs a user"));
+        assert!(refused("sqlite://a.db", Some("u"), None).contains("SQLite"));
+        assert!(DbUrl::parse("sqlite://a.db", "target").unwrap().with_login(None, None, "target").is_ok());
+        for err in
+            [refused("mysql://app:pw@db/app", None, Some("secret")), refused("mysql://db/app", None, Some("secret"))]
+        {
+            assert!(!err.contains("secret"), "{err}");
+        }
     }
 
     #[test]

@@ -302,6 +302,76 @@ async fn passwords_with_url_characters_come_through_variables() {
     source.exec(&format!("DROP OWNED BY {role}; DROP ROLE {role};")).await;
 }
 
+/// A password from a secret store goes in `password:` or `password_file:` next to a URL that
+/// has none, as it is (no percent-encoding): it connects on both servers, and a wrong one, or a
+/// URL that already has a password, fails with one line that shows no part of it.
+#[tokio::test]
+async fn passwords_from_config_keys_and_files() {
+    let (source, target) = (PgDb::create().await, MyDb::create().await);
+    source.exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2);").await;
+    target.exec("CREATE TABLE t (id int PRIMARY KEY);").await;
+    let user = format!("dbtwin_pwk_{}", std::process::id());
+    let (pg_pw, my_pw) = ("p@ss:w/rd%20#?x 'q'", "m@ss:w/rd%21#?z");
+    source
+        .exec(&format!(
+            "DROP ROLE IF EXISTS {user}; CREATE ROLE {user} LOGIN PASSWORD 'p@ss:w/rd%20#?x ''q''';
+             GRANT SELECT ON t TO {user};"
+        ))
+        .await;
+    let _ = target.try_exec(&format!("DROP USER IF EXISTS '{user}'@'%'")).await;
+    target
+        .exec(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY '{my_pw}'; GRANT ALL ON `{}`.* TO '{user}'@'%';",
+            target.name
+        ))
+        .await;
+    let pw_file = std::env::temp_dir().join(format!("dbtwin_pw_{}.txt", std::process::id()));
+    let host = |url: &str| url.split_once('@').unwrap().1.to_string();
+    let config = |pw_file_body: &str, source_url: &str| {
+        std::fs::write(&pw_file, pw_file_body).unwrap();
+        config_file(&format!(
+            "source:\n  url: {source_url}\n  user: {user}\n  password: ${{DBTWIN_TEST_SECRET_PW}}\n\
+             target:\n  url: mysql://{}\n  user: {user}\n  password_file: {}\ntables: {{}}\n",
+            host(&target.url),
+            pw_file.display()
+        ))
+    };
+    let run = |config: std::path::PathBuf| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+            .args(["copy", "--progress=none", "--config", config.to_str().unwrap()])
+            .env("DBTWIN_TEST_SECRET_PW", pg_pw)
+            .env_remove("DBTWIN_SOURCE")
+            .env_remove("DBTWIN_TARGET")
+            .kill_on_drop(true)
+            .output()
+    };
+    let source_url = format!("postgres://{}", host(&source.url));
+    // A file as secret mounts write it: one trailing newline, which is not part of the password.
+    let ok = run(config(&format!("{my_pw}\n"), &source_url)).await.unwrap();
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert_eq!(target.count("t").await, 2);
+
+    let fragments = ["p@ss", "m@ss", "w/rd", "rd%2", "#?", "'q'"];
+    let one_line_without_fragments = |out: &std::process::Output, code: i32| {
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
+        for fragment in fragments {
+            assert!(!stderr.contains(fragment), "no fragment of a password ({fragment}): {stderr}");
+        }
+        stderr
+    };
+    let wrong = run(config("m@ss:w/rd%21#?y\n", &source_url)).await.unwrap();
+    let stderr = one_line_without_fragments(&wrong, 3);
+    assert!(stderr.contains("target"), "names the side: {stderr}");
+    let both = run(config(my_pw, &format!("postgres://{user}:other@{}", host(&source.url)))).await.unwrap();
+    let stderr = one_line_without_fragments(&both, 2);
+    assert!(stderr.contains("source") && stderr.contains("password"), "{stderr}");
+    let _ = std::fs::remove_file(&pw_file);
+    source.exec(&format!("DROP OWNED BY {user}; DROP ROLE {user};")).await;
+    target.exec(&format!("DROP USER '{user}'@'%'")).await;
+}
+
 /// A value larger than the MySQL/MariaDB target's `max_allowed_packet` (64 MiB on the test
 /// server) fails its table naming the column and the row, before it is sent.
 #[tokio::test]
