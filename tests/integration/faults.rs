@@ -372,6 +372,41 @@ async fn passwords_from_config_keys_and_files() {
     target.exec(&format!("DROP USER '{user}'@'%'")).await;
 }
 
+/// SQLite text holds what it was given: bytes that are not UTF-8, and NUL bytes. Between SQLite
+/// files they are copied as they are (still text); PostgreSQL can hold neither and MySQL text
+/// no invalid UTF-8, so there the copy fails naming the table, column and row, before commit.
+#[tokio::test]
+async fn sqlite_text_that_other_engines_cannot_hold_is_named() {
+    const ROWS: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+        INSERT INTO t VALUES (1, 'ok'), (2, 'ok'), (3, CAST(X'61FF62' AS TEXT)), (4, 'a' || char(0) || 'b');";
+    let source = SqliteDb::create().await;
+    source.exec(ROWS).await;
+    let twin = SqliteDb::create().await;
+    twin.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);").await;
+    let run = crate::support::copy(&source.url, &twin.url, "tables: {}\n", &[]).await;
+    crate::support::assert_ok(&run);
+    let query = "SELECT id, typeof(v), hex(v) FROM t ORDER BY id";
+    assert_eq!(twin.rows(query).await, source.rows(query).await, "bytes and storage class as they were");
+    assert_eq!(twin.rows("SELECT hex(v) FROM t WHERE id = 3").await[0][0].as_deref(), Some("61FF62"));
+
+    let pg = PgDb::create().await;
+    let my = MyDb::create().await;
+    for (what, url, bad) in [("PostgreSQL", &pg.url, 3), ("PostgreSQL", &pg.url, 4), ("MariaDB", &my.url, 3)] {
+        let only = SqliteDb::create().await;
+        only.exec(ROWS).await;
+        only.exec(&format!("DELETE FROM t WHERE id > {bad} OR id IN (3, 4) AND id <> {bad}")).await;
+        let run = crate::support::copy(&only.url, url, "tables: {}\n", &["--create-tables"]).await;
+        assert_eq!(run.code, 1, "{what}, row {bad}: {}", run.stderr);
+        let error = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+        let why = if bad == 3 { "not valid UTF-8" } else { "NUL" };
+        assert!(
+            error.contains("column v") && error.contains("row 3") && error.contains(why),
+            "{what}: names the column, the row and why: {error}"
+        );
+    }
+    assert_eq!(pg.count("t").await, 0, "nothing committed");
+}
+
 /// A value larger than the MySQL/MariaDB target's `max_allowed_packet` (64 MiB on the test
 /// server) fails its table naming the column and the row, before it is sent.
 #[tokio::test]

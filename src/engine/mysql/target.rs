@@ -255,8 +255,11 @@ impl Pending {
                 } else {
                     let text = cell.map(std::str::from_utf8).transpose().map_err(|_| {
                         EngineError::Data(format!(
-                            "target: table {}, column {}: a value is not valid UTF-8 for a text column",
-                            request.table, request.columns[i].name
+                            "target: table {}, column {}, row {}: the value is not valid UTF-8, which a text \
+                             column must be",
+                            request.table,
+                            request.columns[i].name,
+                            limits.first_row + k as u64
                         ))
                     })?;
                     query.bind(text)

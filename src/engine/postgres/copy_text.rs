@@ -87,25 +87,47 @@ fn unescape(field: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Append one row in COPY text form, newline included.
-pub fn encode_row<'a>(cells: impl Iterator<Item = Option<&'a [u8]>>, out: &mut Vec<u8>) {
+/// A value PostgreSQL cannot hold in any text form (only an SQLite source can produce one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unfit {
+    Nul,
+    NotUtf8,
+}
+
+impl std::fmt::Display for Unfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unfit::Nul => "the value holds a NUL byte, which PostgreSQL text cannot hold",
+            Unfit::NotUtf8 => "the value is not valid UTF-8, which PostgreSQL text must be",
+        })
+    }
+}
+
+/// Append one row in COPY text form, newline included; a value that cannot go in is refused
+/// with its column's position (the row is then left half-written in `out`).
+pub fn encode_row<'a>(cells: impl Iterator<Item = Option<&'a [u8]>>, out: &mut Vec<u8>) -> Result<(), (usize, Unfit)> {
     for (i, cell) in cells.enumerate() {
         if i > 0 {
             out.push(b'\t');
         }
         match cell {
             None => out.extend_from_slice(b"\\N"),
-            Some(v) => escape(v, out),
+            Some(v) => escape(v, out).map_err(|why| (i, why))?,
         }
     }
     out.push(b'\n');
+    Ok(())
 }
 
-fn escape(value: &[u8], out: &mut Vec<u8>) {
-    let needs = |b: &u8| matches!(b, b'\\' | b'\t' | b'\n' | b'\r');
+fn escape(value: &[u8], out: &mut Vec<u8>) -> Result<(), Unfit> {
+    // The server would refuse either with the whole COPY, naming neither column nor row.
+    if !value.is_ascii() && std::str::from_utf8(value).is_err() {
+        return Err(Unfit::NotUtf8);
+    }
+    let needs = |b: &u8| matches!(b, b'\\' | b'\t' | b'\n' | b'\r' | 0);
     if !value.iter().any(needs) {
         out.extend_from_slice(value);
-        return;
+        return Ok(());
     }
     for &b in value {
         match b {
@@ -113,9 +135,11 @@ fn escape(value: &[u8], out: &mut Vec<u8>) {
             b'\t' => out.extend_from_slice(b"\\t"),
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
+            0 => return Err(Unfit::Nul),
             b => out.push(b),
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -158,7 +182,7 @@ mod tests {
     #[test]
     fn encode_then_decode_is_identity_over_arbitrary_bytes() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let alphabet = b"ab\\\t\n\rN\x00\xff.";
+        let alphabet = "ab\\\t\n\rN\u{e9}.".as_bytes();
         for _ in 0..2000 {
             let width = rng.random_range(1..5);
             let cells: Vec<Option<Vec<u8>>> = (0..width)
@@ -170,10 +194,24 @@ mod tests {
                 })
                 .collect();
             let mut line = Vec::new();
-            encode_row(cells.iter().map(|c| c.as_deref()), &mut line);
+            if encode_row(cells.iter().map(|c| c.as_deref()), &mut line).is_err() {
+                // A cut through a two-byte character: not UTF-8, refused.
+                continue;
+            }
             assert_eq!(line.pop(), Some(b'\n'));
             assert!(!line.contains(&b'\n'), "a raw newline only ends rows");
             assert_eq!(decode(&line, width).unwrap(), cells);
         }
+    }
+
+    #[test]
+    fn values_postgresql_cannot_hold_are_refused_with_their_column() {
+        let mut out = Vec::new();
+        let row = [Some(&b"ok"[..]), Some(b"a\0b"), None];
+        assert_eq!(encode_row(row.into_iter(), &mut out), Err((1, Unfit::Nul)));
+        let row = [None, Some(&b"fine \\ too"[..]), Some(b"a\xffb")];
+        assert_eq!(encode_row(row.into_iter(), &mut Vec::new()), Err((2, Unfit::NotUtf8)));
+        let row = [Some("gr\u{fc}\u{df}e \u{1f600}".as_bytes())];
+        assert_eq!(encode_row(row.into_iter(), &mut Vec::new()), Ok(()));
     }
 }

@@ -122,6 +122,10 @@ impl Target for PgTarget {
             copy_in(&mut tx, stage.as_deref().unwrap_or(&quoted), &columns, input).await.map_err(|e| match e {
                 CopyError::Cancelled => EngineError::Cancelled(Cancelled),
                 CopyError::Db(e) => fail("writing")(e),
+                CopyError::Unfit { row, column, why } => EngineError::Data(format!(
+                    "target: table {}, column {}, row {row}: {why}",
+                    request.table, request.columns[column].name
+                )),
             })?;
         if stage.is_some() {
             (&mut *tx)
@@ -178,6 +182,12 @@ impl PgTarget {
 enum CopyError {
     Cancelled,
     Db(sqlx::Error),
+    /// Row (counted from 1 in the order read) and column of a value that cannot go in.
+    Unfit {
+        row: u64,
+        column: usize,
+        why: copy_text::Unfit,
+    },
 }
 
 impl From<sqlx::Error> for CopyError {
@@ -199,7 +209,10 @@ async fn copy_in(
         match input.recv().await {
             Ok(Some(batch)) => {
                 for r in 0..batch.rows() {
-                    copy_text::encode_row(batch.row(r), &mut buf);
+                    if let Err((column, why)) = copy_text::encode_row(batch.row(r), &mut buf) {
+                        let _ignored_server_reply = copy.abort("dbtwin: a value PostgreSQL cannot hold").await;
+                        return Err(CopyError::Unfit { row: rows + r as u64 + 1, column, why });
+                    }
                 }
                 rows += batch.rows() as u64;
                 if buf.len() >= SEND_BYTES {

@@ -111,7 +111,9 @@ fn push_value(row: &SqliteRow, i: usize, batch: &mut Batch) -> Result<(), sqlx::
         }
         "REAL" => batch.push(format_real(row.try_get_unchecked::<f64, _>(i)?).as_bytes()),
         "BLOB" => batch.push(row.try_get_unchecked::<&[u8], _>(i)?),
-        _ => batch.push(row.try_get_unchecked::<&str, _>(i)?.as_bytes()),
+        // As bytes: SQLite text need not be UTF-8, nor free of NUL; between SQLite files it is
+        // copied as it is, and the other targets name what they cannot hold.
+        _ => batch.push(row.try_get_unchecked::<&[u8], _>(i)?),
     }
     Ok(())
 }

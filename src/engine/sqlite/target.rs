@@ -113,7 +113,7 @@ async fn load(
         let mut start = 0;
         while start < batch.rows() {
             let n = per_statement.min(batch.rows() - start);
-            let sql = insert_sql(request, &table, n);
+            let sql = insert_sql(request, binds, &table, n);
             let mut query = sqlx::query::<Sqlite>(AssertSqlSafe(sql));
             for row in start..start + n {
                 for (col, cell) in batch.row(row).enumerate() {
@@ -122,6 +122,8 @@ async fn load(
                         continue;
                     };
                     query = match (binds[col], std::str::from_utf8(v)) {
+                        // Text that is not UTF-8 (SQLite keeps what it is given) goes in as its
+                        // bytes; a text column's placeholder casts them back to text unchanged.
                         (Bind::Bytes, _) | (_, Err(_)) => query.bind(v.to_vec()),
                         (Bind::Untyped, Ok(text)) => match untyped(text) {
                             Untyped::Integer(i) => query.bind(i),
@@ -183,8 +185,9 @@ fn untyped(text: &str) -> Untyped {
 }
 
 /// `INSERT … VALUES (?, …) × rows`, upserting on the key in upsert mode.
-fn insert_sql(request: &WriteRequest, table: &str, rows: usize) -> String {
-    let one = format!("({})", vec!["?"; request.columns.len()].join(", "));
+fn insert_sql(request: &WriteRequest, binds: &[Bind], table: &str, rows: usize) -> String {
+    let placeholder = |b: &Bind| if *b == Bind::Text { "CAST(? AS TEXT)" } else { "?" };
+    let one = format!("({})", binds.iter().map(placeholder).collect::<Vec<_>>().join(", "));
     let columns = Q.list(request.column_names());
     let mut sql = format!("INSERT INTO {table} ({columns}) VALUES {}", vec![one; rows].join(", "));
     if request.mode == Mode::Upsert && !request.key.is_empty() {
@@ -228,8 +231,8 @@ mod tests {
             auto_increment: vec![],
         };
         assert_eq!(
-            insert_sql(&request, "\"main\".\"t\"", 2),
-            "INSERT INTO \"main\".\"t\" (\"id\", \"na\"\"me\") VALUES (?, ?), (?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"na\"\"me\" = excluded.\"na\"\"me\""
+            insert_sql(&request, &[Bind::Untyped, Bind::Text], "\"main\".\"t\"", 2),
+            "INSERT INTO \"main\".\"t\" (\"id\", \"na\"\"me\") VALUES (?, CAST(? AS TEXT)), (?, CAST(? AS TEXT)) ON CONFLICT (\"id\") DO UPDATE SET \"na\"\"me\" = excluded.\"na\"\"me\""
         );
     }
 }
