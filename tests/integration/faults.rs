@@ -186,6 +186,36 @@ async fn pg_killed_merge_stops_on_the_server() {
     assert_eq!(target.rows("SELECT sum(balance)::text FROM accounts").await[0][0].as_deref(), Some("749250000"));
 }
 
+/// A session the server ends mid-copy (a restart, an administrator, a dropped link) fails its
+/// table with one line that says the connection was lost and on which side, not the driver's
+/// socket internals; the twin keeps its old rows.
+#[tokio::test]
+async fn pg_lost_connections_are_named_plainly() {
+    let (source, target) = (PgDb::create().await, PgDb::create().await);
+    let table = "CREATE TABLE t (id int PRIMARY KEY, v text);";
+    source.exec(&format!("{table} INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 1500000) g;")).await;
+    target.exec(&format!("{table} INSERT INTO t VALUES (1, 'old');")).await;
+    let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
+    for (side, db) in [("target", &target), ("source", &source)] {
+        let child = spawn_copy(&path, &[]);
+        assert!(wait_for_statement(db, "COPY%").await, "{side}: saw the copy running");
+        db.exec(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'dbtwin'
+             AND datname = current_database() AND query LIKE 'COPY%'",
+        )
+        .await;
+        let out = child.wait_with_output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+        assert!(error.contains(&format!("{side}:")) && error.contains("connection to the server was lost"), "{error}");
+        for internal in ["os error", "expected to read", "Broken pipe", "communicating"] {
+            assert!(!error.contains(internal), "{side}: no driver internals ({internal}): {error}");
+        }
+        assert_eq!(target.rows("SELECT v FROM t").await, vec![vec![Some("old".to_string())]]);
+    }
+}
+
 /// A target table another session holds: the copy waits at most `--lock-wait` seconds, then
 /// fails naming the table and who holds it, instead of waiting forever in silence.
 #[tokio::test]
