@@ -27,13 +27,15 @@ pub fn describe(err: &sqlx::Error) -> String {
         }
         // The socket's own words (`os error 104`, `expected to read 214 bytes`) tell a user
         // nothing they can act on; what happened does.
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => LOST.to_string(),
+        sqlx::Error::Io(_) => LOST.to_string(),
+        // A reply cut short by the closed socket; other protocol errors say something else.
+        sqlx::Error::Protocol(m) if m.contains("EOF") => LOST.to_string(),
         other => other.to_string(),
     }
 }
 
-const LOST: &str = "the connection to the server was lost (the server ended the session, restarted, or the \
-                    network dropped it); the table's transaction rolled back, run again";
+const LOST: &str =
+    "the connection to the server was lost (the server ended the session, restarted, or the network dropped it)";
 
 /// A failed statement, with what was being done.
 pub fn failed(context: impl Into<String>, err: sqlx::Error) -> EngineError {

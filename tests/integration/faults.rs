@@ -290,6 +290,20 @@ async fn mariadb_tables_are_read_from_one_snapshot_under_a_writer() {
     }
 }
 
+/// `dbtwin copy --config config` with `DBTWIN_TEST_SECRET_PW` set to `secret`, the way a
+/// secret store hands a password over.
+async fn copy_with_secret(config: &std::path::Path, secret: &str) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
+        .args(["copy", "--progress=none", "--config", config.to_str().unwrap()])
+        .env("DBTWIN_TEST_SECRET_PW", secret)
+        .env_remove("DBTWIN_SOURCE")
+        .env_remove("DBTWIN_TARGET")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run dbtwin")
+}
+
 /// A password with `@`, `:`, `/` and `%` from the environment, as the README recommends, reaches
 /// the server as it is; a mistyped one fails with one line that shows no part of it.
 #[tokio::test]
@@ -310,19 +324,10 @@ async fn passwords_with_url_characters_come_through_variables() {
         "source: postgres://{role}:${{DBTWIN_TEST_SECRET_PW}}@{rest}\ntarget: {}\ntables: {{}}\n",
         target.url
     ));
-    let run = |pw: &str| {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
-            .args(["copy", "--progress=none", "--config", config.to_str().unwrap()])
-            .env("DBTWIN_TEST_SECRET_PW", pw)
-            .env_remove("DBTWIN_SOURCE")
-            .env_remove("DBTWIN_TARGET")
-            .kill_on_drop(true)
-            .output()
-    };
-    let ok = run(password).await.unwrap();
+    let ok = copy_with_secret(&config, password).await;
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
     assert_eq!(target.count("t").await, 2);
-    let wrong = run("p@ss:w/rd%20#?y").await.unwrap();
+    let wrong = copy_with_secret(&config, "p@ss:w/rd%20#?y").await;
     let stderr = String::from_utf8_lossy(&wrong.stderr);
     assert_eq!(wrong.status.code(), Some(3), "{stderr}");
     assert_eq!(stderr.lines().filter(|l| l.starts_with("error:")).count(), 1, "{stderr}");
@@ -366,18 +371,10 @@ async fn passwords_from_config_keys_and_files() {
             pw_file.display()
         ))
     };
-    let run = |config: std::path::PathBuf| {
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_dbtwin"))
-            .args(["copy", "--progress=none", "--config", config.to_str().unwrap()])
-            .env("DBTWIN_TEST_SECRET_PW", pg_pw)
-            .env_remove("DBTWIN_SOURCE")
-            .env_remove("DBTWIN_TARGET")
-            .kill_on_drop(true)
-            .output()
-    };
+    let run = |config: std::path::PathBuf| async move { copy_with_secret(&config, pg_pw).await };
     let source_url = format!("postgres://{}", host(&source.url));
     // A file as secret mounts write it: one trailing newline, which is not part of the password.
-    let ok = run(config(&format!("{my_pw}\n"), &source_url)).await.unwrap();
+    let ok = run(config(&format!("{my_pw}\n"), &source_url)).await;
     assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
     assert_eq!(target.count("t").await, 2);
 
@@ -391,10 +388,10 @@ async fn passwords_from_config_keys_and_files() {
         }
         stderr
     };
-    let wrong = run(config("m@ss:w/rd%21#?y\n", &source_url)).await.unwrap();
+    let wrong = run(config("m@ss:w/rd%21#?y\n", &source_url)).await;
     let stderr = one_line_without_fragments(&wrong, 3);
     assert!(stderr.contains("target"), "names the side: {stderr}");
-    let both = run(config(my_pw, &format!("postgres://{user}:other@{}", host(&source.url)))).await.unwrap();
+    let both = run(config(my_pw, &format!("postgres://{user}:other@{}", host(&source.url)))).await;
     let stderr = one_line_without_fragments(&both, 2);
     assert!(stderr.contains("source") && stderr.contains("password"), "{stderr}");
     let _ = std::fs::remove_file(&pw_file);
