@@ -114,6 +114,14 @@ innodb_buffer_pool_size=256M
 innodb_flush_log_at_trx_commit=0
 innodb_doublewrite=0
 log_bin_trust_function_creators=1
+# The binlog on, row-based, as a replicated production server has it: snapshots report their
+# binlog position, and a follower can read the changes.
+server_id=1
+log_bin=$MY_DIR/binlog
+binlog_format=ROW
+binlog_row_image=FULL
+sync_binlog=0
+expire_logs_days=1
 CNF
     local fresh=no
     if [ ! -d "$MY_DIR/data/mysql" ]; then

@@ -60,9 +60,12 @@ fn init_with(cli: &Cli, bars: Option<&Bars>) {
         (false, 1) => "debug",
         _ => "trace",
     };
-    // The driver logs every statement at info: keep it to its warnings unless asked.
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DBTWIN_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("warn,dbtwin={level}")));
+    // The driver logs every statement at info: keep it to its warnings unless asked. Its pool
+    // also warns, with the socket's error, as it drops a connection that was lost: the run's
+    // own error has already said so, in words.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DBTWIN_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("warn,sqlx_core::pool::connection=error,dbtwin={level}"))
+    });
     let ansi = std::io::stderr().is_terminal();
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_ansi(ansi);
     let result = match (cli.log_format, bars.cloned()) {

@@ -4,6 +4,7 @@
 
 mod introspect;
 mod owed;
+mod snapshot;
 mod source;
 mod target;
 mod triggers;

@@ -1,14 +1,15 @@
 //! Reading a MySQL/MariaDB source. `--jobs` reader sessions each open a
 //! `WITH CONSISTENT SNAPSHOT, READ ONLY` transaction together at connect time and keep it for the
-//! whole run, so every table a session reads comes from its one snapshot (with `--jobs 1`, one
-//! snapshot for the whole database, as `mysqldump --single-transaction` gives).
+//! whole run, so every table a session reads comes from its one snapshot; [`super::snapshot`]
+//! makes the sessions' snapshots one (with `--jobs 1`, one session, as
+//! `mysqldump --single-transaction` reads).
 
 use async_trait::async_trait;
 use sqlx::mysql::MySqlConnection;
 use sqlx::{AssertSqlSafe, Connection, Executor, Row};
 use tokio::sync::{Mutex, Semaphore};
 
-use super::{Q, connect, connect_options, identity, prepare_session};
+use super::{Q, connect, connect_options, identity, prepare_session, snapshot};
 use crate::data::channel::BatchSender;
 use crate::engine::contract::{
     ConnectOptions, EngineError, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
@@ -45,34 +46,14 @@ impl MySqlSource {
             }
         }
         let snapshot = if sessions.len() == 1 {
-            start_snapshot(&mut sessions[0]).await?;
+            snapshot::start(&mut sessions[0]).await?;
             "source: every table was read from one snapshot (one session)".to_string()
         } else {
-            // Sessions share one snapshot only if no commit lands while they start theirs: a
-            // coordinator holds commits off for that moment, as mydumper does.
-            let mut coordinator = match spare {
+            let coordinator = match spare {
                 Some(conn) => conn,
                 None => connect(url, Side::Source, &opts).await?,
             };
-            let held = hold_commits(&mut coordinator).await;
-            let started = start_snapshots(&mut sessions).await;
-            if let Some(lock) = held {
-                let release = if lock == FTWRL { "UNLOCK TABLES" } else { "BACKUP STAGE END" };
-                coordinator.execute(release).await.map_err(|e| failed("source: releasing the snapshot lock", e))?;
-            }
-            started?;
-            match held {
-                Some(lock) => format!(
-                    "source: every table was read from one snapshot ({} sessions started theirs while {lock} held commits off)",
-                    sessions.len()
-                ),
-                None => format!(
-                    "source: the {} reader sessions opened their snapshots back to back, so tables may come from \
-                     instants a few milliseconds apart (the user may run neither BACKUP STAGE nor FLUSH TABLES WITH \
-                     READ LOCK, which need RELOAD); --jobs 1 reads one snapshot",
-                    sessions.len()
-                ),
-            }
+            snapshot::start_together(&mut sessions, coordinator).await?
         };
         let (identity, _version) = identity(&mut sessions[0], Side::Source).await?;
         let profile = SourceProfile { identity, forms: super::forms(), snapshot, session_limit };
@@ -86,40 +67,6 @@ impl MySqlSource {
         let conn = conn.ok_or_else(|| EngineError::Data("source: a reader session was lost".into()))?;
         Ok((permit, conn))
     }
-}
-
-/// MySQL's global read lock: blocks every write, not only commits.
-const FTWRL: &str = "FLUSH TABLES WITH READ LOCK";
-
-/// Hold commits off on the whole server, the lightest way the server and the user's grants
-/// allow: MariaDB's backup stage (commits only), else the global read lock. `None` when
-/// neither may be taken.
-async fn hold_commits(conn: &mut MySqlConnection) -> Option<&'static str> {
-    if conn.execute("BACKUP STAGE START").await.is_ok() {
-        if conn.execute("BACKUP STAGE BLOCK_COMMIT").await.is_ok() {
-            return Some("BACKUP STAGE BLOCK_COMMIT");
-        }
-        let _ended_with_the_session_anyway = conn.execute("BACKUP STAGE END").await;
-    }
-    conn.execute(FTWRL).await.is_ok().then_some(FTWRL)
-}
-
-async fn start_snapshot(conn: &mut MySqlConnection) -> Result<(), EngineError> {
-    conn.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        .await
-        .map_err(|e| failed("source: preparing the snapshot", e))?;
-    conn.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-        .await
-        .map_err(|e| failed("source: starting the snapshot", e))?;
-    Ok(())
-}
-
-/// Every session's snapshot, back to back.
-async fn start_snapshots(sessions: &mut [MySqlConnection]) -> Result<(), EngineError> {
-    for conn in sessions {
-        start_snapshot(conn).await?;
-    }
-    Ok(())
 }
 
 #[async_trait]
