@@ -47,6 +47,23 @@ pub fn failed_on<'a>(what: &'a str, table: &'a Relation) -> impl FnOnce(sqlx::Er
     move |e| failed(format!("target: {what} {table}"), e)
 }
 
+/// How long a statement waits for a lock before the run says what it is waiting for.
+pub const LOCK_NOTE_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Runs `work`; if it is still waiting after [`LOCK_NOTE_AFTER`], `note` runs once beside it
+/// (it names who holds the lock: a wait of minutes must not look like a hang).
+pub async fn noting_a_lock_wait<T>(work: impl Future<Output = T>, note: impl Future<Output = ()>) -> T {
+    let note = async {
+        tokio::time::sleep(LOCK_NOTE_AFTER).await;
+        note.await;
+        std::future::pending::<std::convert::Infallible>().await
+    };
+    tokio::select! {
+        done = work => done,
+        never = note => match never {},
+    }
+}
+
 /// A pooled session of the target, or why there is none (`what` says what it was for).
 pub async fn session<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, what: &str) -> Result<PoolConnection<DB>, EngineError> {
     pool.acquire().await.map_err(|e| failed(format!("target: connecting for {what}"), e))

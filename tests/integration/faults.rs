@@ -217,8 +217,9 @@ async fn pg_lost_connections_are_named_plainly() {
     }
 }
 
-/// A target table another session holds: the copy waits at most `--lock-wait` seconds, then
-/// fails naming the table and who holds it, instead of waiting forever in silence.
+/// A target table another session holds: the copy says after a few seconds what it waits for,
+/// waits at most `--lock-wait` seconds, then fails naming the table and who holds it, instead
+/// of waiting forever in silence.
 #[tokio::test]
 async fn pg_locked_target_table_fails_naming_the_holder() {
     let (source, target) = (PgDb::create().await, PgDb::create().await);
@@ -231,20 +232,54 @@ async fn pg_locked_target_table_fails_naming_the_holder() {
         .execute(&mut holder)
         .await
         .unwrap();
-    let path =
-        config_file(&format!("source: {}\ntarget: {}\ntables:\n  t: {{ mode: replace }}\n", source.url, target.url));
+    let stderr = fails_on_the_lock(&source.url, &target.url).await;
+    let [note, error] = lock_lines(&stderr);
+    assert!(note.contains("public.t") && note.contains("report-job"), "names the table and the holder: {note}");
+    assert!(error.contains("public.t") && error.contains("report-job"), "names the table and the holder: {error}");
+    drop(holder);
+}
+
+/// The same on MariaDB, where the holder is a session with an open transaction that has
+/// locked a row of the table.
+#[tokio::test]
+async fn mariadb_locked_target_table_fails_naming_the_holder() {
+    let (source, target) = (MyDb::create().await, MyDb::create().await);
+    let table = "CREATE TABLE t (id int PRIMARY KEY, v text) ENGINE=InnoDB;";
+    source.exec(&format!("{table} INSERT INTO t VALUES (1, 'x'), (2, 'y');")).await;
+    target.exec(&format!("{table} INSERT INTO t VALUES (1, 'old');")).await;
+    let mut holder = target.conn().await;
+    sqlx::raw_sql("START TRANSACTION; UPDATE t SET v = 'held' WHERE id = 1;").execute(&mut holder).await.unwrap();
+    let (id,): (u64,) = sqlx::query_as("SELECT CONNECTION_ID()").fetch_one(&mut holder).await.unwrap();
+    let stderr = fails_on_the_lock(&source.url, &target.url).await;
+    let [note, error] = lock_lines(&stderr);
+    let who = format!("connection {id} ");
+    assert!(note.contains(".t") && note.contains(&who), "names the table and the holder: {note}");
+    assert!(error.contains(".t") && error.contains(&who), "names the table and the holder: {error}");
+    drop(holder);
+    assert_eq!(target.count("t").await, 1, "the old row stays");
+}
+
+/// Runs a replace that must wait for a lock: it fails within its 6 s `--lock-wait`.
+async fn fails_on_the_lock(source: &str, target: &str) -> String {
+    let path = config_file(&format!("source: {source}\ntarget: {target}\ntables:\n  t: {{ mode: replace }}\n"));
     let started = std::time::Instant::now();
     let run = tokio::time::timeout(
         Duration::from_secs(60),
-        dbtwin(&["copy", "--config", path.to_str().unwrap(), "--lock-wait", "2"]),
+        dbtwin(&["copy", "--config", path.to_str().unwrap(), "--lock-wait", "6"]),
     )
     .await
     .expect("dbtwin gave up waiting for the lock");
     assert!(started.elapsed() < Duration::from_secs(30), "within the lock wait");
     assert_eq!(run.code, 1, "{}", run.stderr);
-    let error = run.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
-    assert!(error.contains("public.t") && error.contains("report-job"), "names the table and the holder: {error}");
-    drop(holder);
+    run.stderr
+}
+
+/// The note logged while waiting for a lock, and the error line.
+fn lock_lines(stderr: &str) -> [&str; 2] {
+    let note = stderr.lines().find(|l| l.contains("waiting for a lock")).unwrap_or_default();
+    let error = stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(!note.is_empty() && note.contains("--lock-wait"), "a note while waiting: {stderr}");
+    [note, error]
 }
 
 /// With the default `--jobs`, every table of a MariaDB source is read from one snapshot: under a

@@ -3,6 +3,7 @@
 //! with prepared multi-row INSERTs whose values are bound, never pasted into SQL.
 
 mod introspect;
+mod locks;
 mod owed;
 mod snapshot;
 mod source;

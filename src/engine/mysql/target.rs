@@ -13,6 +13,7 @@ use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Connection, Executor};
 
 use super::introspect::is_byte_valued;
+use super::locks::Waiting;
 use super::{DIALECT, Q, connect_options, identity, prepare_session};
 use crate::data::batch::Batch;
 use crate::data::channel::{BatchReceiver, Cancelled};
@@ -44,6 +45,7 @@ pub struct MySqlTarget {
     statement_bytes: usize,
     /// The server's max_allowed_packet: no statement, and so no value, may be larger.
     max_packet: usize,
+    lock_wait: std::time::Duration,
 }
 
 impl MySqlTarget {
@@ -94,6 +96,7 @@ impl MySqlTarget {
             upsert: upsert_syntax(&version),
             statement_bytes: (packet as usize / 2).clamp(64 << 10, 16 << 20),
             max_packet: packet as usize,
+            lock_wait: options.lock_wait,
         };
         Ok((target, profile))
     }
@@ -147,10 +150,15 @@ impl Target for MySqlTarget {
         let as_bytes: Vec<bool> = request.columns.iter().map(|c| is_byte_valued(c.class, &c.declared_type)).collect();
         let fail = |what| failed_on(what, &request.table);
         let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
+        let (session,): (u64,) = sqlx::query_as("SELECT CAST(CONNECTION_ID() AS UNSIGNED)")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(fail("preparing"))?;
+        let waiting = Waiting { pool: &self.pool, session, lock_wait: self.lock_wait };
         let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
         if request.mode == Mode::Replace {
             let delete = format!("DELETE FROM {}", Q.table(&request.table.name));
-            (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(delete))).await.map_err(fail("emptying"))?;
+            waiting.run((&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(delete))), "emptying", &request.table).await?;
         }
         let mut statements = Statements::new(request, self.upsert);
         let full = (MAX_PLACEHOLDERS / request.columns.len().max(1)).min(MAX_ROWS_PER_STATEMENT);
@@ -174,7 +182,7 @@ impl Target for MySqlTarget {
                 let sql = statements.sql(n);
                 let limits = Limits { max_value: self.max_packet.saturating_sub(1024), first_row: rows + 1 };
                 let query = pending.bind(sqlx::query(AssertSqlSafe(sql)), n, &as_bytes, request, limits)?;
-                query.execute(&mut *tx).await.map_err(fail("writing"))?;
+                waiting.run(query.execute(&mut *tx), "writing", &request.table).await?;
                 pending.consume(n);
                 rows += n as u64;
             }

@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use super::{Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::BatchSender;
 use crate::engine::contract::{ConnectOptions, EngineError, NativeDdl, ReadRequest, Side, Source, SourceProfile};
-use crate::engine::driver::{connecting, failed};
+use crate::engine::driver::{connecting, failed, noting_a_lock_wait};
 use crate::engine::read::Batcher;
 use crate::engine::url::DbUrl;
 use crate::schema::{Schema, Table};
@@ -113,7 +113,14 @@ async fn protect(conn: &mut PgConnection, schema: &Schema) -> Result<(), EngineE
     // A table the user may not read is the plan's to report, naming it; it is never read.
     for table in schema.tables.iter().filter(|t| t.readable) {
         let lock = format!("LOCK TABLE {} IN ACCESS SHARE MODE", Q.table(&table.name));
-        (&mut *conn).execute(sqlx::raw_sql(AssertSqlSafe(lock))).await.map_err(|e| {
+        let note = async {
+            tracing::warn!(
+                "source: locking table {} against TRUNCATE is waiting for another session's TRUNCATE or DDL on it; \
+                 it gives up after {LOCK_WAIT}",
+                table.name
+            );
+        };
+        noting_a_lock_wait((&mut *conn).execute(sqlx::raw_sql(AssertSqlSafe(lock))), note).await.map_err(|e| {
             let timed_out = matches!(&e, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"));
             let what = if timed_out {
                 format!(

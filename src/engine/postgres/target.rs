@@ -11,7 +11,7 @@ use crate::data::mode::Mode;
 use crate::engine::contract::{
     ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, Target, TargetProfile, WriteRequest,
 };
-use crate::engine::driver::{failed, failed_on, session};
+use crate::engine::driver::{failed, failed_on, noting_a_lock_wait, session};
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
@@ -94,16 +94,16 @@ impl Target for PgTarget {
                 // roll back with the transaction.
                 let empty =
                     if request.referenced { format!("DELETE FROM {relation}") } else { format!("TRUNCATE {relation}") };
-                let emptied = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(empty))).await;
-                self.unless_locked(emptied, "emptying", &request.table).await?;
+                let emptying = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(empty)));
+                self.locking(emptying, "emptying", &request.table).await?;
                 None
             }
             Mode::Upsert => {
                 // Writers wait while we decide (readers do not); an empty table gets the plain
                 // COPY, which is what an upsert into it amounts to, at twice the speed.
                 let lock = format!("LOCK TABLE {relation} IN SHARE ROW EXCLUSIVE MODE");
-                let locked = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(lock))).await;
-                self.unless_locked(locked, "locking", &request.table).await?;
+                let locking = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(lock)));
+                self.locking(locking, "locking", &request.table).await?;
                 let probe = format!("SELECT EXISTS (SELECT 1 FROM {relation})");
                 let (has_rows,): (bool,) =
                     sqlx::query_as(AssertSqlSafe(probe)).fetch_one(&mut *tx).await.map_err(fail("inspecting"))?;
@@ -140,14 +140,22 @@ impl Target for PgTarget {
 }
 
 impl PgTarget {
-    /// A statement's outcome; a lock wait that ran out names the sessions holding the table.
-    async fn unless_locked<T>(
+    /// Runs a statement that may wait for a lock on `table`: after a few seconds the wait is
+    /// logged with who holds the table, and a wait that runs out names them in its error.
+    async fn locking<T>(
         &self,
-        outcome: Result<T, sqlx::Error>,
+        statement: impl Future<Output = Result<T, sqlx::Error>>,
         what: &str,
         table: &Relation,
     ) -> Result<T, EngineError> {
-        let err = match outcome {
+        let wait = self.lock_wait.as_secs();
+        let note = async {
+            let who = self.holders(table).await;
+            tracing::warn!(
+                "target: {what} {table} is waiting for a lock held by {who}; it gives up after {wait} s (--lock-wait)"
+            );
+        };
+        let err = match noting_a_lock_wait(statement, note).await {
             Ok(done) => return Ok(done),
             Err(e) => e,
         };
@@ -155,6 +163,15 @@ impl PgTarget {
         if !lock_timeout {
             return Err(failed_on(what, table)(err));
         }
+        let who = self.holders(table).await;
+        Err(EngineError::query(
+            format!("target: {what} {table}"),
+            format!("the table is held by {who} for more than {wait} s (--lock-wait)"),
+        ))
+    }
+
+    /// The other sessions holding a lock on `table`, by pid, application and user.
+    async fn holders(&self, table: &Relation) -> String {
         let holders: Vec<(i32, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT a.pid, a.application_name::text, a.usename::text FROM pg_locks l
              JOIN pg_stat_activity a ON a.pid = l.pid
@@ -171,11 +188,7 @@ impl PgTarget {
                 format!("pid {pid} ({app}, user {})", user.as_deref().unwrap_or("?"))
             })
             .collect();
-        let who = if named.is_empty() { "another session".to_string() } else { named.join(", ") };
-        Err(EngineError::query(
-            format!("target: {what} {table}"),
-            format!("the table is held by {who} for more than {} s (--lock-wait)", self.lock_wait.as_secs()),
-        ))
+        if named.is_empty() { "another session".to_string() } else { named.join(", ") }
     }
 }
 
