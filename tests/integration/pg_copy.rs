@@ -361,3 +361,37 @@ async fn pg_search_columns_do_not_keep_masked_words() {
     let check = crate::support::dbtwin(&["check", "--config", partial.to_str().unwrap()]).await;
     assert!(check.stdout.contains("column search: a search column"), "{}", check.stdout);
 }
+
+/// A row wider than one COPY send (about 1 MiB) goes out in pieces cut inside its values; into
+/// every engine, a 3 MB value full of escapes and multi-byte characters arrives byte-equal.
+#[tokio::test]
+async fn values_wider_than_a_send_arrive_byte_equal() {
+    let source = PgDb::create().await;
+    let piece = "a\tb\\c\nd\r\u{e9}\u{1F600}";
+    let repeats = 3_000_000 / piece.len();
+    source
+        .exec(&format!(
+            "CREATE TABLE t (id int PRIMARY KEY, v text, w text);
+             INSERT INTO t VALUES (1, repeat(E'a\\tb\\\\c\\nd\\r\u{e9}\u{1F600}', {repeats}), 'after'), (2, 'small', NULL);"
+        ))
+        .await;
+    let want = vec![
+        vec![Some("1".to_string()), Some(piece.repeat(repeats)), Some("after".to_string())],
+        vec![Some("2".to_string()), Some("small".to_string()), None],
+    ];
+    let pg = PgDb::create().await;
+    pg.exec("CREATE TABLE t (id int PRIMARY KEY, v text, w text);").await;
+    let my = crate::support::MyDb::create().await;
+    my.exec("CREATE TABLE t (id int PRIMARY KEY, v longtext, w text);").await;
+    let lite = crate::support::SqliteDb::create().await;
+    lite.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, w TEXT);").await;
+    arrives_as(&source, &pg, &want).await;
+    arrives_as(&source, &my, &want).await;
+    arrives_as(&source, &lite, &want).await;
+}
+
+async fn arrives_as<T: TestDb>(source: &PgDb, target: &T, want: &[Vec<Option<String>>]) {
+    assert_ok(&copy(source.url(), target.url(), "tables: {}\n", &[]).await);
+    let got = target.rows("SELECT id, v, w FROM t ORDER BY id").await;
+    assert!(got == want, "{}: the wide value differs", T::ENGINE);
+}

@@ -8,9 +8,8 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::mysql::{MySql, MySqlConnection, MySqlPool, MySqlPoolOptions};
-use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Connection, Executor};
+use sqlx::mysql::{MySqlArguments, MySqlConnection, MySqlPool, MySqlPoolOptions};
+use sqlx::{Arguments, AssertSqlSafe, Connection, Executor};
 
 use super::introspect::is_byte_valued;
 use super::locks::Waiting;
@@ -181,9 +180,12 @@ impl Target for MySqlTarget {
                 let n = pending.fitting(full, self.statement_bytes);
                 let sql = statements.sql(n);
                 let limits = Limits { max_value: self.max_packet.saturating_sub(1024), first_row: rows + 1 };
-                let query = pending.bind(sqlx::query(AssertSqlSafe(sql)), n, &as_bytes, request, limits)?;
-                waiting.run(query.execute(&mut *tx), "writing", &request.table).await?;
+                let args = pending.bind(n, &as_bytes, request, limits)?;
+                let query = sqlx::query_with(AssertSqlSafe(sql), args);
+                // The statement holds its values encoded: a huge value's batch copy goes before
+                // the driver writes the packet.
                 pending.consume(n);
+                waiting.run(query.execute(&mut *tx), "writing", &request.table).await?;
                 rows += n as u64;
             }
             if finished {
@@ -236,14 +238,20 @@ impl Pending {
         n
     }
 
-    fn bind<'q>(
-        &'q self,
-        mut query: Query<'q, MySql, sqlx::mysql::MySqlArguments>,
+    /// The next `n` rows' values, encoded: the arguments own them, so the rows may go before
+    /// the statement is sent.
+    fn bind(
+        &self,
         n: usize,
         as_bytes: &[bool],
         request: &WriteRequest,
         limits: Limits,
-    ) -> Result<Query<'q, MySql, sqlx::mysql::MySqlArguments>, EngineError> {
+    ) -> Result<MySqlArguments, EngineError> {
+        let mut args = MySqlArguments::default();
+        // Room for every value and its length prefix up front: grown by doubling, the buffer of
+        // one huge value would be up to twice its size.
+        let bytes: usize = self.iter().take(n).flat_map(|(b, r)| b.row(r)).map(|c| c.map_or(0, <[u8]>::len) + 9).sum();
+        args.reserve(n * as_bytes.len(), bytes);
         for (k, (batch, r)) in self.iter().take(n).enumerate() {
             for (i, cell) in batch.row(r).enumerate() {
                 let len = cell.map_or(0, <[u8]>::len);
@@ -258,8 +266,8 @@ impl Pending {
                         limits.max_value + 1024
                     )));
                 }
-                query = if as_bytes[i] {
-                    query.bind(cell)
+                let added = if as_bytes[i] {
+                    args.add(cell)
                 } else {
                     let text = cell.map(std::str::from_utf8).transpose().map_err(|_| {
                         EngineError::Data(format!(
@@ -270,11 +278,19 @@ impl Pending {
                             limits.first_row + k as u64
                         ))
                     })?;
-                    query.bind(text)
+                    args.add(text)
                 };
+                added.map_err(|e| {
+                    EngineError::Data(format!(
+                        "target: table {}, column {}, row {}: {e}",
+                        request.table,
+                        request.columns[i].name,
+                        limits.first_row + k as u64
+                    ))
+                })?;
             }
         }
-        Ok(query)
+        Ok(args)
     }
 
     fn consume(&mut self, mut n: usize) {

@@ -120,10 +120,23 @@ pub fn encode_row<'a>(cells: impl Iterator<Item = Option<&'a [u8]>>, out: &mut V
 }
 
 fn escape(value: &[u8], out: &mut Vec<u8>) -> Result<(), Unfit> {
-    // The server would refuse either with the whole COPY, naming neither column nor row.
+    check(value)?;
+    escape_checked(value, out)
+}
+
+/// Whether PostgreSQL text can hold `value` as far as its encoding goes (NUL bytes are found
+/// while escaping): the server would refuse it with the whole COPY, naming neither column nor
+/// row.
+pub fn check(value: &[u8]) -> Result<(), Unfit> {
     if !value.is_ascii() && std::str::from_utf8(value).is_err() {
         return Err(Unfit::NotUtf8);
     }
+    Ok(())
+}
+
+/// Append `value` (or a piece of one already [`check`]ed: escapes are per byte, so a value may
+/// be escaped in pieces cut anywhere) in COPY text form.
+pub fn escape_checked(value: &[u8], out: &mut Vec<u8>) -> Result<(), Unfit> {
     let needs = |b: &u8| matches!(b, b'\\' | b'\t' | b'\n' | b'\r' | 0);
     if !value.iter().any(needs) {
         out.extend_from_slice(value);

@@ -85,14 +85,18 @@ impl Source for PgSource {
             let stream = conn.copy_out_raw(&sql).await.map_err(|e| failed(format!("source: reading {table}"), e))?;
             stream_batches(stream, request, &out).await
         };
-        let rows = match result {
-            Ok(rows) => rows,
+        let last = match result {
+            Ok(last) => last,
             Err(e) => {
                 // Mid-COPY the connection cannot be reused: close it rather than drain it.
                 conn.close_on_drop();
                 return Err(e);
             }
         };
+        // The driver keeps its read buffer as large as the largest row was: let a huge value's
+        // bytes go before the last batch, which may hold that value, is written.
+        conn.shrink_buffers();
+        let rows = last.finish().await?;
         (&mut *conn).execute("COMMIT").await.map_err(|e| failed(format!("source: reading {table}"), e))?;
         out.finish().await?;
         Ok(rows)
@@ -137,12 +141,13 @@ async fn protect(conn: &mut PgConnection, schema: &Schema) -> Result<(), EngineE
     Ok(())
 }
 
-/// Cut the COPY byte stream into rows and the rows into batches. Chunks are not row-aligned.
-async fn stream_batches(
+/// Cut the COPY byte stream into rows and the rows into batches, all but the last sent. Chunks
+/// are not row-aligned.
+async fn stream_batches<'a>(
     mut stream: futures_util::stream::BoxStream<'_, sqlx::Result<bytes::Bytes>>,
     request: &ReadRequest,
-    out: &BatchSender,
-) -> Result<u64, EngineError> {
+    out: &'a BatchSender,
+) -> Result<Batcher<'a>, EngineError> {
     let mut rows = Batcher::new(request, out);
     let mut partial: Vec<u8> = Vec::new();
     let bad_row = |rows: u64, reason: String| {
@@ -169,5 +174,5 @@ async fn stream_batches(
     if !partial.is_empty() {
         return Err(bad_row(rows.rows(), "COPY data ended inside a row".into()));
     }
-    Ok(rows.finish().await?)
+    Ok(rows)
 }

@@ -209,6 +209,39 @@ impl From<sqlx::Error> for CopyError {
     }
 }
 
+/// A row wider than one send goes out in sends of about [`SEND_BYTES`], cut inside its values
+/// where need be (COPY data need not break at rows), so the only whole copy of a huge value is
+/// the batch's. Returns the value that cannot go in, as [`copy_text::encode_row`] does.
+async fn send_wide_row<'a>(
+    copy: &mut sqlx::postgres::PgCopyIn<&mut PgConnection>,
+    cells: impl Iterator<Item = Option<&'a [u8]>>,
+    buf: &mut Vec<u8>,
+) -> Result<Result<(), (usize, copy_text::Unfit)>, sqlx::Error> {
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            buf.push(b'\t');
+        }
+        let Some(value) = cell else {
+            buf.extend_from_slice(b"\\N");
+            continue;
+        };
+        if let Err(why) = copy_text::check(value) {
+            return Ok(Err((i, why)));
+        }
+        for piece in value.chunks(SEND_BYTES) {
+            if let Err(why) = copy_text::escape_checked(piece, buf) {
+                return Ok(Err((i, why)));
+            }
+            if buf.len() >= SEND_BYTES {
+                copy.send(buf.as_slice()).await?;
+                buf.clear();
+            }
+        }
+    }
+    buf.push(b'\n');
+    Ok(Ok(()))
+}
+
 async fn copy_in(
     conn: &mut PgConnection,
     destination: &str,
@@ -222,7 +255,13 @@ async fn copy_in(
         match input.recv().await {
             Ok(Some(batch)) => {
                 for r in 0..batch.rows() {
-                    if let Err((column, why)) = copy_text::encode_row(batch.row(r), &mut buf) {
+                    let wide = batch.row(r).map(|c| c.map_or(0, <[u8]>::len)).sum::<usize>() > SEND_BYTES;
+                    let encoded = if wide {
+                        send_wide_row(&mut copy, batch.row(r), &mut buf).await?
+                    } else {
+                        copy_text::encode_row(batch.row(r), &mut buf)
+                    };
+                    if let Err((column, why)) = encoded {
                         let _ignored_server_reply = copy.abort("dbtwin: a value PostgreSQL cannot hold").await;
                         return Err(CopyError::Unfit { row: rows + r as u64 + 1, column, why });
                     }

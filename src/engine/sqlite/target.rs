@@ -110,13 +110,15 @@ async fn load(
     let per_statement = (MAX_PARAMS / width).clamp(1, MAX_ROWS);
     let mut rows = 0u64;
     while let Some(batch) = input.recv().await? {
+        let total = batch.rows();
+        let mut batch = Some(batch);
         let mut start = 0;
-        while start < batch.rows() {
-            let n = per_statement.min(batch.rows() - start);
+        while let Some(held) = batch.as_ref().filter(|_| start < total) {
+            let n = per_statement.min(total - start);
             let sql = insert_sql(request, binds, &table, n);
             let mut query = sqlx::query::<Sqlite>(AssertSqlSafe(sql));
             for row in start..start + n {
-                for (col, cell) in batch.row(row).enumerate() {
+                for (col, cell) in held.row(row).enumerate() {
                     let Some(v) = cell else {
                         query = query.bind(None::<String>);
                         continue;
@@ -134,10 +136,15 @@ async fn load(
                     };
                 }
             }
+            if start + n == total {
+                // The statement owns its values now: a huge value's batch copy goes before
+                // SQLite makes its own two (the bound value, the record).
+                batch = None;
+            }
             conn.execute(query).await.map_err(fail)?;
             start += n;
         }
-        rows += batch.rows() as u64;
+        rows += total as u64;
     }
     Ok(rows)
 }
