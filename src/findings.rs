@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::engine::{EngineError, Source};
 use crate::mask::{self, Kind};
-use crate::pipeline::sample::sample;
+use crate::pipeline::sample;
 use crate::plan::{Plan, TablePlan};
 use crate::schema::{Schema, Table, TableName, TypeClass, with_article};
 
@@ -158,7 +158,7 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
         let mut request = table.read.clone();
         request.columns = to_sample.iter().map(|&i| def.columns[i].name.clone()).collect();
         let mut counts = vec![(0usize, [0usize; 4]); to_sample.len()];
-        for batch in sample(source, &request, SAMPLE_ROWS).await? {
+        sample::each(source, &request, SAMPLE_ROWS, |batch| {
             for row in 0..batch.rows() {
                 for (col, count) in counts.iter_mut().enumerate() {
                     let Some(value) = batch.cell(row, col) else { continue };
@@ -168,7 +168,8 @@ pub async fn findings(plan: &Plan, schema: &Schema, source: &dyn Source) -> Resu
                     }
                 }
             }
-        }
+        })
+        .await?;
         for (&i, (present, shapes)) in to_sample.iter().zip(counts) {
             // A third of the values with one shape is not a coincidence.
             let best = [Shape::Email, Shape::Phone, Shape::Card, Shape::Ipv4]

@@ -10,6 +10,27 @@ pub async fn sample(source: &dyn Source, request: &ReadRequest, rows: u64) -> Re
     collect(source, &ReadRequest { sample: Some(rows), ..request.clone() }).await
 }
 
+/// Up to `rows` rows of `request`'s columns, handed to `look` batch by batch as they are read:
+/// only a channel's worth of batches is held, however wide the rows.
+pub async fn each(
+    source: &dyn Source,
+    request: &ReadRequest,
+    rows: u64,
+    mut look: impl FnMut(&Batch) + Send,
+) -> Result<(), EngineError> {
+    let (tx, mut rx) = channel::channel(2);
+    let gather = async {
+        while let Some(batch) = rx.recv().await? {
+            look(&batch);
+        }
+        Ok::<_, EngineError>(())
+    };
+    let request = ReadRequest { sample: Some(rows), ..request.clone() };
+    let (read, looked) = tokio::join!(source.read(&request, tx), gather);
+    read?;
+    looked
+}
+
 /// Every row the request reads (all of the table, or `request.sample` rows), in batches.
 pub async fn collect(source: &dyn Source, request: &ReadRequest) -> Result<Vec<Batch>, EngineError> {
     let (tx, mut rx) = channel::channel(2);
