@@ -148,6 +148,36 @@ async fn silent_partial_configs_are_refused() {
     assert!(run.stderr.contains("is empty") && run.stderr.contains("`tables: {}`"), "{}", run.stderr);
 }
 
+/// The same on MariaDB, where a table the user may insert into but not read is listed, and
+/// used to be read mid-run: refused before any row moves, naming it.
+#[tokio::test]
+async fn a_mariadb_table_the_source_user_may_not_read_is_named_before_the_run() {
+    let (source, target) = (crate::support::MyDb::create().await, crate::support::SqliteDb::create().await);
+    source
+        .exec(
+            "CREATE TABLE users (id int PRIMARY KEY); INSERT INTO users VALUES (1);
+             CREATE TABLE secrets (id int PRIMARY KEY, v text); INSERT INTO secrets VALUES (1, 'x');",
+        )
+        .await;
+    target.exec("CREATE TABLE users (id INTEGER PRIMARY KEY); CREATE TABLE secrets (id INTEGER PRIMARY KEY, v TEXT);").await;
+    let user = format!("dbtwin_noread_{}", std::process::id());
+    let _ = source.try_exec(&format!("DROP USER IF EXISTS '{user}'@'%'")).await;
+    source
+        .exec(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON `{db}`.users TO '{user}'@'%';
+             GRANT INSERT ON `{db}`.secrets TO '{user}'@'%';",
+            db = source.name
+        ))
+        .await;
+    let rest = source.url.split_once('@').unwrap().1;
+    let as_user = format!("mysql://{user}:pw@{rest}");
+    let run = copy(&as_user, target.url(), "tables: {}\n", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let want = format!("table {}.secrets: the source user may not read it (no SELECT privilege)", source.name);
+    assert!(run.stderr.contains(&want), "{}", run.stderr);
+    assert_eq!(target.count("users").await, 0, "nothing was copied");
+}
+
 /// A PostgreSQL source user without SELECT on a table is refused before any table is copied,
 /// naming the table, instead of failing mid-run after others committed.
 #[tokio::test]

@@ -160,7 +160,36 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             }
         }
     }
+    if side == Side::Source {
+        for table in tables.values_mut() {
+            table.readable = readable(conn, table).await?;
+        }
+    }
     Ok(Schema { tables: tables.into_values().collect() })
+}
+
+/// Whether the user may read the table's columns. The server lists a table the user holds any
+/// privilege on (INSERT alone, say), and refuses its read only when it is read, after other
+/// tables have committed: asked here, with a read of no rows, the plan names it first.
+async fn readable(conn: &mut MySqlConnection, table: &Table) -> Result<bool, EngineError> {
+    let q = super::Q;
+    let columns = if table.columns.is_empty() {
+        "1".to_string()
+    } else {
+        q.list(table.columns.iter().map(|c| c.name.as_str()))
+    };
+    let probe = format!("SELECT {columns} FROM {} LIMIT 0", q.table(&table.name));
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(probe)).execute(&mut *conn).await {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(db))
+            if db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some_and(|my| matches!(my.number(), 1142 | 1143)) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(failed(format!("source: checking that table {} may be read", table.name), e)),
+    }
 }
 
 fn type_class(data_type: &str, column_type: &str) -> TypeClass {
