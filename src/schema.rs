@@ -286,6 +286,9 @@ impl Table {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Schema {
     pub tables: Vec<Table>,
+    /// Tables of the same database in schemas that were not introspected, by name only: a
+    /// config table missing from `tables` may be one of them.
+    pub elsewhere: Vec<TableName>,
 }
 
 impl Schema {

@@ -175,6 +175,18 @@ fn find_table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, String> {
             listed.join(", ")
         ));
     }
+    let holding: Vec<&str> = schema.elsewhere.iter().filter(|t| t.name == name).map(|t| t.schema.as_str()).collect();
+    if !holding.is_empty() && !listed.is_empty() {
+        let listed: Vec<&str> = listed.into_iter().collect();
+        let (where_, add) = match holding.as_slice() {
+            [one] => (format!("schema {one}"), one.to_string()),
+            many => (format!("schemas {}", many.join(", ")), "one of them".to_string()),
+        };
+        return Err(format!(
+            "table {name}: not among the copied schemas ({}); it is in {where_}: add {add} to `schemas:`",
+            listed.join(", ")
+        ));
+    }
     Err(format!("table {name}: not found in the source"))
 }
 

@@ -1,7 +1,7 @@
 use super::*;
 use crate::config;
 use crate::data::batch::Batch;
-use crate::schema::{Column, FkAction, ForeignKey, Index, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Index, TableName, TypeClass};
 
 fn col(name: &str, ty: &str, class: TypeClass) -> Column {
     Column::new(name, ty, class)
@@ -46,7 +46,7 @@ fn schema() -> Schema {
         readable: true,
         checks: Vec::new(),
     };
-    Schema { tables: vec![orders, users] }
+    Schema { tables: vec![orders, users], elsewhere: vec![TableName::new("sales", "invoices")] }
 }
 
 fn options(checks_off: bool) -> PlanOptions {
@@ -282,4 +282,15 @@ fn a_table_in_a_schema_not_copied_says_which_list_to_extend() {
         err.problems,
         ["table sales.orders: schema sales is not copied (the source's tables come from public); add it to `schemas:`"]
     );
+}
+
+#[test]
+fn a_bare_table_name_in_a_schema_not_copied_says_where_it_is() {
+    let err = plan("tables:\n  invoices: email\n", true).unwrap_err();
+    assert_eq!(
+        err.problems,
+        ["table invoices: not among the copied schemas (public); it is in schema sales: add sales to `schemas:`"]
+    );
+    let err = plan("tables:\n  nowhere: email\n", true).unwrap_err();
+    assert_eq!(err.problems, ["table nowhere: not found in the source"]);
 }

@@ -159,7 +159,9 @@ async fn a_mariadb_table_the_source_user_may_not_read_is_named_before_the_run() 
              CREATE TABLE secrets (id int PRIMARY KEY, v text); INSERT INTO secrets VALUES (1, 'x');",
         )
         .await;
-    target.exec("CREATE TABLE users (id INTEGER PRIMARY KEY); CREATE TABLE secrets (id INTEGER PRIMARY KEY, v TEXT);").await;
+    target
+        .exec("CREATE TABLE users (id INTEGER PRIMARY KEY); CREATE TABLE secrets (id INTEGER PRIMARY KEY, v TEXT);")
+        .await;
     let user = format!("dbtwin_noread_{}", std::process::id());
     let _ = source.try_exec(&format!("DROP USER IF EXISTS '{user}'@'%'")).await;
     source
@@ -204,4 +206,24 @@ async fn a_table_the_source_user_may_not_read_is_named_before_the_run() {
     let excluded = copy(&as_role, &target.url, "exclude: [secrets]\ntables: {}\n", &[]).await;
     assert_ok(&excluded);
     assert_eq!(target.count("users").await, 1);
+}
+
+/// A config table that lives in a schema the run does not copy is named with the schema it is
+/// in, on PostgreSQL (schemas) and MariaDB (databases of the same server).
+#[tokio::test]
+async fn a_config_table_in_a_schema_not_copied_says_where_it_is() {
+    let (source, target) = pair().await;
+    source.exec("CREATE SCHEMA sales; CREATE TABLE sales.invoices (id int PRIMARY KEY, email text);").await;
+    let run = copy(&source.url, &target.url, "tables:\n  invoices: email\n", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let want = "table invoices: not among the copied schemas (public); it is in schema sales: add sales to `schemas:`";
+    assert!(run.stderr.contains(want), "{}", run.stderr);
+
+    let (my, other) = (crate::support::MyDb::create().await, crate::support::MyDb::create().await);
+    my.exec("CREATE TABLE users (id int PRIMARY KEY);").await;
+    other.exec("CREATE TABLE ledger (id int PRIMARY KEY, email text);").await;
+    let run = copy(&my.url, target.url.as_str(), "tables:\n  ledger: email\n", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let want = format!("it is in schema {}: add {} to `schemas:`", other.name, other.name);
+    assert!(run.stderr.contains(&want), "{}", run.stderr);
 }

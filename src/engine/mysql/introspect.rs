@@ -165,7 +165,19 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
             table.readable = readable(conn, table).await?;
         }
     }
-    Ok(Schema { tables: tables.into_values().collect() })
+    let elsewhere: Vec<(String, String)> = sqlx::query_as(
+        "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'
+           AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| failed(ctx("the tables of other databases"), e))?;
+    let elsewhere = elsewhere
+        .into_iter()
+        .filter(|(schema, _)| !schemas.contains(schema))
+        .map(|(schema, name)| TableName::new(schema, name))
+        .collect();
+    Ok(Schema { tables: tables.into_values().collect(), elsewhere })
 }
 
 /// Whether the user may read the table's columns. The server lists a table the user holds any
@@ -173,11 +185,8 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
 /// tables have committed: asked here, with a read of no rows, the plan names it first.
 async fn readable(conn: &mut MySqlConnection, table: &Table) -> Result<bool, EngineError> {
     let q = super::Q;
-    let columns = if table.columns.is_empty() {
-        "1".to_string()
-    } else {
-        q.list(table.columns.iter().map(|c| c.name.as_str()))
-    };
+    let columns =
+        if table.columns.is_empty() { "1".to_string() } else { q.list(table.columns.iter().map(|c| c.name.as_str())) };
     let probe = format!("SELECT {columns} FROM {} LIMIT 0", q.table(&table.name));
     match sqlx::raw_sql(sqlx::AssertSqlSafe(probe)).execute(&mut *conn).await {
         Ok(_) => Ok(true),

@@ -173,7 +173,17 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
     }
 
     let tables = order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect();
-    Ok(Schema { tables })
+    let elsewhere: Vec<(String, String)> = sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND NOT n.nspname = ANY($1)
+           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'",
+    )
+    .bind(schemas)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| failed(ctx("the tables of other schemas"), e))?;
+    let elsewhere = elsewhere.into_iter().map(|(schema, name)| TableName::new(schema, name)).collect();
+    Ok(Schema { tables, elsewhere })
 }
 
 /// The rows of a catalog query (`$1`: the tables' oids) about the tables being read.

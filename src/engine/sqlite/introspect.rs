@@ -109,7 +109,8 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
         tables.push(def);
     }
     implicit_parent_keys(&mut tables);
-    Ok(Schema { tables })
+    // One file, one schema: nothing is elsewhere.
+    Ok(Schema { tables, elsewhere: Vec::new() })
 }
 
 /// `REFERENCES parent` without columns means the parent's primary key: name its columns, so a
