@@ -73,7 +73,8 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         // Originals go to a person at a terminal, not to a cron mail or a CI log.
         let originals = args.show_originals || std::io::stdout().is_terminal();
         let found = pair.target.engine.triggers(&tables).await?;
-        return dry_run(&plan, &pair, &keys, originals, &trigger_plan(&found, config.triggers)).await;
+        let left = pair.target.engine.left_suspended().await?;
+        return dry_run(&plan, &pair, &keys, originals, &trigger_plan(&left, &found, config.triggers)).await;
     }
     // Triggers a killed run left suspended go back before this run writes anything (a dry run
     // writes nothing, so it leaves them for the next copy).
@@ -215,14 +216,23 @@ fn triggers(list: &[TriggerRef]) -> String {
     format!("{} {noun} ({})", list.len(), names.join(", "))
 }
 
-/// What `--dry-run` says the target's triggers will do.
-fn trigger_plan(found: &[TriggerRef], mode: Triggers) -> String {
+/// What `--dry-run` says the target's triggers will do: those a killed run left suspended
+/// first (the copy puts them back before it writes), then those of the loaded tables.
+fn trigger_plan(left: &[TriggerRef], found: &[TriggerRef], mode: Triggers) -> String {
+    let what = match mode {
+        Triggers::Suspend => "suspended during the load and put back after it",
+        Triggers::Fire => "fires for every copied row (triggers: fire)",
+    };
     let mut out = String::new();
+    for t in left {
+        let _ = writeln!(
+            out,
+            "target trigger {t}: left suspended by an earlier run that did not finish; the copy puts it back first, \
+             then it {}",
+            what.strip_prefix("suspended").map_or(what.to_string(), |rest| format!("is suspended{rest}"))
+        );
+    }
     for t in found {
-        let what = match mode {
-            Triggers::Suspend => "suspended during the load and put back after it",
-            Triggers::Fire => "fires for every copied row (triggers: fire)",
-        };
         let _ = writeln!(out, "target trigger {t}: {what}");
     }
     out

@@ -358,6 +358,12 @@ pub trait Target: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// The triggers [`SUSPENDED_TRIGGERS`] holds that are not back yet (a killed run's), read
+    /// only: what the next run's [`Target::restore_triggers`] will put back.
+    async fn left_suspended(&self) -> Result<Vec<TriggerRef>, EngineError> {
+        Ok(Vec::new())
+    }
+
     /// Put back every trigger [`SUSPENDED_TRIGGERS`] holds, exactly as it was, whichever run
     /// suspended it: called at the start of every run (a killed one's) and after the writes of
     /// this one, whether they succeeded or not. Repeatable: a trigger already back is skipped.

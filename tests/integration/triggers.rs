@@ -90,6 +90,11 @@ async fn killed_run_restores_triggers_next_time<D: TestDb>() {
     let dry = dbtwin(&["copy", "--dry-run", "--config", config.to_str().unwrap()]).await;
     assert_ok(&dry);
     assert!(target.rows(D::TRIGGERS_QUERY).await.is_empty(), "a dry run writes nothing, not even a restore");
+    assert!(
+        dry.stdout.contains("target trigger ev_touch on ") && dry.stdout.contains("left suspended by an earlier run"),
+        "the dry run names what the next copy puts back: {}",
+        dry.stdout
+    );
     let rerun = dbtwin(&["copy", "--config", config.to_str().unwrap()]).await;
     assert_ok(&rerun);
     assert!(rerun.stdout.contains("an earlier run had suspended"), "the rerun says so: {}", rerun.stdout);

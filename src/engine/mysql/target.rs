@@ -140,6 +140,10 @@ impl Target for MySqlTarget {
         super::triggers::suspend(&self.pool, tables).await
     }
 
+    async fn left_suspended(&self) -> Result<Vec<TriggerRef>, EngineError> {
+        super::triggers::left_suspended(&self.pool).await
+    }
+
     async fn restore_triggers(&self) -> Result<Vec<TriggerRef>, EngineError> {
         super::triggers::restore(&self.pool).await
     }

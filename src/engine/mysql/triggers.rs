@@ -83,6 +83,34 @@ pub async fn suspend(pool: &MySqlPool, tables: &[TableName]) -> Result<Vec<Trigg
 
 type Saved = (String, String, String, String, String, String, String);
 
+pub async fn left_suspended(pool: &MySqlPool) -> Result<Vec<TriggerRef>, EngineError> {
+    let mut conn = pool.acquire().await.map_err(|e| failed("target: connecting to look for suspended triggers", e))?;
+    let (exists,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+    )
+    .bind(SUSPENDED_TRIGGERS)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| failed("target: looking for suspended triggers", e))?;
+    if exists == 0 {
+        return Ok(Vec::new());
+    }
+    let saved: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT s.schema_name, s.table_name, s.trigger_name FROM {} s
+         WHERE NOT EXISTS (SELECT 1 FROM information_schema.TRIGGERS t
+                           WHERE t.TRIGGER_SCHEMA = s.schema_name AND t.TRIGGER_NAME = s.trigger_name)
+         ORDER BY s.schema_name, s.table_name, s.position",
+        Q.ident(SUSPENDED_TRIGGERS)
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| failed("target: reading suspended triggers", e))?;
+    Ok(saved
+        .into_iter()
+        .map(|(schema, table, name)| TriggerRef { table: TableName::new(schema, table), name })
+        .collect())
+}
+
 pub async fn restore(pool: &MySqlPool) -> Result<Vec<TriggerRef>, EngineError> {
     let pooled = pool.acquire().await.map_err(|e| failed("target: connecting to restore triggers", e))?;
     // Its sql_mode and character set become each trigger's: the session is not handed back.

@@ -75,6 +75,10 @@ impl Target for SqliteTarget {
         super::triggers::suspend(&mut *self.conn.lock().await, tables).await
     }
 
+    async fn left_suspended(&self) -> Result<Vec<TriggerRef>, EngineError> {
+        super::triggers::left_suspended(&mut *self.conn.lock().await).await
+    }
+
     async fn restore_triggers(&self) -> Result<Vec<TriggerRef>, EngineError> {
         super::triggers::restore(&mut *self.conn.lock().await).await
     }

@@ -87,6 +87,27 @@ pub async fn suspend(conn: &mut SqliteConnection, tables: &[TableName]) -> Resul
     )
 }
 
+pub async fn left_suspended(conn: &mut SqliteConnection) -> Result<Vec<TriggerRef>, EngineError> {
+    let (exists,): (i64,) = sqlx::query_as("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?")
+        .bind(SUSPENDED_TRIGGERS)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| failed("target: looking for suspended triggers", e))?;
+    if exists == 0 {
+        return Ok(Vec::new());
+    }
+    let saved: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT s.trigger_name, s.table_name FROM {} s
+         WHERE NOT EXISTS (SELECT 1 FROM sqlite_schema t WHERE t.type = 'trigger' AND t.name = s.trigger_name)
+         ORDER BY s.table_name, s.position",
+        Q.ident(SUSPENDED_TRIGGERS)
+    )))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| failed("target: reading suspended triggers", e))?;
+    Ok(saved.into_iter().map(|(name, table)| TriggerRef { table: TableName::new(SCHEMA, table), name }).collect())
+}
+
 pub async fn restore(conn: &mut SqliteConnection) -> Result<Vec<TriggerRef>, EngineError> {
     let (exists,): (i64,) = sqlx::query_as("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?")
         .bind(SUSPENDED_TRIGGERS)
