@@ -139,6 +139,9 @@ pub struct TableRules {
     pub mode: Option<Mode>,
     /// Column name → its compiled rules, tried in order (a YAML `null` is the `null` rule).
     pub columns: BTreeMap<String, Vec<RuleSpec>>,
+    /// Column name → an expression in the target's SQL over the row's columns: the column is
+    /// not copied; the target computes it from the copied (masked) row after the load.
+    pub recompute: BTreeMap<String, String>,
 }
 
 /// The file as written.
@@ -174,10 +177,12 @@ struct RawTableRules {
     /// Column name → rule; a YAML `null` (or `~`) means the `null` mask.
     #[serde(default)]
     columns: BTreeMap<String, Option<RuleList>>,
+    #[serde(default)]
+    recompute: BTreeMap<String, String>,
 }
 
 impl Forms for RawTable {
-    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode` and `columns`";
+    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode`, `columns` and `recompute`";
 
     fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
         let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
@@ -266,7 +271,17 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                     }
                     columns.insert(column, compiled);
                 }
-                TableSpec::Full(TableRules { mode: rules.mode, columns })
+                for (column, sql) in &rules.recompute {
+                    if sql.trim().is_empty() {
+                        problems.push(format!("table {table}, column {column}: recompute: the expression is empty"));
+                    }
+                    if columns.contains_key(column) {
+                        problems.push(format!(
+                            "table {table}, column {column}: has a mask rule and a recompute expression; keep one"
+                        ));
+                    }
+                }
+                TableSpec::Full(TableRules { mode: rules.mode, columns, recompute: rules.recompute })
             }
         };
         tables.insert(table, spec);

@@ -204,7 +204,9 @@ fn derived(table: &TablePlan, def: &Table, found: &mut Vec<Finding>) {
         found.push(Finding {
             table: table.name().clone(),
             column: col.name.clone(),
-            reason: "a search column: it keeps the original words of the columns masked here".into(),
+            reason: "a search column: it keeps the original words of the columns masked here (`null` empties it; \
+                     `recompute:` has the target build it from the masked row)"
+                .into(),
             rule: Some(if col.nullable { "null".into() } else { "{ kind: set, value: \"\" }".into() }),
             declared_type: col.declared_type.clone(),
             nullable: col.nullable,

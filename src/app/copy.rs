@@ -65,6 +65,12 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
             });
         }
     };
+    if let Err(e) = check_recomputes(&plan, &pair).await {
+        return Err(match created.undo(&pair).await {
+            Ok(()) => e,
+            Err(u) => e.context(format!("dropping the tables just created failed too: {u}")),
+        });
+    }
     log_plan(&plan);
     let reporter = progress.reporter(&plan);
     let keys = session::keyring(&config, args.seed);
@@ -207,6 +213,23 @@ fn load_note(settings: LoadSettings, suspended: &[TriggerRef], mode: Triggers) -
          were loaded parents first"
             .to_string()
     }
+}
+
+/// The target accepts every `recompute:` expression, asked before any row moves: each one it
+/// refuses is named with its table and column, together.
+async fn check_recomputes(plan: &Plan, pair: &Pair) -> anyhow::Result<()> {
+    let mut refused = Vec::new();
+    for table in plan.tables.iter().filter(|t| !t.write.recompute.is_empty()) {
+        if let Err(why) = pair.target.engine.check_recompute(&table.write).await {
+            let columns: Vec<&str> = table.write.recompute.iter().map(|r| r.column.as_str()).collect();
+            refused.push(format!(
+                "table {}, column {}: recompute: the target refuses the expression: {why}",
+                table.write.table,
+                columns.join(", ")
+            ));
+        }
+    }
+    if refused.is_empty() { Ok(()) } else { Err(Refused(refused.join("\n")).into()) }
 }
 
 /// `2 triggers (a on t, b on t)`.

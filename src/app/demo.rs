@@ -116,6 +116,7 @@ async fn load(target: &ConnectedTarget, table: &str, rows: Vec<Vec<String>>) -> 
         key: vec!["id".into()],
         referenced: false,
         auto_increment: Vec::new(),
+        recompute: Vec::new(),
     };
     let mut batch = Batch::new(def.columns.len(), rows.len(), 1 << 16);
     for cell in rows.iter().flatten() {

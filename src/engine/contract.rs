@@ -153,11 +153,32 @@ pub struct WriteRequest {
     pub referenced: bool,
     /// Columns fed by a sequence or identity, to continue past the copied values.
     pub auto_increment: Vec<String>,
+    /// Columns the target computes from the loaded row, in the load's transaction, after the
+    /// rows are in: left out of `columns`.
+    pub recompute: Vec<Recompute>,
+}
+
+/// A column the target computes again, and the expression (in the target's SQL) it computes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recompute {
+    pub column: String,
+    pub sql: String,
 }
 
 impl WriteRequest {
     pub fn column_names(&self) -> impl Iterator<Item = &str> {
         self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// `UPDATE relation SET col = (expression), …` for the recomputed columns, if any: every
+    /// row of the table, since an upsert's untouched rows were computed from the same masks.
+    pub fn recompute_sql(&self, quote: super::sql::Quote, relation: &str) -> Option<String> {
+        if self.recompute.is_empty() {
+            return None;
+        }
+        let sets: Vec<String> =
+            self.recompute.iter().map(|r| format!("{} = ({})", quote.ident(&r.column), r.sql)).collect();
+        Some(format!("UPDATE {relation} SET {}", sets.join(", ")))
     }
 
     /// Names of the written columns that are not part of the key (what an upsert updates).
@@ -356,6 +377,12 @@ pub trait Target: Send + Sync {
     /// after [`Target::restore_triggers`] and before the first write. Returns what it suspended.
     async fn suspend_triggers(&self, _tables: &[TableName]) -> Result<Vec<TriggerRef>, EngineError> {
         Ok(Vec::new())
+    }
+
+    /// Whether the target accepts `request`'s recompute expressions, asked before any row
+    /// moves with the same `UPDATE` over no rows, rolled back: `Err` is the server's reason.
+    async fn check_recompute(&self, _request: &WriteRequest) -> Result<(), String> {
+        Ok(())
     }
 
     /// The triggers [`SUSPENDED_TRIGGERS`] holds that are not back yet (a killed run's), read

@@ -1,9 +1,12 @@
 //! Which of a table's columns are copied, and how each value changes form on the way to
 //! another engine.
 
+use std::collections::BTreeMap;
+
 use super::{ColumnConvert, PlanOptions};
 use crate::convert;
 use crate::data::forms::ZeroDates;
+use crate::engine::Recompute;
 use crate::schema::{Column, Table};
 
 /// The copied columns, in batch order: the source's names and the target's facts.
@@ -26,18 +29,50 @@ impl Copied<'_> {
     }
 }
 
-/// Every source column but generated ones (each database computes those), matched to the
-/// target's column of that name. Problems are pushed, one per column.
+/// The target columns the config has the target compute (`recompute:`), each checked to be one
+/// the load can leave out while the rows go in.
+pub(super) fn recomputed(
+    dest: &Table,
+    recompute: Option<&BTreeMap<String, String>>,
+    problems: &mut Vec<String>,
+) -> Vec<Recompute> {
+    let mut out = Vec::new();
+    for (column, sql) in recompute.into_iter().flatten() {
+        let at = |why: &str| format!("table {}, column {column}: recompute: {why}", dest.name);
+        let Some(d) = dest.column_index(column).map(|i| &dest.columns[i]) else {
+            problems.push(at("not found in the target table"));
+            continue;
+        };
+        if d.generated {
+            problems.push(at("the target generates it already"));
+        } else if dest.primary_key.iter().any(|&k| dest.columns[k].name == *column) {
+            problems.push(at("it is part of the primary key, which the rows need as they go in"));
+        } else if !(d.nullable || d.has_default) {
+            problems.push(at(
+                "the target column is NOT NULL without a default, so the rows cannot go in before it is computed",
+            ));
+        } else {
+            out.push(Recompute { column: column.clone(), sql: sql.clone() });
+        }
+    }
+    out
+}
+
+/// Every source column but generated ones (each database computes those) and recomputed ones
+/// (the target computes those), matched to the target's column of that name. Problems are
+/// pushed, one per column.
 pub(super) fn copied<'a>(
     table: &Table,
     dest: &'a Table,
+    recompute: &[Recompute],
     options: PlanOptions,
     zero_dates: ZeroDates,
     problems: &mut Vec<String>,
 ) -> Copied<'a> {
     let name = &table.name;
     let mut copied = Copied { names: Vec::new(), target: Vec::new(), conversions: Vec::new() };
-    for col in table.columns.iter().filter(|c| !c.generated) {
+    let computed = |c: &str| recompute.iter().any(|r| r.column == c);
+    for col in table.columns.iter().filter(|c| !c.generated && !computed(&c.name)) {
         let Some(d) = dest.columns.iter().find(|d| d.name == col.name) else {
             problems.push(format!("table {name}, column {}: does not exist in the target", col.name));
             continue;
@@ -74,7 +109,7 @@ pub(super) fn copied<'a>(
     // Columns only the target has are left to their defaults: one that cannot be omitted would
     // fail the load half-way through the run, so it is an error now.
     for d in &dest.columns {
-        let omittable = d.nullable || d.has_default || d.generated || d.auto_increment;
+        let omittable = d.nullable || d.has_default || d.generated || d.auto_increment || computed(&d.name);
         if !omittable && table.column_index(&d.name).is_none() {
             problems.push(format!(
                 "table {name}, column {}: exists only in the target, is NOT NULL and has no default",

@@ -57,7 +57,9 @@ impl TablePlan {
 
     /// The config decided this column: it is masked, or kept by name.
     pub fn settles(&self, column: &str) -> bool {
-        self.masks.columns().iter().any(|m| m.column == column) || self.kept.iter().any(|k| k == column)
+        self.masks.columns().iter().any(|m| m.column == column)
+            || self.kept.iter().any(|k| k == column)
+            || self.write.recompute.iter().any(|r| r.column == column)
     }
 }
 
@@ -96,6 +98,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
         }
     }
     let mut modes: BTreeMap<TableName, Option<Mode>> = BTreeMap::new();
+    let mut recomputed: BTreeMap<TableName, &BTreeMap<String, String>> = BTreeMap::new();
     let mut wanted: keys::WantedColumns = BTreeMap::new();
     for (name, spec) in &config.tables {
         match find_table(source, name) {
@@ -111,6 +114,9 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
                 let (mode, columns) = rules::wanted(t, dest, spec, &mut problems);
                 modes.insert(t.name.clone(), mode);
                 wanted.insert(t.name.clone(), columns);
+                if let crate::config::TableSpec::Full(rules) = spec {
+                    recomputed.insert(t.name.clone(), &rules.recompute);
+                }
             }
             Err(p) => problems.push(p),
         }
@@ -128,7 +134,8 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
             continue;
         }
         let mode = modes.get(&table.name).copied().flatten();
-        match plan_table(table, target, mode, wanted.get(&table.name), options, config.zero_dates) {
+        let recompute = recomputed.get(&table.name).copied();
+        match plan_table(table, target, mode, wanted.get(&table.name), recompute, options, config.zero_dates) {
             Ok(p) => tables.push(p),
             Err(mut p) => problems.append(&mut p),
         }
@@ -207,6 +214,7 @@ fn plan_table(
     target: &Schema,
     mode: Option<Mode>,
     wanted: Option<&BTreeMap<String, rules::Wanted>>,
+    recompute: Option<&BTreeMap<String, String>>,
     options: PlanOptions,
     zero_dates: ZeroDates,
 ) -> Result<TablePlan, Vec<String>> {
@@ -215,7 +223,8 @@ fn plan_table(
     let Some(dest) = target_table(target, name) else {
         return Err(vec![format!("table {name}: does not exist in the target")]);
     };
-    let copied = columns::copied(table, dest, options, zero_dates, &mut problems);
+    let recompute = columns::recomputed(dest, recompute, &mut problems);
+    let copied = columns::copied(table, dest, &recompute, options, zero_dates, &mut problems);
     let (masked, kept) = rules::masked(table, dest, &copied, wanted, options, &mut problems);
     let key: Vec<String> = dest.primary_key.iter().map(|&i| dest.columns[i].name.clone()).collect();
     let mode = match mode {
@@ -248,6 +257,7 @@ fn plan_table(
             key,
             referenced,
             auto_increment,
+            recompute,
         },
         masks: RowMask::new(masked),
         kept,

@@ -5,6 +5,7 @@ mod check_cmd;
 mod cli_errors;
 mod create_tables;
 mod cross_engine;
+mod derived;
 mod faults;
 mod keys;
 mod mask_rules;

@@ -20,7 +20,7 @@ use crate::data::mode::Mode;
 use crate::engine::contract::{
     ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest,
 };
-use crate::engine::driver::{failed, failed_on, probe_sessions, session};
+use crate::engine::driver::{describe, failed, failed_on, probe_sessions, session};
 use crate::engine::url::DbUrl;
 use crate::schema::{Schema, TableName};
 
@@ -148,6 +148,14 @@ impl Target for MySqlTarget {
         super::triggers::restore(&self.pool).await
     }
 
+    async fn check_recompute(&self, request: &WriteRequest) -> Result<(), String> {
+        let Some(sql) = request.recompute_sql(Q, &Q.table(&request.table.name)) else { return Ok(()) };
+        let mut tx = self.pool.begin().await.map_err(|e| describe(&e))?;
+        let probed = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(format!("{sql} WHERE 1 = 0")))).await;
+        let _nothing_to_keep = tx.rollback().await;
+        probed.map(drop).map_err(|e| describe(&e))
+    }
+
     async fn write(&self, request: &WriteRequest, mut input: BatchReceiver) -> Result<u64, EngineError> {
         // Binary, bit and geometry values are bound as bytes, everything else as text.
         let as_bytes: Vec<bool> = request.columns.iter().map(|c| is_byte_valued(c.class, &c.declared_type)).collect();
@@ -195,6 +203,10 @@ impl Target for MySqlTarget {
             if finished {
                 break;
             }
+        }
+        if let Some(sql) = request.recompute_sql(Q, &Q.table(&request.table.name)) {
+            let recomputing = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(sql)));
+            waiting.run(recomputing, "recomputing columns of", &request.table).await?;
         }
         tx.commit().await.map_err(fail("committing"))?;
         Ok(rows)
@@ -423,6 +435,7 @@ mod tests {
             key: key.iter().map(|c| c.to_string()).collect(),
             referenced: false,
             auto_increment: vec![],
+            recompute: Vec::new(),
         }
     }
 

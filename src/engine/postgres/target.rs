@@ -11,7 +11,7 @@ use crate::data::mode::Mode;
 use crate::engine::contract::{
     ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, Target, TargetProfile, WriteRequest,
 };
-use crate::engine::driver::{failed, failed_on, noting_a_lock_wait, session};
+use crate::engine::driver::{describe, failed, failed_on, noting_a_lock_wait, session};
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
@@ -67,6 +67,14 @@ impl Target for PgTarget {
 
     async fn settle_ddl(&self, owed: &OwedDdl, run: bool) -> Result<(), EngineError> {
         super::owed::settle(&self.pool, owed, run, self.lock_wait).await
+    }
+
+    async fn check_recompute(&self, request: &WriteRequest) -> Result<(), String> {
+        let Some(sql) = request.recompute_sql(Q, &relation(&request.table)) else { return Ok(()) };
+        let mut tx = self.pool.begin().await.map_err(|e| describe(&e))?;
+        let probed = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(format!("{sql} WHERE false")))).await;
+        let _nothing_to_keep = tx.rollback().await;
+        probed.map(drop).map_err(|e| describe(&e))
     }
 
     async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError> {
@@ -132,6 +140,9 @@ impl Target for PgTarget {
                 .execute(sqlx::raw_sql(AssertSqlSafe(upsert_sql(request))))
                 .await
                 .map_err(fail("merging into"))?;
+        }
+        if let Some(sql) = request.recompute_sql(Q, &relation) {
+            (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(sql))).await.map_err(fail("recomputing columns of"))?;
         }
         continue_sequences(&mut tx, request, &relation).await?;
         tx.commit().await.map_err(fail("committing"))?;
@@ -388,6 +399,7 @@ mod tests {
             key: vec!["id".into(), "line".into()],
             referenced: false,
             auto_increment: vec![],
+            recompute: Vec::new(),
         };
         assert_eq!(
             upsert_sql(&request),

@@ -12,7 +12,7 @@ use crate::data::mode::Mode;
 use crate::engine::contract::{
     ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest,
 };
-use crate::engine::driver::failed;
+use crate::engine::driver::{describe, failed};
 use crate::engine::url::DbUrl;
 use crate::schema::{Column, Schema, TableName};
 
@@ -83,6 +83,14 @@ impl Target for SqliteTarget {
         super::triggers::restore(&mut *self.conn.lock().await).await
     }
 
+    async fn check_recompute(&self, request: &WriteRequest) -> Result<(), String> {
+        let Some(sql) = request.recompute_sql(Q, &Q.table(&request.table.name)) else { return Ok(()) };
+        // SQLite resolves functions and columns when it compiles a statement: compiling is the check.
+        let mut conn = self.conn.lock().await;
+        let sql = sqlx::SqlSafeStr::into_sql_str(AssertSqlSafe(format!("{sql} WHERE 0")));
+        (&mut *conn).prepare(sql).await.map(drop).map_err(|e| describe(&e))
+    }
+
     async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError> {
         let binds: Vec<Bind> = request.columns.iter().map(Bind::of).collect();
         let mut conn = self.conn.lock().await;
@@ -149,6 +157,11 @@ async fn load(
             start += n;
         }
         rows += total as u64;
+    }
+    if let Some(sql) = request.recompute_sql(Q, &table) {
+        conn.execute(sqlx::raw_sql(AssertSqlSafe(sql)))
+            .await
+            .map_err(|e| failed(format!("target: recomputing columns of {}", request.table), e))?;
     }
     Ok(rows)
 }
@@ -240,6 +253,7 @@ mod tests {
             key: vec!["id".into()],
             referenced: false,
             auto_increment: vec![],
+            recompute: Vec::new(),
         };
         assert_eq!(
             insert_sql(&request, &[Bind::Untyped, Bind::Text], "\"main\".\"t\"", 2),
