@@ -200,7 +200,38 @@ fn derived(table: &TablePlan, def: &Table, found: &mut Vec<Finding>) {
     if !masked {
         return;
     }
+    // A column a source trigger builds from columns that are masked (or flagged) here.
+    let hidden = |name: &str| {
+        table.masks.columns().iter().any(|m| m.column == name)
+            || found.iter().any(|f| &f.table == table.name() && f.column == name)
+    };
+    let mut built = Vec::new();
+    for w in &def.trigger_writes {
+        let Some(col) = def.column_index(&w.column).map(|i| &def.columns[i]) else { continue };
+        let masked_from: Vec<&str> = w.from.iter().map(String::as_str).filter(|f| hidden(f)).collect();
+        if masked_from.is_empty() || col.generated || table.settles(&col.name) || hidden(&col.name) {
+            continue;
+        }
+        let text = matches!(col.class, TypeClass::Text | TypeClass::Json) || col.declared_type == "tsvector";
+        built.push(Finding {
+            table: table.name().clone(),
+            column: col.name.clone(),
+            reason: format!(
+                "set by source trigger {} from {}, masked here: it keeps their original values (`recompute:` it \
+                 from the masked row, or empty it)",
+                w.trigger,
+                masked_from.join(", ")
+            ),
+            rule: if col.nullable { Some("null".into()) } else { text.then(|| "{ kind: set, value: \"\" }".into()) },
+            declared_type: col.declared_type.clone(),
+            nullable: col.nullable,
+        });
+    }
+    found.append(&mut built);
     for col in def.columns.iter().filter(|c| c.declared_type == "tsvector" && !c.generated && !table.settles(&c.name)) {
+        if found.iter().any(|f| &f.table == table.name() && f.column == col.name) {
+            continue;
+        }
         found.push(Finding {
             table: table.name().clone(),
             column: col.name.clone(),

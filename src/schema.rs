@@ -246,6 +246,53 @@ pub struct Table {
     pub readable: bool,
     /// Names of its CHECK constraints (an engine that does not name them says `check`).
     pub checks: Vec<String>,
+    /// Columns its own triggers set from other columns of the row (source side).
+    pub trigger_writes: Vec<TriggerWrite>,
+}
+
+/// A column a table's trigger sets, and the row's columns its expression reads: a search
+/// column built from a name keeps the name's words, whatever mask the name gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TriggerWrite {
+    pub column: String,
+    pub trigger: String,
+    pub from: Vec<String>,
+}
+
+static WHERE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"(?i)\bWHERE\b").expect("a valid pattern"));
+
+/// Where, in a trigger's code, `NEW.column` is given a value, and which `NEW.x` the value
+/// reads. `assign` finds the assignments (group 1: the column, as written); the value runs
+/// from the match to the next `;` (or the end). `unquote` turns a written name into the
+/// column's name.
+pub fn trigger_writes(
+    trigger: &str,
+    code: &str,
+    assign: &regex::Regex,
+    reference: &regex::Regex,
+    unquote: impl Fn(&str) -> String,
+) -> Vec<TriggerWrite> {
+    let mut out = Vec::new();
+    for m in assign.captures_iter(code) {
+        let (Some(whole), Some(column)) = (m.get(0), m.get(1)) else { continue };
+        let rest = &code[whole.end()..];
+        let mut value = &rest[..rest.find(';').unwrap_or(rest.len())];
+        // An UPDATE's SET list ends at its WHERE (SQLite's way to set a column after insert).
+        if let Some(w) = WHERE.find(value) {
+            value = &value[..w.start()];
+        }
+        let mut from: Vec<String> =
+            reference.captures_iter(value).filter_map(|r| r.get(1)).map(|r| unquote(r.as_str())).collect();
+        from.sort();
+        from.dedup();
+        let column = unquote(column.as_str());
+        from.retain(|f| *f != column);
+        if !from.is_empty() {
+            out.push(TriggerWrite { column, trigger: trigger.to_string(), from });
+        }
+    }
+    out
 }
 
 impl Table {
@@ -262,7 +309,29 @@ impl Table {
             partitioned: false,
             readable: true,
             checks: Vec::new(),
+            trigger_writes: Vec::new(),
         }
+    }
+
+    /// Add what a trigger writes, with every name matched to one of the table's columns
+    /// (exactly, else ignoring case, as MySQL does): names that match none are dropped.
+    pub fn add_trigger_writes(&mut self, found: Vec<TriggerWrite>) {
+        let column = |name: &str| {
+            self.columns
+                .iter()
+                .find(|c| c.name == name)
+                .or_else(|| self.columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)))
+                .map(|c| c.name.clone())
+        };
+        let mut matched = Vec::new();
+        for w in found {
+            let Some(written) = column(&w.column) else { continue };
+            let from: Vec<String> = w.from.iter().filter_map(|f| column(f)).filter(|f| *f != written).collect();
+            if !from.is_empty() {
+                matched.push(TriggerWrite { column: written, trigger: w.trigger, from });
+            }
+        }
+        self.trigger_writes.extend(matched);
     }
 
     pub fn column_index(&self, name: &str) -> Option<usize> {
@@ -294,5 +363,27 @@ pub struct Schema {
 impl Schema {
     pub fn table(&self, name: &TableName) -> Option<&Table> {
         self.tables.iter().find(|t| &t.name == name)
+    }
+}
+
+#[cfg(test)]
+mod trigger_write_tests {
+    use super::*;
+
+    #[test]
+    fn assignments_and_what_they_read_are_found() {
+        let assign = regex::Regex::new(r#"(?i)\bNEW\s*\.\s*("(?:[^"]|"")+"|\w+)\s*:="#).unwrap();
+        let reference = regex::Regex::new(r#"(?i)\bNEW\s*\.\s*("(?:[^"]|"")+"|\w+)"#).unwrap();
+        let code = "BEGIN NEW.doc := to_tsvector(coalesce(NEW.name, '') || NEW.\"City\"); \
+                    NEW.updated_at := now(); IF NEW.x = 1 THEN NEW.y := NEW.x; END IF; RETURN NEW; END";
+        let unquote = |s: &str| s.trim_matches('"').to_string();
+        let found = trigger_writes("t", code, &assign, &reference, unquote);
+        assert_eq!(
+            found,
+            vec![
+                TriggerWrite { column: "doc".into(), trigger: "t".into(), from: vec!["City".into(), "name".into()] },
+                TriggerWrite { column: "y".into(), trigger: "t".into(), from: vec!["x".into()] },
+            ]
+        );
     }
 }

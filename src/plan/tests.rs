@@ -26,6 +26,7 @@ fn schema() -> Schema {
         partitioned: false,
         readable: true,
         checks: Vec::new(),
+        trigger_writes: Vec::new(),
     };
     let orders = Table {
         name: TableName::new("public", "orders"),
@@ -45,6 +46,7 @@ fn schema() -> Schema {
         partitioned: false,
         readable: true,
         checks: Vec::new(),
+        trigger_writes: Vec::new(),
     };
     Schema { tables: vec![orders, users], elsewhere: vec![TableName::new("sales", "invoices")] }
 }

@@ -221,8 +221,10 @@ async fn a_config_table_in_a_schema_not_copied_says_where_it_is() {
 
     let (my, other) = (crate::support::MyDb::create().await, crate::support::MyDb::create().await);
     my.exec("CREATE TABLE users (id int PRIMARY KEY);").await;
-    other.exec("CREATE TABLE ledger (id int PRIMARY KEY, email text);").await;
-    let run = copy(&my.url, target.url.as_str(), "tables:\n  ledger: email\n", &[]).await;
+    // Named for this run: databases other runs left on the server may hold a `ledger` too.
+    let ledger = format!("ledger_{}", std::process::id());
+    other.exec(&format!("CREATE TABLE {ledger} (id int PRIMARY KEY, email text);")).await;
+    let run = copy(&my.url, target.url.as_str(), &format!("tables:\n  {ledger}: email\n"), &[]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     let want = format!("it is in schema {}: add {} to `schemas:`", other.name, other.name);
     assert!(run.stderr.contains(&want), "{}", run.stderr);

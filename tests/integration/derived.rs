@@ -2,7 +2,7 @@
 //! name) keep the original words of the columns masked beside them. `recompute:` has the target
 //! compute them again from the masked row after the load.
 
-use crate::support::{TestDb, assert_ok, copy};
+use crate::support::{TestDb, assert_ok, config_file, copy, dbtwin};
 
 const POSTS: &str =
     "CREATE TABLE posts (id int PRIMARY KEY, title varchar(200), body varchar(200), search varchar(500));";
@@ -82,3 +82,58 @@ async fn a_search_vector_is_recomputed_from_the_masked_row() {
     let first = name.split(' ').next().unwrap().to_lowercase();
     assert!(vector.contains(&format!("'{first}'")), "built from the masked name {name}: {vector}");
 }
+
+/// The source table's trigger that sets each engine's `search` from `title` (and a timestamp
+/// from the clock, which reads no column).
+fn trigger_ddl(engine: &str) -> &'static str {
+    match engine {
+        "postgres" => {
+            "CREATE FUNCTION posts_search() RETURNS trigger AS $$ BEGIN
+               NEW.search := lower(NEW.full_name); NEW.stamp := now()::text; RETURN NEW; END $$ LANGUAGE plpgsql;
+             CREATE TRIGGER posts_search BEFORE INSERT OR UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION posts_search();"
+        }
+        "mariadb" => {
+            "CREATE TRIGGER posts_search BEFORE INSERT ON posts FOR EACH ROW
+               SET NEW.search = LOWER(NEW.full_name), NEW.stamp = NOW();"
+        }
+        _ => {
+            "CREATE TRIGGER posts_search AFTER INSERT ON posts BEGIN
+               UPDATE posts SET search = lower(NEW.full_name), stamp = datetime('now') WHERE id = NEW.id; END;"
+        }
+    }
+}
+
+/// A column a source trigger builds from a masked column is flagged by `check` (not one it
+/// fills from the clock), `init` gives it a rule, and a copy with `init`'s rules leaves no
+/// original word of the masked column in the table.
+async fn trigger_written_scenario<D: TestDb>() {
+    let (source, target) = (D::create().await, D::create().await);
+    let table =
+        "CREATE TABLE posts (id int PRIMARY KEY, full_name varchar(200), search varchar(200), stamp varchar(40));";
+    source.exec(&format!("{table} {}", trigger_ddl(D::ENGINE))).await;
+    source.exec("INSERT INTO posts (id, full_name) VALUES (1, 'Zebulon Quaxley'), (2, 'Ottoline Brisk');").await;
+    target.exec(table).await;
+    let config = |rules: &str| config_file(&format!("source: {}\ntarget: {}\n{rules}", source.url(), target.url()));
+    let masked = config("tables:\n  posts:\n    columns:\n      full_name: name\n");
+    let check = dbtwin(&["check", "--strict", "--config", masked.to_str().unwrap()]).await;
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    let all = format!("{}{}", check.stdout, check.stderr);
+    assert!(all.contains("column search: set by source trigger posts_search from full_name, masked here"), "{all}");
+    assert!(!all.contains("column stamp"), "a column set from the clock is not flagged: {all}");
+
+    let init = dbtwin(&["init", "--source", source.url()]).await;
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let rules = init.stdout.lines().filter(|l| !l.starts_with("source:")).collect::<Vec<_>>().join("\n");
+    assert!(rules.contains("      search: null"), "{rules}");
+    let generated = config(&rules);
+    let strict = dbtwin(&["check", "--strict", "--config", generated.to_str().unwrap()]).await;
+    assert_eq!(strict.code, 0, "{rules}\n{}", strict.stderr);
+    assert_ok(&dbtwin(&["copy", "--config", generated.to_str().unwrap()]).await);
+    let text =
+        format!("{:?}", target.rows("SELECT id, full_name, search, stamp FROM posts ORDER BY id").await).to_lowercase();
+    for word in ["zebulon", "quaxley", "ottoline", "brisk"] {
+        assert!(!text.contains(word), "an original word is left: {word} in {text}");
+    }
+}
+
+crate::on_every_engine!(trigger_written_scenario);

@@ -1,12 +1,31 @@
 //! Tables, columns and keys of one database from information_schema.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use sqlx::mysql::MySqlConnection;
 
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::driver::failed;
-use crate::schema::{Column, FkAction, ForeignKey, Index, IndexKind, Schema, Table, TableName, TypeClass};
+use crate::schema::{
+    Column, FkAction, ForeignKey, Index, IndexKind, Schema, Table, TableName, TypeClass, trigger_writes,
+};
+
+/// A trigger's `SET NEW.col = …` (or `, NEW.col = …` in the same SET), and any `NEW.col`.
+static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\bSET\s+|,\s*)NEW\s*\.\s*(`(?:[^`]|``)+`|[a-z0-9_$]+)\s*=").expect("a valid pattern")
+});
+static NEW_COLUMN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bNEW\s*\.\s*(`(?:[^`]|``)+`|[a-z0-9_$]+)").expect("a valid pattern"));
+
+fn unquote(name: &str) -> String {
+    match name.strip_prefix('`').and_then(|n| n.strip_suffix('`')) {
+        Some(quoted) => quoted.replace("``", "`"),
+        None => name.to_string(),
+    }
+}
 
 /// `schemas` empty means the URL's database.
 pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) -> Result<Schema, EngineError> {
@@ -123,6 +142,20 @@ pub async fn schema(conn: &mut MySqlConnection, side: Side, schemas: &[String]) 
         for (table, name) in checks {
             if let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) {
                 t.checks.push(name);
+            }
+        }
+
+        let triggers: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS
+             WHERE EVENT_OBJECT_SCHEMA = ? ORDER BY 1, ACTION_ORDER",
+        )
+        .bind(db)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| failed(ctx("triggers"), e))?;
+        for (table, name, code) in triggers {
+            if let Some(t) = tables.get_mut(&TableName::new(db.clone(), table)) {
+                t.add_trigger_writes(trigger_writes(&name, &code, &ASSIGN, &NEW_COLUMN, unquote));
             }
         }
 

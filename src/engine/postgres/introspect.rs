@@ -2,12 +2,17 @@
 //! domains' base types and row estimates, and filters by privilege).
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use sqlx::PgConnection;
 
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::driver::failed;
-use crate::schema::{Column, FkAction, ForeignKey, Index, IndexKind, Schema, Table, TableName, TypeClass};
+use crate::schema::{
+    Column, FkAction, ForeignKey, Index, IndexKind, Schema, Table, TableName, TypeClass, trigger_writes,
+};
 
 struct Rel {
     table: Table,
@@ -172,6 +177,20 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
         }
     }
 
+    let triggers: Vec<(i64, String, String)> = of_tables(
+        conn,
+        &oids,
+        "SELECT t.tgrelid::int8, t.tgname::text, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+         WHERE NOT t.tgisinternal AND t.tgrelid = ANY($1::int8[]::oid[]) ORDER BY 1, 2",
+    )
+    .await
+    .map_err(|e| failed(ctx("triggers"), e))?;
+    for (rel, name, code) in triggers {
+        if let Some(r) = by_oid.get_mut(&rel) {
+            r.table.add_trigger_writes(trigger_writes(&name, &code, &ASSIGN, &NEW_COLUMN, unquote));
+        }
+    }
+
     let tables = order.iter().filter_map(|oid| by_oid.remove(oid)).map(|r| r.table).collect();
     let elsewhere: Vec<(String, String)> = sqlx::query_as(
         "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -187,6 +206,21 @@ pub async fn schema(conn: &mut PgConnection, side: Side, schemas: &[String]) -> 
 }
 
 /// The rows of a catalog query (`$1`: the tables' oids) about the tables being read.
+/// PL/pgSQL's `NEW.col := …`, and any `NEW.col`.
+static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\bNEW\s*\.\s*("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\s*:="#).expect("a valid pattern")
+});
+static NEW_COLUMN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?i)\bNEW\s*\.\s*("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)"#).expect("a valid pattern"));
+
+/// A name as PL/pgSQL code writes it: quoted as it is, else folded to lower case.
+fn unquote(name: &str) -> String {
+    match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\"\"", "\""),
+        None => name.to_lowercase(),
+    }
+}
+
 async fn of_tables<T>(conn: &mut PgConnection, oids: &[i64], sql: &'static str) -> Result<Vec<T>, sqlx::Error>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,

@@ -1,11 +1,37 @@
 //! Tables, columns and keys from SQLite's `pragma_*` table-valued functions.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use sqlx::sqlite::SqliteConnection;
 
 use super::{Affinity, Q, SCHEMA, affinity};
 use crate::engine::contract::{EngineError, Side};
 use crate::engine::driver::failed;
-use crate::schema::{Column, FkAction, ForeignKey, Index, Schema, Table, TableName, TypeClass};
+use crate::schema::{Column, FkAction, ForeignKey, Index, Schema, Table, TableName, TypeClass, trigger_writes};
+
+const NAME: &str = r#"("(?:[^"]|"")+"|\[[^\]]+\]|`(?:[^`]|``)+`|[a-z_][a-z0-9_]*)"#;
+static UPDATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?i)\bUPDATE\s+(?:OR\s+\w+\s+)?{NAME}\s+SET\b")).expect("a valid pattern"));
+/// An item of an UPDATE's SET list, and any `NEW.col`.
+static ASSIGN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?i)(?:\bSET\s+|,\s*){NAME}\s*=")).expect("a valid pattern"));
+static NEW_COLUMN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?i)\bNEW\s*\.\s*{NAME}")).expect("a valid pattern"));
+
+/// A name as SQL writes it, in any of SQLite's quotes.
+fn unquote(name: &str) -> String {
+    let inner = |open: char, close: char| name.strip_prefix(open).and_then(|n| n.strip_suffix(close));
+    if let Some(q) = inner('"', '"') {
+        q.replace("\"\"", "\"")
+    } else if let Some(q) = inner('`', '`') {
+        q.replace("``", "`")
+    } else if let Some(q) = inner('[', ']') {
+        q.to_string()
+    } else {
+        name.to_string()
+    }
+}
 
 pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, EngineError> {
     let fail = |what: &str, e| failed(format!("{side}: reading {what}"), e);
@@ -107,6 +133,22 @@ pub async fn schema(conn: &mut SqliteConnection, side: Side) -> Result<Schema, E
             .map_err(|e| fail(&what, e))?;
         def.row_estimate = Some(count.0.max(0) as u64);
         tables.push(def);
+    }
+    let triggers: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT tbl_name, name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY tbl_name, name")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| fail("the triggers", e))?;
+    for (table, name, code) in triggers {
+        let code = code.unwrap_or_default();
+        // SQLite's triggers cannot set NEW: one that writes its own row's columns updates its
+        // own table.
+        let own = UPDATE
+            .captures_iter(&code)
+            .any(|c| c.get(1).is_some_and(|t| unquote(t.as_str()).eq_ignore_ascii_case(&table)));
+        if let (true, Some(t)) = (own, tables.iter_mut().find(|t| t.name.name == table)) {
+            t.add_trigger_writes(trigger_writes(&name, &code, &ASSIGN, &NEW_COLUMN, unquote));
+        }
     }
     implicit_parent_keys(&mut tables);
     // One file, one schema: nothing is elsewhere.
