@@ -64,9 +64,27 @@ impl Groups {
     }
 }
 
-/// The foreign-key groups of the copied tables.
-fn groups(source: &Schema, excluded: &BTreeSet<TableName>) -> Groups {
+/// The foreign-key groups of the copied tables: the source's foreign keys, and the target's
+/// (a twin whose schema declares keys the source does not must still join), each target table
+/// and column taken back to the source's of the same name.
+fn groups(source: &Schema, target: &Schema, excluded: &BTreeSet<TableName>) -> Groups {
     let mut g = Groups::default();
+    let copied = || source.tables.iter().filter(|t| !excluded.contains(&t.name));
+    let from_target: BTreeMap<&TableName, &crate::schema::Table> =
+        copied().filter_map(|s| super::target_table(target, &s.name).map(|d| (&d.name, s))).collect();
+    for dest in &target.tables {
+        let Some(child) = from_target.get(&dest.name) else { continue };
+        for fk in &dest.foreign_keys {
+            let Some(parent) = from_target.get(&fk.references) else { continue };
+            for (&c, referenced) in fk.columns.iter().zip(&fk.referenced_columns) {
+                let column = &dest.columns[c].name;
+                if child.column_index(column).is_none() || parent.column_index(referenced).is_none() {
+                    continue;
+                }
+                g.join(ColumnRef::new(&child.name, column), ColumnRef::new(&parent.name, referenced));
+            }
+        }
+    }
     for table in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
         for fk in &table.foreign_keys {
             if excluded.contains(&fk.references) {
@@ -87,11 +105,12 @@ fn groups(source: &Schema, excluded: &BTreeSet<TableName>) -> Groups {
 /// Give every referencing column its key's rule, in `wanted`; a problem per conflict.
 pub(super) fn propagate(
     source: &Schema,
+    target: &Schema,
     excluded: &BTreeSet<TableName>,
     wanted: &mut WantedColumns,
     problems: &mut Vec<String>,
 ) {
-    let (columns, referencing, groups) = groups(source, excluded).groups();
+    let (columns, referencing, groups) = groups(source, target, excluded).groups();
     for members in groups.into_iter().filter(|m| m.len() > 1) {
         let mut keys: Vec<usize> = members.iter().copied().filter(|m| !referencing.contains(m)).collect();
         if keys.is_empty() {

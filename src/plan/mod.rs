@@ -121,7 +121,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
             Err(p) => problems.push(p),
         }
     }
-    keys::propagate(source, &excluded, &mut wanted, &mut problems);
+    keys::propagate(source, target, &excluded, &mut wanted, &mut problems);
 
     let mut tables = Vec::new();
     for table in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
