@@ -123,7 +123,33 @@ pub struct Column {
     pub on_update_now: bool,
 }
 
+/// Geometry types: PostGIS's and PostgreSQL's own geometric types, MySQL/MariaDB's spatial ones.
+const GEOMETRY_TYPES: &[&str] = &[
+    "geometry",
+    "geography",
+    "point",
+    "line",
+    "lseg",
+    "box",
+    "path",
+    "polygon",
+    "circle",
+    "linestring",
+    "multipoint",
+    "multilinestring",
+    "multipolygon",
+    "geometrycollection",
+    "geomcollection",
+];
+
 impl Column {
+    /// Its values are shapes or places, in a form of the engine's own (binary for MySQL).
+    pub fn is_geometry(&self) -> bool {
+        let declared = self.declared_type.to_ascii_lowercase();
+        let base = declared.split(['(', ' ']).next().unwrap_or_default();
+        GEOMETRY_TYPES.contains(&base) || declared.starts_with("geometry(") || declared.starts_with("geography(")
+    }
+
     /// A nullable column without default, key or generation: the facts introspection then
     /// adds to.
     pub fn new(name: impl Into<String>, declared_type: impl Into<String>, class: TypeClass) -> Self {

@@ -168,11 +168,10 @@ pub fn looks_personal(table: &str, column: &Column) -> Option<Personal> {
     if has(SENSITIVE) {
         return name(None);
     }
-    let declared = column.declared_type.to_ascii_lowercase();
     if column.class == TypeClass::Binary && has(PICTURE) {
         return Some(Personal { reason: "it looks like a picture of a person", kind: Some(Kind::Null) });
     }
-    if declared.contains("geometry") || declared.contains("geography") || declared == "point" || has(LOCATION) {
+    if column.is_geometry() || has(LOCATION) {
         return Some(Personal { reason: "it holds a location", kind: Some(Kind::Null) });
     }
     if column.class == TypeClass::Text && has(FREE_TEXT) && holds_people(table) {

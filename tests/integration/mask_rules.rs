@@ -145,3 +145,26 @@ async fn rejected_before_the_run_scenario<D: TestDb>() {
 }
 
 crate::on_every_engine!(rules_scenario, seed_scenario, rejected_before_the_run_scenario);
+
+/// `set` on a geometry column (MySQL's POINT, PostgreSQL's point) would be written as text into
+/// a binary or structured value and fail mid-copy: it is refused before any row moves, naming
+/// the table and column; `null` is accepted.
+#[tokio::test]
+async fn set_on_a_geometry_column_is_refused_before_the_run() {
+    let (my, my_target) = (crate::support::MyDb::create().await, crate::support::MyDb::create().await);
+    let table = "CREATE TABLE address (id int PRIMARY KEY, location point);";
+    my.exec(&format!("{table} INSERT INTO address VALUES (1, ST_GeomFromText('POINT(3 4)'));")).await;
+    my_target.exec(table).await;
+    let (pg, pg_target) = (crate::support::PgDb::create().await, crate::support::PgDb::create().await);
+    pg.exec(&format!("{table} INSERT INTO address VALUES (1, '(3,4)');")).await;
+    pg_target.exec(table).await;
+    for (source, target) in [(&my.url, &my_target.url), (&pg.url, &pg_target.url)] {
+        let set = "tables:\n  address:\n    columns:\n      location: { kind: set, value: \"POINT(0 0)\" }\n";
+        let run = copy(source, target, set, &[]).await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("address, column location: set on a geometry column"), "{}", run.stderr);
+        let null = "tables:\n  address:\n    columns:\n      location: null\n";
+        assert_ok(&copy(source, target, null, &[]).await);
+    }
+    assert_eq!(my_target.rows("SELECT count(*) FROM address WHERE location IS NULL").await[0][0].as_deref(), Some("1"));
+}

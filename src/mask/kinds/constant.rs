@@ -34,6 +34,11 @@ impl Constant {
             Constant::Null if !column.nullable => {
                 Err(format!("mask null on a NOT NULL column ({})", column.declared_type))
             }
+            Constant::Set(_) if column.is_geometry() => Err(format!(
+                "set on a geometry column ({}): the value would go in as text where the engine keeps its own \
+                 geometry form, and fail mid-copy; use `null` (or `keep`)",
+                column.declared_type
+            )),
             Constant::Set(value) => {
                 let chars = value.chars().count();
                 if column.max_chars.is_some_and(|max| chars > max as usize) {
