@@ -127,9 +127,10 @@ kinds! {
     RandomDate = "random_date", Random, ["from", "to"], [
         ("{ kind: random_date, from: 2020-01-01, to: 2024-12-31 }", "date", "2023-03-14"),
     ];
-    Noise = "noise", Noise, ["fraction", "duration"], [
+    Noise = "noise", Noise, ["fraction", "duration", "distance"], [
         ("{ kind: noise, fraction: 0.1 }", "numeric(10,2)", "52000.00"),
         ("{ kind: noise, duration: 12h }", "timestamptz", "2024-05-01 09:30:00+00"),
+        ("{ kind: noise, distance: 0.01 }", "point", "(2.3522,48.8566)"),
     ];
     Template = "template", Template, ["template"], [(
         "{ kind: template, template: '{first_name|lower}.{last_name|lower}@example.com' }",

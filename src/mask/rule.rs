@@ -83,8 +83,10 @@ full_rule! {
     to: String,
     /// `noise`: ± this fraction of a number …
     fraction: f64,
-    /// … or ± this duration for dates and timestamps (`30d`, `12h`).
+    /// … or ± this duration for dates and timestamps (`30d`, `12h`) …
     duration: String,
+    /// … or a point moved up to this far (in its coordinates' units).
+    distance: f64,
     /// `template`: e.g. `"{first_name|lower}.{last_name|lower}@example.com"`.
     template: String,
     /// `json`: path → rule, e.g. `$.contact.email: email`.

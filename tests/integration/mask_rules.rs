@@ -148,9 +148,9 @@ crate::on_every_engine!(rules_scenario, seed_scenario, rejected_before_the_run_s
 
 /// `set` on a geometry column (MySQL's POINT, PostgreSQL's point) would be written as text into
 /// a binary or structured value and fail mid-copy: it is refused before any row moves, naming
-/// the table and column; `null` is accepted.
+/// the table and column; `null` is accepted, and `noise` with a `distance` moves each point.
 #[tokio::test]
-async fn set_on_a_geometry_column_is_refused_before_the_run() {
+async fn geometry_columns_refuse_set_and_move_points_with_noise() {
     let (my, my_target) = (crate::support::MyDb::create().await, crate::support::MyDb::create().await);
     let table = "CREATE TABLE address (id int PRIMARY KEY, location point);";
     my.exec(&format!("{table} INSERT INTO address VALUES (1, ST_GeomFromText('POINT(3 4)'));")).await;
@@ -167,4 +167,20 @@ async fn set_on_a_geometry_column_is_refused_before_the_run() {
         assert_ok(&copy(source, target, null, &[]).await);
     }
     assert_eq!(my_target.rows("SELECT count(*) FROM address WHERE location IS NULL").await[0][0].as_deref(), Some("1"));
+
+    // A point moved within a distance: off the original, within reach, in the engine's own form.
+    let noise = "secret: s\ntables:\n  address:\n    columns:\n      location: { kind: noise, distance: 0.5 }\n";
+    assert_ok(&copy(&my.url, &my_target.url, noise, &[]).await);
+    let at = my_target.rows("SELECT ST_X(location), ST_Y(location) FROM address").await;
+    assert_moved(&at[0], "mariadb");
+    assert_ok(&copy(&pg.url, &pg_target.url, noise, &[]).await);
+    assert_moved(&pg_target.rows("SELECT location[0], location[1] FROM address").await[0], "postgres");
+}
+
+/// A point that was (3, 4) is now elsewhere within 0.5 of it.
+fn assert_moved(row: &[Option<String>], engine: &str) {
+    let coord = |i: usize| row[i].as_deref().and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let (x, y) = (coord(0), coord(1));
+    let d = ((x - 3.0).powi(2) + (y - 4.0).powi(2)).sqrt();
+    assert!(d > 0.0 && d <= 0.5, "{engine}: moved to ({x}, {y}), {d} away");
 }

@@ -36,7 +36,8 @@ impl Constant {
             }
             Constant::Set(_) if column.is_geometry() => Err(format!(
                 "set on a geometry column ({}): the value would go in as text where the engine keeps its own \
-                 geometry form, and fail mid-copy; use `null` (or `keep`)",
+                 geometry form, and fail mid-copy; use `null`, or move points with \
+                 `{{ kind: noise, distance: … }}`",
                 column.declared_type
             )),
             Constant::Set(value) => {

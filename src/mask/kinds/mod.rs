@@ -8,6 +8,7 @@ pub mod generated;
 pub mod hash;
 pub mod json;
 pub mod noise;
+mod point;
 pub mod random;
 pub mod text;
 

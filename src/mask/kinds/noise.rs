@@ -1,4 +1,5 @@
-//! `noise`: numbers moved by up to ± a fraction, dates and timestamps by up to ± a duration.
+//! `noise`: numbers moved by up to ± a fraction, dates and timestamps by up to ± a duration,
+//! points by up to a distance ([`super::point`]).
 
 use rand::RngExt;
 
@@ -13,15 +14,20 @@ use crate::schema::{Column, TypeClass};
 pub enum Noise {
     Fraction(f64),
     Seconds(i64),
+    Distance(f64),
 }
 
 impl Noise {
     pub fn compile(r: &FullRule) -> Result<Self, String> {
-        match (r.fraction, r.duration.as_deref()) {
-            (Some(f), None) if f > 0.0 && f <= 10.0 => Ok(Noise::Fraction(f)),
-            (Some(f), None) => Err(format!("noise fraction {f} must be above 0 and at most 10")),
-            (None, Some(d)) => Ok(Noise::Seconds(dates::parse_duration(d)?)),
-            _ => Err("noise needs exactly one of `fraction` (numbers) or `duration` (dates)".into()),
+        match (r.fraction, r.duration.as_deref(), r.distance) {
+            (Some(f), None, None) if f > 0.0 && f <= 10.0 => Ok(Noise::Fraction(f)),
+            (Some(f), None, None) => Err(format!("noise fraction {f} must be above 0 and at most 10")),
+            (None, Some(d), None) => Ok(Noise::Seconds(dates::parse_duration(d)?)),
+            (None, None, Some(d)) if d > 0.0 && d.is_finite() => Ok(Noise::Distance(d)),
+            (None, None, Some(d)) => Err(format!("noise distance {d} must be above 0")),
+            _ => {
+                Err("noise needs exactly one of `fraction` (numbers), `duration` (dates) or `distance` (points)".into())
+            }
         }
     }
 
@@ -35,6 +41,8 @@ impl Noise {
                 }
                 is_date(class)
             }
+            // A point in a geometry column, or WKT in a text one.
+            Noise::Distance(_) => column.is_geometry() || class == TypeClass::Text,
         };
         if fits { Ok(None) } else { Err(cannot("noise", column)) }
     }
@@ -46,6 +54,7 @@ impl Noise {
                 date(slot, input, *seconds, keys, out);
                 Ok(())
             }
+            Noise::Distance(distance) => super::point::moved(input, *distance, keys, out),
         }
     }
 }
