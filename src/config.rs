@@ -142,6 +142,11 @@ pub struct TableRules {
     /// Column name → an expression in the target's SQL over the row's columns: the column is
     /// not copied; the target computes it from the copied (masked) row after the load.
     pub recompute: BTreeMap<String, String>,
+    /// Only the rows this source condition selects.
+    pub condition: Option<String>,
+    /// At most this many rows, in `order_by` order (source SQL; the key by default).
+    pub limit: Option<u64>,
+    pub order_by: Option<String>,
 }
 
 /// The file as written.
@@ -179,10 +184,15 @@ struct RawTableRules {
     columns: BTreeMap<String, Option<RuleList>>,
     #[serde(default)]
     recompute: BTreeMap<String, String>,
+    #[serde(rename = "where")]
+    condition: Option<String>,
+    limit: Option<u64>,
+    order_by: Option<String>,
 }
 
 impl Forms for RawTable {
-    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode`, `columns` and `recompute`";
+    const EXPECTING: &'static str =
+        "a comma-separated column list or a map with `mode`, `columns`, `recompute`, `where`, `limit` and `order_by`";
 
     fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
         let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
@@ -281,7 +291,19 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                         ));
                     }
                 }
-                TableSpec::Full(TableRules { mode: rules.mode, columns, recompute: rules.recompute })
+                for (key, sql) in [("where", &rules.condition), ("order_by", &rules.order_by)] {
+                    if sql.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                        problems.push(format!("table {table}: `{key}` is empty"));
+                    }
+                }
+                TableSpec::Full(TableRules {
+                    mode: rules.mode,
+                    columns,
+                    recompute: rules.recompute,
+                    condition: rules.condition,
+                    limit: rules.limit,
+                    order_by: rules.order_by,
+                })
             }
         };
         tables.insert(table, spec);

@@ -65,7 +65,11 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
             });
         }
     };
-    if let Err(e) = check_recomputes(&plan, &pair).await {
+    let checked = match check_filters(&plan, &pair).await {
+        Ok(()) => check_recomputes(&plan, &pair).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = checked {
         return Err(match created.undo(&pair).await {
             Ok(()) => e,
             Err(u) => e.context(format!("dropping the tables just created failed too: {u}")),
@@ -213,6 +217,19 @@ fn load_note(settings: LoadSettings, suspended: &[TriggerRef], mode: Triggers) -
          were loaded parents first"
             .to_string()
     }
+}
+
+/// The source runs every table's `where` and `order_by`, asked before any row moves with the
+/// table's own read over no rows: each one it refuses is named with its table, together.
+async fn check_filters(plan: &Plan, pair: &Pair) -> anyhow::Result<()> {
+    let mut refused = Vec::new();
+    for table in plan.tables.iter().filter(|t| !t.read.filter.is_empty()) {
+        let probe = crate::engine::ReadRequest { sample: Some(0), ..table.read.clone() };
+        if let Err(why) = pipeline::sample::collect(pair.source.engine.as_ref(), &probe).await {
+            refused.push(format!("table {}: where/order_by: the source refuses it: {why}", table.name()));
+        }
+    }
+    if refused.is_empty() { Ok(()) } else { Err(Refused(refused.join("\n")).into()) }
 }
 
 /// The target accepts every `recompute:` expression, asked before any row moves: each one it

@@ -217,6 +217,7 @@ async fn read(path: &Path) -> anyhow::Result<(Vec<[String; 4]>, Vec<String>)> {
         columns: columns.iter().map(|c| c.to_string()).collect(),
         limits: BatchLimits { rows: 1000, bytes: 1 << 20 },
         sample: None,
+        filter: Default::default(),
     };
     let text = |b: &Batch, r: usize, c: usize| String::from_utf8_lossy(b.cell(r, c).unwrap_or_default()).into_owned();
     let mut customers = Vec::new();

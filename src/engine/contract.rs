@@ -138,6 +138,25 @@ pub struct ReadRequest {
     pub limits: BatchLimits,
     /// Read at most this many rows (a sample), in no particular order.
     pub sample: Option<u64>,
+    /// Which rows, in which order, at most how many: the config's `where`, `order_by`, `limit`.
+    pub filter: RowFilter,
+}
+
+/// Part of a table. `condition` and `order_by` are the user's SQL in the source's dialect,
+/// run in the read-only snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RowFilter {
+    pub condition: Option<String>,
+    pub order_by: Option<String>,
+    pub limit: Option<u64>,
+    /// The table's key, the order of a `limit` without `order_by`.
+    pub key: Vec<String>,
+}
+
+impl RowFilter {
+    pub fn is_empty(&self) -> bool {
+        self.condition.is_none() && self.order_by.is_none() && self.limit.is_none()
+    }
 }
 
 /// What to write: batches carry `columns` in order.

@@ -16,7 +16,7 @@ pub mod url;
 
 pub use contract::{
     BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, LoadSettings, OwedDdl, ReadRequest,
-    Recompute, Relation, Side, Source, SourceProfile, Target, TargetProfile, TriggerRef, WriteRequest,
+    Recompute, Relation, RowFilter, Side, Source, SourceProfile, Target, TargetProfile, TriggerRef, WriteRequest,
 };
 pub use url::{DbUrl, EngineKind};
 

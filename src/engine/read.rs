@@ -55,8 +55,65 @@ fn new_batch(width: usize, limits: BatchLimits) -> Batch {
     Batch::new(width, limits.rows, limits.bytes + limits.bytes / 4)
 }
 
-/// `SELECT cols FROM relation [LIMIT n]` for a request.
+/// `SELECT cols FROM relation [WHERE …] [ORDER BY …] [LIMIT n]` for a request: its filter,
+/// and a sample's limit within the filter's.
 pub fn select(request: &ReadRequest, quote: Quote, relation: &str) -> String {
-    let limit = request.sample.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    format!("SELECT {} FROM {relation}{limit}", quote.list(request.columns.iter().map(String::as_str)))
+    let f = &request.filter;
+    let mut sql = format!("SELECT {} FROM {relation}", quote.list(request.columns.iter().map(String::as_str)));
+    if let Some(condition) = &f.condition {
+        sql.push_str(&format!(" WHERE ({condition})"));
+    }
+    match (&f.order_by, f.limit) {
+        (Some(order), _) => sql.push_str(&format!(" ORDER BY {order}")),
+        (None, Some(_)) if !f.key.is_empty() => {
+            sql.push_str(&format!(" ORDER BY {}", quote.list(f.key.iter().map(String::as_str))))
+        }
+        _ => {}
+    }
+    let limit = match (request.sample, f.limit) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if let Some(n) = limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::contract::{Relation, RowFilter};
+    use crate::schema::TableName;
+
+    fn request(filter: RowFilter, sample: Option<u64>) -> ReadRequest {
+        ReadRequest {
+            table: Relation { name: TableName::new("s", "t"), partitioned: false },
+            columns: vec!["id".into(), "v".into()],
+            limits: BatchLimits { rows: 10, bytes: 100 },
+            sample,
+            filter,
+        }
+    }
+
+    #[test]
+    fn filters_give_where_order_and_the_smaller_limit() {
+        let q = Quote::Double;
+        let key = vec!["id".to_string()];
+        let plain = request(RowFilter { key: key.clone(), ..Default::default() }, None);
+        assert_eq!(select(&plain, q, "t"), r#"SELECT "id", "v" FROM t"#);
+        let limited = RowFilter { limit: Some(5), key: key.clone(), ..Default::default() };
+        assert_eq!(select(&request(limited.clone(), None), q, "t"), r#"SELECT "id", "v" FROM t ORDER BY "id" LIMIT 5"#);
+        assert_eq!(select(&request(limited, Some(0)), q, "t"), r#"SELECT "id", "v" FROM t ORDER BY "id" LIMIT 0"#);
+        let all = RowFilter {
+            condition: Some("v = 'a' OR v = 'b'".into()),
+            order_by: Some("v desc".into()),
+            limit: Some(3),
+            key,
+        };
+        assert_eq!(
+            select(&request(all, Some(10)), q, "t"),
+            r#"SELECT "id", "v" FROM t WHERE (v = 'a' OR v = 'b') ORDER BY v desc LIMIT 3"#
+        );
+    }
 }

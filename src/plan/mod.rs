@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::convert::Step;
 use crate::data::forms::{TextForms, ZeroDates};
 use crate::data::mode::Mode;
-use crate::engine::{BatchLimits, ReadRequest, Relation, WriteRequest};
+use crate::engine::{BatchLimits, ReadRequest, Relation, RowFilter, WriteRequest};
 use crate::mask::row::RowMask;
 use crate::schema::{Schema, Table, TableName};
 
@@ -99,6 +99,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
     }
     let mut modes: BTreeMap<TableName, Option<Mode>> = BTreeMap::new();
     let mut recomputed: BTreeMap<TableName, &BTreeMap<String, String>> = BTreeMap::new();
+    let mut filters: BTreeMap<TableName, RowFilter> = BTreeMap::new();
     let mut wanted: keys::WantedColumns = BTreeMap::new();
     for (name, spec) in &config.tables {
         match find_table(source, name) {
@@ -116,6 +117,13 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
                 wanted.insert(t.name.clone(), columns);
                 if let crate::config::TableSpec::Full(rules) = spec {
                     recomputed.insert(t.name.clone(), &rules.recompute);
+                    let filter = RowFilter {
+                        condition: rules.condition.clone(),
+                        order_by: rules.order_by.clone(),
+                        limit: rules.limit,
+                        key: Vec::new(),
+                    };
+                    filters.insert(t.name.clone(), filter);
                 }
             }
             Err(p) => problems.push(p),
@@ -135,7 +143,9 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
         }
         let mode = modes.get(&table.name).copied().flatten();
         let recompute = recomputed.get(&table.name).copied();
-        match plan_table(table, target, mode, wanted.get(&table.name), recompute, options, config.zero_dates) {
+        let filter = filters.remove(&table.name).unwrap_or_default();
+        let asked = Asked { mode, wanted: wanted.get(&table.name), recompute, filter };
+        match plan_table(table, target, asked, options, config.zero_dates) {
             Ok(p) => tables.push(p),
             Err(mut p) => problems.append(&mut p),
         }
@@ -209,15 +219,22 @@ pub fn target_table<'a>(target: &'a Schema, name: &TableName) -> Option<&'a Tabl
     })
 }
 
+/// What the config asks of one table.
+struct Asked<'a> {
+    mode: Option<Mode>,
+    wanted: Option<&'a BTreeMap<String, rules::Wanted>>,
+    recompute: Option<&'a BTreeMap<String, String>>,
+    filter: RowFilter,
+}
+
 fn plan_table(
     table: &Table,
     target: &Schema,
-    mode: Option<Mode>,
-    wanted: Option<&BTreeMap<String, rules::Wanted>>,
-    recompute: Option<&BTreeMap<String, String>>,
+    asked: Asked,
     options: PlanOptions,
     zero_dates: ZeroDates,
 ) -> Result<TablePlan, Vec<String>> {
+    let Asked { mode, wanted, recompute, filter } = asked;
     let name = &table.name;
     let mut problems = Vec::new();
     let Some(dest) = target_table(target, name) else {
@@ -249,7 +266,16 @@ fn plan_table(
     let referenced =
         target.tables.iter().any(|t| t.foreign_keys.iter().any(|fk| fk.references == dest.name && t.name != dest.name));
     Ok(TablePlan {
-        read: ReadRequest { table: Relation::of(table), columns: copied.names, limits: options.limits, sample: None },
+        read: ReadRequest {
+            table: Relation::of(table),
+            columns: copied.names,
+            limits: options.limits,
+            sample: None,
+            filter: RowFilter {
+                key: table.primary_key.iter().map(|&i| table.columns[i].name.clone()).collect(),
+                ..filter
+            },
+        },
         write: WriteRequest {
             table: Relation::of(dest),
             columns: copied.target.into_iter().cloned().collect(),

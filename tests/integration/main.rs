@@ -7,6 +7,7 @@ mod create_tables;
 mod cross_engine;
 mod derived;
 mod faults;
+mod filters;
 mod keys;
 mod mask_rules;
 mod mysql_copy;
