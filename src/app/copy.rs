@@ -259,17 +259,21 @@ fn triggers(list: &[TriggerRef]) -> String {
 /// What `--dry-run` says the target's triggers will do: those a killed run left suspended
 /// first (the copy puts them back before it writes), then those of the loaded tables.
 fn trigger_plan(left: &[TriggerRef], found: &[TriggerRef], mode: Triggers) -> String {
-    let what = match mode {
-        Triggers::Suspend => "suspended during the load and put back after it",
-        Triggers::Fire => "fires for every copied row (triggers: fire)",
+    // What a trigger of a loaded table does, and the same said of one that goes back first.
+    let (what, then) = match mode {
+        Triggers::Suspend => {
+            ("suspended during the load and put back after it", "is suspended during the load and put back after it")
+        }
+        Triggers::Fire => {
+            ("fires for every copied row (triggers: fire)", "fires for every copied row (triggers: fire)")
+        }
     };
     let mut out = String::new();
     for t in left {
         let _ = writeln!(
             out,
             "target trigger {t}: left suspended by an earlier run that did not finish; the copy puts it back first, \
-             then it {}",
-            what.strip_prefix("suspended").map_or(what.to_string(), |rest| format!("is suspended{rest}"))
+             then it {then}"
         );
     }
     for t in found {
