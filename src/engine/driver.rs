@@ -64,6 +64,41 @@ pub async fn noting_a_lock_wait<T>(work: impl Future<Output = T>, note: impl Fut
     }
 }
 
+/// Runs a target statement that may wait for a lock on `table`: after [`LOCK_NOTE_AFTER`] the
+/// wait is logged with what `holders` says holds it, and a wait that runs out (`timed_out`
+/// tells the engine's error) fails naming them.
+pub async fn waiting_for_lock<T, H>(
+    statement: impl Future<Output = Result<T, sqlx::Error>>,
+    what: &str,
+    table: &Relation,
+    lock_wait: std::time::Duration,
+    holders: impl Fn() -> H,
+    timed_out: impl Fn(&sqlx::Error) -> bool,
+) -> Result<T, EngineError>
+where
+    H: Future<Output = String>,
+{
+    let wait = lock_wait.as_secs();
+    let note = async {
+        let who = holders().await;
+        tracing::warn!(
+            "target: {what} {table} is waiting for a lock held by {who}; it gives up after {wait} s (--lock-wait)"
+        );
+    };
+    let err = match noting_a_lock_wait(statement, note).await {
+        Ok(done) => return Ok(done),
+        Err(e) => e,
+    };
+    if !timed_out(&err) {
+        return Err(failed_on(what, table)(err));
+    }
+    let who = holders().await;
+    Err(EngineError::query(
+        format!("target: {what} {table}"),
+        format!("the table is held by {who} for more than {wait} s (--lock-wait)"),
+    ))
+}
+
 /// A pooled session of the target, or why there is none (`what` says what it was for).
 pub async fn session<DB: sqlx::Database>(pool: &sqlx::Pool<DB>, what: &str) -> Result<PoolConnection<DB>, EngineError> {
     pool.acquire().await.map_err(|e| failed(format!("target: connecting for {what}"), e))

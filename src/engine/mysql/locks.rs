@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::mysql::MySqlPool;
 
 use crate::engine::contract::{EngineError, Relation};
-use crate::engine::driver::{failed_on, noting_a_lock_wait};
+use crate::engine::driver::waiting_for_lock;
 
 /// ER_LOCK_WAIT_TIMEOUT: `innodb_lock_wait_timeout` or `lock_wait_timeout` ran out.
 const LOCK_WAIT_TIMEOUT: u16 = 1205;
@@ -28,27 +28,11 @@ impl Waiting<'_> {
         what: &str,
         table: &Relation,
     ) -> Result<T, EngineError> {
-        let wait = self.lock_wait.as_secs();
-        let note = async {
-            let who = self.holders().await;
-            tracing::warn!(
-                "target: {what} {table} is waiting for a lock held by {who}; it gives up after {wait} s (--lock-wait)"
-            );
+        let timed_out = |e: &sqlx::Error| {
+            matches!(e, sqlx::Error::Database(db)
+                if db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().is_some_and(|my| my.number() == LOCK_WAIT_TIMEOUT))
         };
-        let err = match noting_a_lock_wait(statement, note).await {
-            Ok(done) => return Ok(done),
-            Err(e) => e,
-        };
-        let timed_out = matches!(&err, sqlx::Error::Database(db)
-            if db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>().is_some_and(|my| my.number() == LOCK_WAIT_TIMEOUT));
-        if !timed_out {
-            return Err(failed_on(what, table)(err));
-        }
-        let who = self.holders().await;
-        Err(EngineError::query(
-            format!("target: {what} {table}"),
-            format!("the table is held by {who} for more than {wait} s (--lock-wait)"),
-        ))
+        waiting_for_lock(statement, what, table, self.lock_wait, || self.holders(), timed_out).await
     }
 
     /// Other sessions with a transaction holding row or table locks, by connection id, user

@@ -83,8 +83,8 @@ pub async fn suspend(pool: &MySqlPool, tables: &[TableName]) -> Result<Vec<Trigg
 
 type Saved = (String, String, String, String, String, String, String);
 
-pub async fn left_suspended(pool: &MySqlPool) -> Result<Vec<TriggerRef>, EngineError> {
-    let mut conn = pool.acquire().await.map_err(|e| failed("target: connecting to look for suspended triggers", e))?;
+/// Whether the target has the state table of suspended triggers (it is dropped once empty).
+async fn holds_suspended(conn: &mut MySqlConnection) -> Result<bool, EngineError> {
     let (exists,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
     )
@@ -92,7 +92,12 @@ pub async fn left_suspended(pool: &MySqlPool) -> Result<Vec<TriggerRef>, EngineE
     .fetch_one(&mut *conn)
     .await
     .map_err(|e| failed("target: looking for suspended triggers", e))?;
-    if exists == 0 {
+    Ok(exists > 0)
+}
+
+pub async fn left_suspended(pool: &MySqlPool) -> Result<Vec<TriggerRef>, EngineError> {
+    let mut conn = pool.acquire().await.map_err(|e| failed("target: connecting to look for suspended triggers", e))?;
+    if !holds_suspended(&mut conn).await? {
         return Ok(Vec::new());
     }
     let saved: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(format!(
@@ -121,14 +126,7 @@ pub async fn restore(pool: &MySqlPool) -> Result<Vec<TriggerRef>, EngineError> {
 }
 
 async fn restore_on(conn: &mut MySqlConnection) -> Result<Vec<TriggerRef>, EngineError> {
-    let (exists,): (i64,) = sqlx::query_as(
-        "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-    )
-    .bind(SUSPENDED_TRIGGERS)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| failed("target: looking for suspended triggers", e))?;
-    if exists == 0 {
+    if !holds_suspended(conn).await? {
         return Ok(Vec::new());
     }
     let state = Q.ident(SUSPENDED_TRIGGERS);

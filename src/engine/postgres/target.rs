@@ -11,7 +11,7 @@ use crate::data::mode::Mode;
 use crate::engine::contract::{
     ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, Target, TargetProfile, WriteRequest,
 };
-use crate::engine::driver::{describe, failed, failed_on, noting_a_lock_wait, session};
+use crate::engine::driver::{describe, failed, failed_on, session, waiting_for_lock};
 use crate::engine::url::DbUrl;
 use crate::schema::Schema;
 
@@ -159,26 +159,9 @@ impl PgTarget {
         what: &str,
         table: &Relation,
     ) -> Result<T, EngineError> {
-        let wait = self.lock_wait.as_secs();
-        let note = async {
-            let who = self.holders(table).await;
-            tracing::warn!(
-                "target: {what} {table} is waiting for a lock held by {who}; it gives up after {wait} s (--lock-wait)"
-            );
-        };
-        let err = match noting_a_lock_wait(statement, note).await {
-            Ok(done) => return Ok(done),
-            Err(e) => e,
-        };
-        let lock_timeout = matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"));
-        if !lock_timeout {
-            return Err(failed_on(what, table)(err));
-        }
-        let who = self.holders(table).await;
-        Err(EngineError::query(
-            format!("target: {what} {table}"),
-            format!("the table is held by {who} for more than {wait} s (--lock-wait)"),
-        ))
+        let lock_timeout =
+            |e: &sqlx::Error| matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("55P03"));
+        waiting_for_lock(statement, what, table, self.lock_wait, || self.holders(table), lock_timeout).await
     }
 
     /// The other sessions holding a lock on `table`, by pid, application and user.
@@ -265,8 +248,11 @@ async fn copy_in(
     loop {
         match input.recv().await {
             Ok(Some(batch)) => {
+                // Only a batch larger than a send can hold a row that is.
+                let may_be_wide = batch.byte_len() > SEND_BYTES;
                 for r in 0..batch.rows() {
-                    let wide = batch.row(r).map(|c| c.map_or(0, <[u8]>::len)).sum::<usize>() > SEND_BYTES;
+                    let wide =
+                        may_be_wide && batch.row(r).map(|c| c.map_or(0, <[u8]>::len)).sum::<usize>() > SEND_BYTES;
                     let encoded = if wide {
                         send_wide_row(&mut copy, batch.row(r), &mut buf).await?
                     } else {

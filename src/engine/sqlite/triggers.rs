@@ -87,13 +87,18 @@ pub async fn suspend(conn: &mut SqliteConnection, tables: &[TableName]) -> Resul
     )
 }
 
-pub async fn left_suspended(conn: &mut SqliteConnection) -> Result<Vec<TriggerRef>, EngineError> {
+/// Whether the file has the state table of suspended triggers (it is dropped once empty).
+async fn holds_suspended(conn: &mut SqliteConnection) -> Result<bool, EngineError> {
     let (exists,): (i64,) = sqlx::query_as("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?")
         .bind(SUSPENDED_TRIGGERS)
         .fetch_one(&mut *conn)
         .await
         .map_err(|e| failed("target: looking for suspended triggers", e))?;
-    if exists == 0 {
+    Ok(exists > 0)
+}
+
+pub async fn left_suspended(conn: &mut SqliteConnection) -> Result<Vec<TriggerRef>, EngineError> {
+    if !holds_suspended(conn).await? {
         return Ok(Vec::new());
     }
     let saved: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(format!(
@@ -109,12 +114,7 @@ pub async fn left_suspended(conn: &mut SqliteConnection) -> Result<Vec<TriggerRe
 }
 
 pub async fn restore(conn: &mut SqliteConnection) -> Result<Vec<TriggerRef>, EngineError> {
-    let (exists,): (i64,) = sqlx::query_as("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?")
-        .bind(SUSPENDED_TRIGGERS)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| failed("target: looking for suspended triggers", e))?;
-    if exists == 0 {
+    if !holds_suspended(conn).await? {
         return Ok(Vec::new());
     }
     let state = Q.ident(SUSPENDED_TRIGGERS);
