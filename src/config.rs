@@ -16,6 +16,9 @@ use crate::mask::Kind;
 use crate::mask::rule::{Rule, RuleList};
 use crate::mask::spec::{self, RuleSpec};
 
+mod subset;
+pub use subset::{Columns, Disconnected, EdgeRule, Relation, Root, Subset};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -42,6 +45,8 @@ pub struct Config {
     /// Between engines: what MySQL's `0000-00-00` dates become where the target has none.
     pub zero_dates: ZeroDates,
     pub triggers: Triggers,
+    /// Copy only part of the database, with every foreign key whole.
+    pub subset: Option<Subset>,
 }
 
 /// What the target's triggers do while a copy loads, where the engine cannot switch them off
@@ -167,6 +172,7 @@ struct RawConfig {
     zero_dates: ZeroDates,
     #[serde(default)]
     triggers: Triggers,
+    subset: Option<subset::RawSubset>,
 }
 
 #[derive(Debug)]
@@ -291,6 +297,9 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                         ));
                     }
                 }
+                if rules.limit == Some(0) {
+                    problems.push(format!("table {table}: limit must be at least 1"));
+                }
                 for (key, sql) in [("where", &rules.condition), ("order_by", &rules.order_by)] {
                     if sql.as_deref().is_some_and(|s| s.trim().is_empty()) {
                         problems.push(format!("table {table}: `{key}` is empty"));
@@ -316,6 +325,7 @@ fn check(raw: RawConfig) -> Result<Config, String> {
         }
     };
     let (source, target) = (side(raw.source, "source"), side(raw.target, "target"));
+    let subset = raw.subset.map(|s| s.check(&mut problems));
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }
@@ -328,6 +338,7 @@ fn check(raw: RawConfig) -> Result<Config, String> {
         tables,
         zero_dates: raw.zero_dates,
         triggers: raw.triggers,
+        subset,
     })
 }
 

@@ -36,6 +36,12 @@ pub fn render_plan(plan: &Plan, findings: &[Finding]) -> String {
             let _ = writeln!(out, "        {}: {}{how}", m.column, m.describe());
         }
     }
+    if let Some(subset) = &plan.subset {
+        out.push_str("subset (how each table's rows are chosen):\n");
+        for line in subset.describe() {
+            let _ = writeln!(out, "      {line}");
+        }
+    }
     if findings.is_empty() {
         out.push_str("no unmasked column looks personal\n");
     } else {

@@ -54,7 +54,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     created.check_names(&pair)?;
     pair.plan_against(&config, batch_rows, &created.stand_in(&pair))?;
     created.create(&mut pair).await?;
-    let plan = match pair.plan(&config, batch_rows) {
+    let mut plan = match pair.plan(&config, batch_rows) {
         Ok(plan) => plan,
         Err(e) => {
             // The tables as created differ from what the plan was checked against: take them
@@ -98,6 +98,12 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     // `check`'s warnings, one line each, so a cron log shows what the config leaves unmasked.
     for f in findings::findings(&plan, &pair.source.schema, pair.source.engine.as_ref()).await? {
         tracing::warn!("unmasked: {f}");
+    }
+    // The subset is chosen before anything is written: a scan the source refuses stops here.
+    for (table, chosen) in pipeline::subset::choose(&mut plan, pair.source.engine.as_ref(), &keys).await? {
+        let note = format!("subset: {table}: {}", chosen.describe());
+        tracing::info!("{note}");
+        notes.push(note);
     }
     let suspended = match config.triggers {
         Triggers::Suspend => match pair.target.engine.suspend_triggers(&tables).await {

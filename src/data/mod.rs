@@ -7,6 +7,7 @@ pub mod channel;
 pub mod dates;
 pub mod env;
 pub mod forms;
+pub mod keyset;
 pub mod mode;
 pub mod progress;
 pub mod yaml;

@@ -151,6 +151,9 @@ pub struct RowFilter {
     pub limit: Option<u64>,
     /// The table's key, the order of a `limit` without `order_by`.
     pub key: Vec<String>,
+    /// Read in key order even without a `limit` (a subset's capped children: the same ones
+    /// every run).
+    pub by_key: bool,
 }
 
 impl RowFilter {

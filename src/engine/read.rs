@@ -65,7 +65,7 @@ pub fn select(request: &ReadRequest, quote: Quote, relation: &str) -> String {
     }
     match (&f.order_by, f.limit) {
         (Some(order), _) => sql.push_str(&format!(" ORDER BY {order}")),
-        (None, Some(_)) if !f.key.is_empty() => {
+        (None, limit) if (limit.is_some() || f.by_key) && !f.key.is_empty() => {
             sql.push_str(&format!(" ORDER BY {}", quote.list(f.key.iter().map(String::as_str))))
         }
         _ => {}
@@ -110,6 +110,7 @@ mod tests {
             order_by: Some("v desc".into()),
             limit: Some(3),
             key,
+            by_key: false,
         };
         assert_eq!(
             select(&request(all, Some(10)), q, "t"),

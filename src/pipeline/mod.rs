@@ -4,6 +4,7 @@
 
 pub mod sample;
 mod stage;
+pub mod subset;
 mod table;
 
 use std::sync::Arc;

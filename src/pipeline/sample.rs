@@ -16,6 +16,15 @@ pub async fn each(
     source: &dyn Source,
     request: &ReadRequest,
     rows: u64,
+    look: impl FnMut(&Batch) + Send,
+) -> Result<(), EngineError> {
+    scan(source, &ReadRequest { sample: Some(rows), ..request.clone() }, look).await
+}
+
+/// Every row `request` reads, handed to `look` batch by batch: a channel's worth is held.
+pub async fn scan(
+    source: &dyn Source,
+    request: &ReadRequest,
     mut look: impl FnMut(&Batch) + Send,
 ) -> Result<(), EngineError> {
     let (tx, mut rx) = channel::channel(2);
@@ -25,8 +34,7 @@ pub async fn each(
         }
         Ok::<_, EngineError>(())
     };
-    let request = ReadRequest { sample: Some(rows), ..request.clone() };
-    let (read, looked) = tokio::join!(source.read(&request, tx), gather);
+    let (read, looked) = tokio::join!(source.read(request, tx), gather);
     read?;
     looked
 }

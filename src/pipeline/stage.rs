@@ -5,10 +5,11 @@
 
 use crate::convert;
 use crate::data::batch::Batch;
+use crate::data::keyset::pack;
 use crate::engine::EngineError;
 use crate::mask::Keyring;
 use crate::mask::row::RowMask;
-use crate::plan::ColumnConvert;
+use crate::plan::{ColumnConvert, Keep};
 
 pub trait Stage: Send {
     /// `first_row` counts the rows of the table before this batch (for error messages).
@@ -26,6 +27,26 @@ impl Stage for Mask<'_> {
         let mut masked = Batch::new(batch.width(), batch.rows(), room(&batch));
         self.rules.apply(&batch, self.keys, &mut masked, first_row).map_err(|e| EngineError::Data(e.to_string()))?;
         Ok(masked)
+    }
+}
+
+/// Only the rows a subset chose, by key, on the source's values (before any mask).
+pub struct Subset<'a> {
+    pub keep: &'a Keep,
+    pub packed: Vec<u8>,
+}
+
+impl Stage for Subset<'_> {
+    fn apply(&mut self, batch: Batch, _first_row: u64) -> Result<Batch, EngineError> {
+        let mut kept = Batch::new(batch.width(), batch.rows(), batch.byte_len());
+        for row in 0..batch.rows() {
+            if pack(&batch, row, &self.keep.key, &mut self.packed) && self.keep.rows.contains(&self.packed) {
+                for cell in batch.row(row) {
+                    kept.push_cell(cell);
+                }
+            }
+        }
+        Ok(kept)
     }
 }
 

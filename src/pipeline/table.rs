@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::stage::{Convert, Mask, Stage};
+use super::stage::{Convert, Mask, Stage, Subset};
 use super::{Run, TableError};
 use crate::data::channel::{self, BatchReceiver, BatchSender};
 use crate::engine::EngineError;
@@ -14,7 +14,7 @@ use crate::report::TableStats;
 pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, TableError> {
     let started = Instant::now();
     let progress = run.reporter.start_table(plan.name(), plan.row_estimate);
-    let staged = !plan.masks.is_empty() || !plan.convert.is_empty();
+    let staged = plan.keep.is_some() || !plan.masks.is_empty() || !plan.convert.is_empty();
     let hops = if staged { 2 } else { 1 };
     let depth = (run.settings.channel_capacity / hops).max(1);
     let (tx, rx) = channel::channel(depth);
@@ -56,7 +56,7 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
     })
 }
 
-/// Mask, then convert into the target engine's form, batch by batch. CPU-bound work between
+/// Keep a subset's rows, mask, then convert into the target engine's form, batch by batch. CPU-bound work between
 /// two awaits; a batch is small enough (at most the batch rows) not to starve the runtime.
 async fn stages(
     mut input: BatchReceiver,
@@ -65,6 +65,9 @@ async fn stages(
     keys: &crate::mask::Keyring,
 ) -> Result<(), EngineError> {
     let mut stages: Vec<Box<dyn Stage + '_>> = Vec::new();
+    if let Some(keep) = &plan.keep {
+        stages.push(Box::new(Subset { keep, packed: Vec::new() }));
+    }
     if !plan.masks.is_empty() {
         stages.push(Box::new(Mask { rules: &plan.masks, keys }));
     }

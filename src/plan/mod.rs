@@ -5,6 +5,7 @@ mod columns;
 mod keys;
 mod order;
 mod rules;
+pub mod subset;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -48,6 +49,15 @@ pub struct TablePlan {
     /// Columns whose values change form on the way to another engine.
     pub convert: Vec<ColumnConvert>,
     pub row_estimate: Option<u64>,
+    /// Only the rows whose key a subset chose.
+    pub keep: Option<Keep>,
+}
+
+/// The rows of a table a subset keeps, by their key's cells (in the read's columns).
+#[derive(Debug)]
+pub struct Keep {
+    pub key: Vec<usize>,
+    pub rows: std::sync::Arc<crate::data::keyset::KeySet>,
 }
 
 impl TablePlan {
@@ -69,6 +79,8 @@ pub struct Plan {
     /// Indices into `tables`: each wave starts after the previous one committed. One wave when
     /// the target's FK checks are off; parents before children otherwise.
     pub waves: Vec<Vec<usize>>,
+    /// How a subset (or filters a foreign key crosses) chooses rows, when one does.
+    pub subset: Option<subset::SubsetPlan>,
 }
 
 /// How the target will load, as far as the plan cares.
@@ -122,6 +134,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
                         order_by: rules.order_by.clone(),
                         limit: rules.limit,
                         key: Vec::new(),
+                        by_key: false,
                     };
                     filters.insert(t.name.clone(), filter);
                 }
@@ -150,6 +163,22 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
             Err(mut p) => problems.append(&mut p),
         }
     }
+    let subset = subset::plan(config.subset.as_ref(), source, &tables, &mut problems);
+    if let Some(s) = &subset {
+        for t in s.tables.iter().filter(|t| t.tracked) {
+            let Some(plan) = tables.iter_mut().find(|p| p.read.table.name == t.relation.name) else { continue };
+            let key = &t.columns[..t.groups[0].len()];
+            let at: Option<Vec<usize>> = key.iter().map(|k| plan.read.columns.iter().position(|c| c == k)).collect();
+            match at {
+                Some(key) => plan.keep = Some(Keep { key, rows: Default::default() }),
+                None => problems.push(format!(
+                    "table {}: the subset chooses its rows by {}, and not all of it is copied",
+                    t.relation.name,
+                    key.join(", ")
+                )),
+            }
+        }
+    }
     let waves = match order::waves(&tables, source, options.checks_off) {
         Ok(w) => w,
         Err(p) => {
@@ -158,7 +187,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
         }
     };
     if problems.is_empty() {
-        return Ok(Plan { tables, waves });
+        return Ok(Plan { tables, waves, subset });
     }
     // Grouped by table, each said once.
     problems.sort();
@@ -289,6 +318,7 @@ fn plan_table(
         kept,
         convert: copied.conversions,
         row_estimate: table.row_estimate,
+        keep: None,
     })
 }
 

@@ -13,5 +13,6 @@ mod mask_rules;
 mod mysql_copy;
 mod pg_copy;
 mod sqlite_copy;
+mod subset;
 mod support;
 mod triggers;

@@ -1,0 +1,457 @@
+//! Choosing a subset's rows before any row is copied: key-only scans of the source, in the
+//! run's snapshot, round after round until no table gains a row, then rounds that leave out
+//! rows whose parent is not copied. The chosen keys then travel with each table's plan, and the
+//! copy keeps only those rows ([`super::stage::Keep`]). The source is only read.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::data::batch::Batch;
+use crate::data::keyset::{KeySet, pack};
+use crate::engine::{BatchLimits, EngineError, ReadRequest, RowFilter, Source};
+use crate::mask::Keyring;
+use crate::plan::Plan;
+use crate::plan::subset::{Edge, Reach, SubsetPlan};
+
+/// How many rows one table got, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Chosen {
+    pub roots: u64,
+    pub children: u64,
+    pub parents: u64,
+    pub whole: u64,
+    /// Rows left out because a row they need is not copied.
+    pub left_out: u64,
+}
+
+impl Chosen {
+    pub fn rows(&self) -> u64 {
+        self.roots + self.children + self.parents + self.whole - self.left_out
+    }
+
+    /// `12 rows (10 roots, 2 parents)`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            (self.roots, "root", "roots"),
+            (self.children, "child", "children"),
+            (self.parents, "parent", "parents"),
+            (self.whole, "of the whole", "of the whole"),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+        .collect();
+        let rows = self.rows();
+        let mut text = format!("{rows} {}", if rows == 1 { "row" } else { "rows" });
+        if !parts.is_empty() {
+            text.push_str(&format!(" ({})", parts.join(", ")));
+        }
+        if self.left_out > 0 {
+            text.push_str(&format!("; {} left out, as a row they need is not copied", self.left_out));
+        }
+        text
+    }
+}
+
+/// One table's state while the subset grows.
+#[derive(Default)]
+struct State {
+    /// Keys of the rows chosen so far.
+    rows: KeySet,
+    /// Per group above 0: the values of chosen rows.
+    values: Vec<KeySet>,
+    /// Keys of rows whose children are followed.
+    down: KeySet,
+    /// Per group: values of rows newly followed down, whose children are not looked for yet.
+    new_down: Vec<KeySet>,
+    /// Keys of rows newly chosen whose parents are not asked for yet.
+    new_up: KeySet,
+    /// Per group: values a chosen row references that are not found yet.
+    wanted: Vec<KeySet>,
+    /// Per group: values asked for that no copied row has.
+    missing: Vec<KeySet>,
+    /// The rows its own `limit` keeps, when it has one.
+    candidates: Option<KeySet>,
+    chosen: Chosen,
+}
+
+impl State {
+    fn new(groups: usize) -> Self {
+        let sets = || vec![KeySet::default(); groups];
+        State { values: sets(), new_down: sets(), wanted: sets(), missing: sets(), ..Default::default() }
+    }
+
+    fn has(&self, group: usize, value: &[u8]) -> bool {
+        if group == 0 { self.rows.contains(value) } else { self.values[group].contains(value) }
+    }
+}
+
+/// Why a row joins.
+#[derive(Clone, Copy)]
+enum Join {
+    Root,
+    Child,
+    Parent,
+    Whole,
+}
+
+type Tables = [crate::plan::subset::SubsetTable];
+
+/// Chooses the rows of every tracked table and hands each table's plan its keys. Returns, per
+/// tracked table, how many rows it got and why.
+pub async fn choose(
+    plan: &mut Plan,
+    source: &dyn Source,
+    keys: &Keyring,
+) -> Result<Vec<(crate::schema::TableName, Chosen)>, EngineError> {
+    let Some(subset) = plan.subset.as_ref() else { return Ok(Vec::new()) };
+    let limits = plan.tables.first().map(|t| t.read.limits).unwrap_or(BatchLimits { rows: 10_000, bytes: 1 << 22 });
+    let mut states: Vec<State> = subset.tables.iter().map(|t| State::new(t.groups.len())).collect();
+    let scans = Scans { plan: subset, source, limits };
+    scans.start(&mut states, keys).await?;
+    scans.grow(&mut states).await?;
+    scans.prune(&mut states).await?;
+    let mut out = Vec::new();
+    let mut sets = Vec::new();
+    for (t, state) in subset.tables.iter().zip(states) {
+        if !t.tracked {
+            continue;
+        }
+        out.push((t.relation.name.clone(), state.chosen.clone()));
+        // A whole table that lost no row is copied as it is.
+        let all_of_it = t.reach == Reach::Whole && state.chosen.left_out == 0 && t.filter.limit.is_none();
+        if !all_of_it {
+            sets.push((t.relation.name.clone(), state.rows));
+        }
+    }
+    for (name, set) in sets {
+        let Some(table) = plan.tables.iter_mut().find(|t| t.read.table.name == name) else { continue };
+        if set.is_empty() {
+            table.read.filter.limit = Some(0);
+        }
+        match table.keep.as_mut() {
+            Some(keep) => keep.rows = Arc::new(set),
+            None => {
+                return Err(EngineError::Data(format!(
+                    "table {name}: the subset's key is not among the copied columns"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `request`, handing each batch to `look`, errors naming the subset's scan.
+async fn scan(source: &dyn Source, request: &ReadRequest, look: impl FnMut(&Batch) + Send) -> Result<(), EngineError> {
+    super::sample::scan(source, request, look).await.map_err(|e| match e {
+        EngineError::Query { context, message } => {
+            EngineError::Query { context: format!("subset: reading {}: {context}", request.table), message }
+        }
+        other => other,
+    })
+}
+
+fn and(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("({a}) AND ({b})")),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Takes a table's row into the subset; `false` if it was there already or its table's own
+/// `limit` leaves it out.
+fn add(tables: &Tables, states: &mut [State], t: usize, b: &Batch, row: usize, key: &[u8], join: Join) -> bool {
+    let groups = &tables[t].groups;
+    let st = &mut states[t];
+    if st.candidates.as_ref().is_some_and(|c| !c.contains(key)) {
+        return false;
+    }
+    let mut packed = Vec::new();
+    let new = st.rows.insert(key);
+    if new {
+        for (columns, values) in groups.iter().zip(&mut st.values).skip(1) {
+            if pack(b, row, columns, &mut packed) {
+                values.insert(&packed);
+            }
+        }
+        st.new_up.insert(key);
+        let count = match join {
+            Join::Root => &mut st.chosen.roots,
+            Join::Child => &mut st.chosen.children,
+            Join::Parent => &mut st.chosen.parents,
+            Join::Whole => &mut st.chosen.whole,
+        };
+        *count += 1;
+    }
+    if matches!(join, Join::Root | Join::Child) && st.down.insert(key) {
+        for (g, columns) in groups.iter().enumerate() {
+            if pack(b, row, columns, &mut packed) {
+                st.new_down[g].insert(&packed);
+            }
+        }
+    }
+    new
+}
+
+/// What a round works from: the sets the previous round left new.
+struct Taken {
+    down: Vec<KeySet>,
+    up: KeySet,
+    wanted: Vec<KeySet>,
+}
+
+impl Taken {
+    fn is_empty(&self) -> bool {
+        self.up.is_empty() && self.down.iter().all(KeySet::is_empty) && self.wanted.iter().all(KeySet::is_empty)
+    }
+}
+
+fn take_all(sets: &mut [KeySet]) -> Vec<KeySet> {
+    sets.iter_mut().map(std::mem::take).collect()
+}
+
+struct Scans<'a> {
+    plan: &'a SubsetPlan,
+    source: &'a dyn Source,
+    limits: BatchLimits,
+}
+
+impl Scans<'_> {
+    /// A scan of table `t`'s key and edge columns, within its own `where`, `extra` and `filter`.
+    fn request(&self, t: usize, extra: Option<&str>, filter: RowFilter) -> ReadRequest {
+        let table = &self.plan.tables[t];
+        let mut filter = filter;
+        filter.condition = and(and(table.filter.condition.clone(), extra.map(String::from)), filter.condition);
+        filter.key = table.columns[..table.groups[0].len()].to_vec();
+        ReadRequest {
+            table: table.relation.clone(),
+            columns: table.columns.clone(),
+            limits: self.limits,
+            sample: None,
+            filter,
+        }
+    }
+
+    /// The `when` conditions a table's edges read under: `None` (no condition) first.
+    fn variants(&self, t: usize) -> Vec<Option<&str>> {
+        let mut out = vec![None];
+        for e in self.plan.edges.iter().filter(|e| e.child == t) {
+            let w = e.when.as_deref();
+            if !out.contains(&w) {
+                out.push(w);
+            }
+        }
+        out
+    }
+
+    /// Roots, the rows a table's `limit` keeps, and tables copied whole.
+    async fn start(&self, states: &mut [State], keys: &Keyring) -> Result<(), EngineError> {
+        let tables = &self.plan.tables;
+        let mut packed = Vec::new();
+        for (t, table) in tables.iter().enumerate() {
+            if table.tracked && table.filter.limit.is_some() {
+                let own = RowFilter { condition: None, ..table.filter.clone() };
+                let mut set = KeySet::default();
+                scan(self.source, &self.request(t, None, own), |b| {
+                    for row in 0..b.rows() {
+                        if pack(b, row, &table.groups[0], &mut packed) {
+                            set.insert(&packed);
+                        }
+                    }
+                })
+                .await?;
+                states[t].candidates = Some(set);
+            }
+        }
+        for root in &self.plan.roots {
+            let t = root.table;
+            let filter = RowFilter {
+                condition: root.condition.clone(),
+                order_by: root.order_by.clone(),
+                limit: root.limit,
+                ..Default::default()
+            };
+            // A row is in when the first 8 bytes of its key's keyed hash fall below the share.
+            let share = root.percent.map(|p| if p >= 100.0 { u64::MAX } else { (p / 100.0 * u64::MAX as f64) as u64 });
+            scan(self.source, &self.request(t, None, filter), |b| {
+                for row in 0..b.rows() {
+                    if !pack(b, row, &tables[t].groups[0], &mut packed) {
+                        continue;
+                    }
+                    if let Some(share) = share {
+                        let digest = keys.digest("subset percent", &packed);
+                        if u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")) > share {
+                            continue;
+                        }
+                    }
+                    let key = std::mem::take(&mut packed);
+                    add(tables, states, t, b, row, &key, Join::Root);
+                    packed = key;
+                }
+            })
+            .await?;
+        }
+        for (t, table) in tables.iter().enumerate() {
+            if table.tracked && table.reach == Reach::Whole {
+                scan(self.source, &self.request(t, None, RowFilter::default()), |b| {
+                    for row in 0..b.rows() {
+                        if pack(b, row, &table.groups[0], &mut packed) {
+                            let key = std::mem::take(&mut packed);
+                            add(tables, states, t, b, row, &key, Join::Whole);
+                            packed = key;
+                        }
+                    }
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rounds until no table gains a row: each follows the rows the last round chose down to
+    /// their children (where the edge is followed), and up to the parents they reference.
+    async fn grow(&self, states: &mut [State]) -> Result<(), EngineError> {
+        let tables = &self.plan.tables;
+        loop {
+            let taken: Vec<Taken> = states
+                .iter_mut()
+                .map(|s| Taken {
+                    down: take_all(&mut s.new_down),
+                    up: std::mem::take(&mut s.new_up),
+                    wanted: take_all(&mut s.wanted),
+                })
+                .collect();
+            if taken.iter().all(Taken::is_empty) {
+                return Ok(());
+            }
+            for t in (0..tables.len()).filter(|&t| tables[t].tracked) {
+                for when in self.variants(t) {
+                    let of_t = |e: &&Edge| e.child == t && e.when.as_deref() == when;
+                    let ins: Vec<(usize, &Edge)> = self
+                        .plan
+                        .edges
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| of_t(e) && e.children && !taken[e.parent].down[e.group].is_empty())
+                        .collect();
+                    let outs: Vec<&Edge> =
+                        if taken[t].up.is_empty() { Vec::new() } else { self.plan.edges.iter().filter(of_t).collect() };
+                    let resolve = when.is_none() && taken[t].wanted.iter().any(|w| !w.is_empty());
+                    if ins.is_empty() && outs.is_empty() && !resolve {
+                        continue;
+                    }
+                    // A cap keeps the first children by key, so every run keeps the same ones.
+                    let by_key = ins.iter().any(|(_, e)| e.max_children.is_some());
+                    let request = self.request(t, when, RowFilter { by_key, ..Default::default() });
+                    let mut counts: HashMap<(usize, Box<[u8]>), u64> = HashMap::new();
+                    let (mut key, mut value) = (Vec::new(), Vec::new());
+                    scan(self.source, &request, |b| {
+                        for row in 0..b.rows() {
+                            if !pack(b, row, &tables[t].groups[0], &mut key) {
+                                continue;
+                            }
+                            if resolve && !states[t].rows.contains(&key) {
+                                let groups = &tables[t].groups;
+                                let asked = (0..groups.len()).any(|g| {
+                                    !taken[t].wanted[g].is_empty()
+                                        && pack(b, row, &groups[g], &mut value)
+                                        && taken[t].wanted[g].contains(&value)
+                                });
+                                if asked {
+                                    add(tables, states, t, b, row, &key, Join::Parent);
+                                }
+                            }
+                            for &(n, e) in &ins {
+                                if !pack(b, row, &e.columns, &mut value)
+                                    || !taken[e.parent].down[e.group].contains(&value)
+                                {
+                                    continue;
+                                }
+                                if let Some(max) = e.max_children {
+                                    let count = counts.entry((n, value.as_slice().into())).or_default();
+                                    if *count >= max {
+                                        continue;
+                                    }
+                                    *count += 1;
+                                }
+                                add(tables, states, t, b, row, &key, Join::Child);
+                            }
+                            if !outs.is_empty() && taken[t].up.contains(&key) {
+                                for e in &outs {
+                                    if !pack(b, row, &e.columns, &mut value) {
+                                        continue;
+                                    }
+                                    let parent = &mut states[e.parent];
+                                    if !parent.has(e.group, &value) && !parent.missing[e.group].contains(&value) {
+                                        parent.wanted[e.group].insert(&value);
+                                    }
+                                }
+                            }
+                        }
+                    })
+                    .await?;
+                }
+            }
+            for (t, taken) in taken.iter().enumerate() {
+                for (g, wanted) in taken.wanted.iter().enumerate() {
+                    for value in wanted.iter() {
+                        if !states[t].has(g, value) {
+                            states[t].missing[g].insert(value);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows that reference a row no table copies are left out, and then the rows that
+    /// reference those, until none is left.
+    async fn prune(&self, states: &mut [State]) -> Result<(), EngineError> {
+        let tables = &self.plan.tables;
+        let mut gone: Vec<Vec<KeySet>> = states.iter_mut().map(|s| take_all(&mut s.missing)).collect();
+        while gone.iter().flatten().any(|g| !g.is_empty()) {
+            let mut next: Vec<Vec<KeySet>> = tables.iter().map(|t| vec![KeySet::default(); t.groups.len()]).collect();
+            for t in (0..tables.len()).filter(|&t| tables[t].tracked) {
+                for when in self.variants(t) {
+                    let outs: Vec<&Edge> = self
+                        .plan
+                        .edges
+                        .iter()
+                        .filter(|e| e.child == t && e.when.as_deref() == when && !gone[e.parent][e.group].is_empty())
+                        .collect();
+                    if outs.is_empty() {
+                        continue;
+                    }
+                    let (mut key, mut value) = (Vec::new(), Vec::new());
+                    let groups = &tables[t].groups;
+                    scan(self.source, &self.request(t, when, RowFilter::default()), |b| {
+                        for row in 0..b.rows() {
+                            if !pack(b, row, &groups[0], &mut key) || !states[t].rows.contains(&key) {
+                                continue;
+                            }
+                            let cut = outs.iter().any(|e| {
+                                pack(b, row, &e.columns, &mut value) && gone[e.parent][e.group].contains(&value)
+                            });
+                            if !cut {
+                                continue;
+                            }
+                            let st = &mut states[t];
+                            st.rows.remove(&key);
+                            st.chosen.left_out += 1;
+                            next[t][0].insert(&key);
+                            for g in 1..groups.len() {
+                                if pack(b, row, &groups[g], &mut value) {
+                                    st.values[g].remove(&value);
+                                    next[t][g].insert(&value);
+                                }
+                            }
+                        }
+                    })
+                    .await?;
+                }
+            }
+            gone = next;
+        }
+        Ok(())
+    }
+}
