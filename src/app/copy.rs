@@ -235,6 +235,11 @@ async fn check_filters(plan: &Plan, pair: &Pair) -> anyhow::Result<()> {
             refused.push(format!("table {}: where/order_by: the source refuses it: {why}", table.name()));
         }
     }
+    for (label, probe) in pipeline::subset::probes(plan) {
+        if let Err(why) = pipeline::sample::collect(pair.source.engine.as_ref(), &probe).await {
+            refused.push(format!("{label}: the source refuses it: {why}"));
+        }
+    }
     if refused.is_empty() { Ok(()) } else { Err(Refused(refused.join("\n")).into()) }
 }
 

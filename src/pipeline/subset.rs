@@ -120,14 +120,19 @@ pub async fn choose(
         out.push((t.relation.name.clone(), state.chosen.clone()));
         // A whole table that lost no row is copied as it is.
         let all_of_it = t.reach == Reach::Whole && state.chosen.left_out == 0 && t.filter.limit.is_none();
-        if !all_of_it {
-            sets.push((t.relation.name.clone(), state.rows));
-        }
+        sets.push((t.relation.name.clone(), (!all_of_it).then_some(state.rows)));
     }
     for (name, set) in sets {
         let Some(table) = plan.tables.iter_mut().find(|t| t.read.table.name == name) else { continue };
+        let Some(set) = set else {
+            table.keep = None;
+            continue;
+        };
         if set.is_empty() {
+            // Nothing to read: the read asks for no rows.
             table.read.filter.limit = Some(0);
+            table.keep = None;
+            continue;
         }
         match table.keep.as_mut() {
             Some(keep) => keep.rows = Arc::new(set),
@@ -139,6 +144,38 @@ pub async fn choose(
         }
     }
     Ok(out)
+}
+
+/// The subset's own SQL (each root's `where`/`order_by`, each relation's `when`) as reads of
+/// no rows, labelled for the error when the source refuses one: run before anything moves.
+pub fn probes(plan: &Plan) -> Vec<(String, ReadRequest)> {
+    let Some(subset) = plan.subset.as_ref() else { return Vec::new() };
+    let limits = plan.tables.first().map(|t| t.read.limits).unwrap_or(BatchLimits { rows: 1, bytes: 1 });
+    let mut out = Vec::new();
+    for (n, root) in subset.roots.iter().enumerate() {
+        if root.condition.is_none() && root.order_by.is_none() {
+            continue;
+        }
+        let filter = RowFilter {
+            condition: root.condition.clone(),
+            order_by: root.order_by.clone(),
+            limit: root.limit,
+            ..Default::default()
+        };
+        let name = &subset.tables[root.table].relation.name;
+        let label = format!("subset: root {} (table {name}): where/order_by", n + 1);
+        out.push((label, ReadRequest { sample: Some(0), ..request(subset, limits, root.table, None, filter) }));
+    }
+    for (t, table) in subset.tables.iter().enumerate() {
+        for when in variants(subset, t).into_iter().flatten() {
+            let label = format!("subset: relation from table {}: when {when}", table.relation.name);
+            out.push((
+                label,
+                ReadRequest { sample: Some(0), ..request(subset, limits, t, Some(when), RowFilter::default()) },
+            ));
+        }
+    }
+    out
 }
 
 /// Reads `request`, handing each batch to `look`, errors naming the subset's scan.
@@ -210,6 +247,27 @@ fn take_all(sets: &mut [KeySet]) -> Vec<KeySet> {
     sets.iter_mut().map(std::mem::take).collect()
 }
 
+/// A scan of table `t`'s key and edge columns, within its own `where`, `extra` and `filter`.
+fn request(plan: &SubsetPlan, limits: BatchLimits, t: usize, extra: Option<&str>, filter: RowFilter) -> ReadRequest {
+    let table = &plan.tables[t];
+    let mut filter = filter;
+    filter.condition = and(and(table.filter.condition.clone(), extra.map(String::from)), filter.condition);
+    filter.key = table.columns[..table.groups[0].len()].to_vec();
+    ReadRequest { table: table.relation.clone(), columns: table.columns.clone(), limits, sample: None, filter }
+}
+
+/// The `when` conditions a table's edges read under: `None` (no condition) first.
+fn variants(plan: &SubsetPlan, t: usize) -> Vec<Option<&str>> {
+    let mut out = vec![None];
+    for e in plan.edges.iter().filter(|e| e.child == t) {
+        let w = e.when.as_deref();
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
 struct Scans<'a> {
     plan: &'a SubsetPlan,
     source: &'a dyn Source,
@@ -217,31 +275,12 @@ struct Scans<'a> {
 }
 
 impl Scans<'_> {
-    /// A scan of table `t`'s key and edge columns, within its own `where`, `extra` and `filter`.
     fn request(&self, t: usize, extra: Option<&str>, filter: RowFilter) -> ReadRequest {
-        let table = &self.plan.tables[t];
-        let mut filter = filter;
-        filter.condition = and(and(table.filter.condition.clone(), extra.map(String::from)), filter.condition);
-        filter.key = table.columns[..table.groups[0].len()].to_vec();
-        ReadRequest {
-            table: table.relation.clone(),
-            columns: table.columns.clone(),
-            limits: self.limits,
-            sample: None,
-            filter,
-        }
+        request(self.plan, self.limits, t, extra, filter)
     }
 
-    /// The `when` conditions a table's edges read under: `None` (no condition) first.
     fn variants(&self, t: usize) -> Vec<Option<&str>> {
-        let mut out = vec![None];
-        for e in self.plan.edges.iter().filter(|e| e.child == t) {
-            let w = e.when.as_deref();
-            if !out.contains(&w) {
-                out.push(w);
-            }
-        }
-        out
+        variants(self.plan, t)
     }
 
     /// Roots, the rows a table's `limit` keeps, and tables copied whole.

@@ -165,7 +165,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
     }
     let subset = subset::plan(config.subset.as_ref(), source, &tables, &mut problems);
     if let Some(s) = &subset {
-        for t in s.tables.iter().filter(|t| t.tracked) {
+        for t in s.tables.iter().filter(|t| t.tracked && t.reach != subset::Reach::Empty) {
             let Some(plan) = tables.iter_mut().find(|p| p.read.table.name == t.relation.name) else { continue };
             let key = &t.columns[..t.groups[0].len()];
             let at: Option<Vec<usize>> = key.iter().map(|k| plan.read.columns.iter().position(|c| c == k)).collect();

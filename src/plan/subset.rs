@@ -366,10 +366,10 @@ pub(super) fn plan(
 
     let mut out = Vec::new();
     for i in 0..n {
-        let key = match (&keys[i], tracked[i]) {
-            (Some(k), _) => k.clone(),
-            (None, false) => Vec::new(),
-            (None, true) => {
+        let key = match &keys[i] {
+            Some(k) => k.clone(),
+            None if !tracked[i] || reach[i] == Reach::Empty => Vec::new(),
+            None => {
                 problems.push(format!(
                     "table {}: the subset must tell its rows apart and it has no primary key; name the columns that \
                      identify a row under `subset: keys: {}: [...]`",

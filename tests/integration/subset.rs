@@ -205,3 +205,151 @@ async fn subset_scenario<S: TestDb, T: TestDb>() {
 }
 
 crate::on_every_engine_pair!(subset_scenario);
+
+/// `percent` chooses by keyed hash of the key: the same secret gives the same customers, another
+/// secret others. A cap keeps the first children by key; an edge may stop children; tables the
+/// subset never reaches may be left empty.
+async fn sampling_scenario<S: TestDb, T: TestDb>() {
+    let source = S::create().await;
+    source.exec(&schema(S::ENGINE)).await;
+    source.exec(&data()).await;
+    let rules = |secret: &str| {
+        format!(
+            "secret: {secret}
+tables: {{}}
+subset:
+  roots:
+    - {{ table: customers, percent: 50 }}
+  max_children: 1
+  disconnected: empty
+  edges:
+    - {{ from: \"customers(referrer_id)\", to: \"customers(id)\", children: false }}
+"
+        )
+    };
+    let mut chosen = Vec::new();
+    for secret in ["one", "one", "two"] {
+        let target = T::create().await;
+        target.exec(&schema(T::ENGINE)).await;
+        assert_ok(&copy(source.url(), target.url(), &rules(secret), &[]).await);
+        let roots = firsts(
+            target.rows("SELECT id FROM customers WHERE id IN (SELECT customer_id FROM orders) ORDER BY id").await,
+        );
+        // Every customer has two orders in the source: a root keeps only its first.
+        for id in &roots {
+            let kept = firsts(target.rows(&format!("SELECT id FROM orders WHERE customer_id = {id}")).await);
+            let first = firsts(source.rows(&format!("SELECT MIN(id) FROM orders WHERE customer_id = {id}")).await);
+            assert_eq!(kept, first, "customer {id}");
+        }
+        // Each order keeps one item, the first.
+        let items = firsts(target.rows("SELECT COUNT(*) FROM items GROUP BY order_id HAVING COUNT(*) > 1").await);
+        assert!(items.is_empty(), "{items:?}");
+        assert_eq!(target.count("settings").await, 0, "disconnected: empty");
+        for (fk, query) in ORPHANS {
+            assert_eq!(firsts(target.rows(query).await), ["0"], "orphans through {fk}");
+        }
+        chosen.push(roots);
+    }
+    assert_eq!(chosen[0], chosen[1], "the same secret chooses the same rows");
+    assert_ne!(chosen[0], chosen[2], "another secret chooses others");
+    assert!((3..=17).contains(&chosen[0].len()), "about half of 20: {:?}", chosen[0]);
+}
+
+crate::on_every_engine_pair!(sampling_scenario);
+
+/// Without `subset:`, a table's `where` still keeps every foreign key whole: the rows that
+/// reference a row it leaves out are left out, and the rows that reference those.
+async fn filter_integrity_scenario<S: TestDb, T: TestDb>() {
+    let (source, target) = (S::create().await, T::create().await);
+    source.exec(&schema(S::ENGINE)).await;
+    source.exec(&data()).await;
+    target.exec(&schema(T::ENGINE)).await;
+    let run = copy(source.url(), target.url(), "tables:\n  products:\n    where: \"id <> 3\"\n", &[]).await;
+    assert_ok(&run);
+    let items = "SELECT id FROM items WHERE product_id <> 3 ORDER BY id";
+    assert_eq!(firsts(target.rows(items).await), firsts(source.rows(items).await));
+    assert_eq!(target.count("items").await, 80 - 12, "items of product 3 are left out");
+    let shipments =
+        "SELECT id FROM shipments WHERE item_id IN (SELECT id FROM items WHERE product_id <> 3) ORDER BY id";
+    assert_eq!(firsts(target.rows("SELECT id FROM shipments ORDER BY id").await), firsts(source.rows(shipments).await));
+    assert_eq!(target.count("customers").await, 20, "tables the filter does not touch are whole");
+    // Only declared keys: the relations are the subset's.
+    for (fk, query) in ORPHANS.iter().filter(|(fk, _)| !fk.contains('→') && !fk.starts_with("events")) {
+        assert_eq!(firsts(target.rows(query).await), ["0"], "orphans through {fk}");
+    }
+    assert!(run.stdout.contains("items: 68 rows (80 of the whole); 12 left out"), "{}", run.stdout);
+}
+
+crate::on_every_engine_pair!(filter_integrity_scenario);
+
+/// Every name the subset gives is checked against the source before anything is written, all
+/// problems at once, one line each.
+async fn bad_subset_scenario<D: TestDb>() {
+    let (source, target) = (D::create().await, D::create().await);
+    source.exec(&schema(D::ENGINE)).await;
+    source.exec(&data()).await;
+    target.exec(&schema(D::ENGINE)).await;
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "subset:
+  roots:
+    - { table: nope }
+  whole: [nothing]
+  keys:
+    orders: [id]
+    events: [order_ref, missing]
+  relations:
+    - { from: \"events(nope)\", to: \"orders(id)\" }
+    - { from: \"comments(subject_type)\", to: \"orders(id)\" }
+  edges:
+    - { from: \"orders(note)\", to: \"customers(id)\", children: false }
+",
+            &[
+                "subset: root 1: table nope: not found in the source",
+                "subset: whole: table nothing: not found in the source",
+                "subset: keys: orders: table",
+                "has a primary key; `keys:` is for tables without one",
+                "subset: keys: events: table",
+                "has no column missing",
+                "subset: relation 1: table",
+                "has no column nope",
+                "subset: relation 2: comments.subject_type",
+                "are not the same kind of value",
+                "subset: edge 1: no foreign key or relation goes from orders(note) to customers(id)",
+            ],
+        ),
+        (
+            "subset:\n  roots:\n    - { table: customers, percent: 150 }\n    - { table: orders, limit: 0 }\n",
+            &[
+                "root 1 (customers): percent must be above 0 and at most 100, not 150",
+                "root 2 (orders): limit must be at least 1",
+            ],
+        ),
+        (
+            "subset:\n  roots:\n    - { table: orders, where: \"id < 3\" }\n  relations:\n    - { from: \"events(order_ref)\", to: \"orders(id)\" }\n",
+            &[
+                "table",
+                "events: the subset must tell its rows apart and it has no primary key",
+                "subset: keys: events: [...]",
+            ],
+        ),
+        (
+            "subset:\n  roots:\n    - { table: customers, where: \"no_such_column = 1\" }\n",
+            &["subset: root 1 (table", "customers): where/order_by: the source refuses it"],
+        ),
+        (
+            "subset:\n  roots:\n    - { table: orders }\n  keys:\n    events: [order_ref, at]\n  relations:\n    - { from: \"events(order_ref)\", to: \"orders(id)\", when: \"nope = 1\" }\n",
+            &["subset: relation from table", "events: when nope = 1: the source refuses it"],
+        ),
+    ];
+    for (subset, wanted) in cases {
+        let run = copy(source.url(), target.url(), &format!("tables: {{}}\n{subset}"), &[]).await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        for w in *wanted {
+            assert!(run.stderr.contains(w), "missing {w:?} in:\n{}", run.stderr);
+        }
+        assert_eq!(target.count("orders").await + target.count("customers").await, 0, "nothing was written");
+    }
+}
+
+crate::on_every_engine!(bad_subset_scenario);
