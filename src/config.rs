@@ -152,6 +152,8 @@ pub struct TableRules {
     /// At most this many rows, in `order_by` order (source SQL; the key by default).
     pub limit: Option<u64>,
     pub order_by: Option<String>,
+    /// Source columns not copied: the target leaves them NULL or to their default.
+    pub skip_columns: Vec<String>,
 }
 
 /// The file as written.
@@ -194,11 +196,12 @@ struct RawTableRules {
     condition: Option<String>,
     limit: Option<u64>,
     order_by: Option<String>,
+    #[serde(default)]
+    skip_columns: Vec<String>,
 }
 
 impl Forms for RawTable {
-    const EXPECTING: &'static str =
-        "a comma-separated column list or a map with `mode`, `columns`, `recompute`, `where`, `limit` and `order_by`";
+    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode`, `columns`, `recompute`, `where`, `limit`, `order_by` and `skip_columns`";
 
     fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
         let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
@@ -297,6 +300,13 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                         ));
                     }
                 }
+                for column in &rules.skip_columns {
+                    if columns.contains_key(column) || rules.recompute.contains_key(column) {
+                        problems.push(format!(
+                            "table {table}, column {column}: is in skip_columns and has a rule; a skipped column is not copied"
+                        ));
+                    }
+                }
                 if rules.limit == Some(0) {
                     problems.push(format!("table {table}: limit must be at least 1"));
                 }
@@ -312,6 +322,7 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                     condition: rules.condition,
                     limit: rules.limit,
                     order_by: rules.order_by,
+                    skip_columns: rules.skip_columns,
                 })
             }
         };

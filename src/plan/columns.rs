@@ -61,18 +61,30 @@ pub(super) fn recomputed(
 /// Every source column but generated ones (each database computes those) and recomputed ones
 /// (the target computes those), matched to the target's column of that name. Problems are
 /// pushed, one per column.
+/// Columns the copy does not carry: computed in the target, or skipped.
+pub(super) struct Left<'a> {
+    pub recompute: &'a [Recompute],
+    pub skip: &'a [String],
+}
+
 pub(super) fn copied<'a>(
     table: &Table,
     dest: &'a Table,
-    recompute: &[Recompute],
+    left: Left,
     options: PlanOptions,
     zero_dates: ZeroDates,
     problems: &mut Vec<String>,
 ) -> Copied<'a> {
     let name = &table.name;
     let mut copied = Copied { names: Vec::new(), target: Vec::new(), conversions: Vec::new() };
-    let computed = |c: &str| recompute.iter().any(|r| r.column == c);
-    for col in table.columns.iter().filter(|c| !c.generated && !computed(&c.name)) {
+    let computed = |c: &str| left.recompute.iter().any(|r| r.column == c);
+    let skipped = |c: &str| left.skip.iter().any(|s| s == c);
+    for s in left.skip {
+        if table.column_index(s).is_none() {
+            problems.push(format!("table {name}, column {s}: skip_columns: no such column in the source"));
+        }
+    }
+    for col in table.columns.iter().filter(|c| !c.generated && !computed(&c.name) && !skipped(&c.name)) {
         let Some(d) = dest.columns.iter().find(|d| d.name == col.name) else {
             problems.push(format!("table {name}, column {}: does not exist in the target", col.name));
             continue;
@@ -110,7 +122,13 @@ pub(super) fn copied<'a>(
     // fail the load half-way through the run, so it is an error now.
     for d in &dest.columns {
         let omittable = d.nullable || d.has_default || d.generated || d.auto_increment || computed(&d.name);
-        if !omittable && table.column_index(&d.name).is_none() {
+        if !omittable && skipped(&d.name) {
+            problems.push(format!(
+                "table {name}, column {}: skip_columns: the target column is NOT NULL and has no default, so it \
+                 must be copied",
+                d.name
+            ));
+        } else if !omittable && table.column_index(&d.name).is_none() {
             problems.push(format!(
                 "table {name}, column {}: exists only in the target, is NOT NULL and has no default",
                 d.name

@@ -111,6 +111,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
     }
     let mut modes: BTreeMap<TableName, Option<Mode>> = BTreeMap::new();
     let mut recomputed: BTreeMap<TableName, &BTreeMap<String, String>> = BTreeMap::new();
+    let mut skipped: BTreeMap<TableName, &[String]> = BTreeMap::new();
     let mut filters: BTreeMap<TableName, RowFilter> = BTreeMap::new();
     let mut wanted: keys::WantedColumns = BTreeMap::new();
     for (name, spec) in &config.tables {
@@ -129,6 +130,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
                 wanted.insert(t.name.clone(), columns);
                 if let crate::config::TableSpec::Full(rules) = spec {
                     recomputed.insert(t.name.clone(), &rules.recompute);
+                    skipped.insert(t.name.clone(), &rules.skip_columns);
                     let filter = RowFilter {
                         condition: rules.condition.clone(),
                         order_by: rules.order_by.clone(),
@@ -157,7 +159,8 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
         let mode = modes.get(&table.name).copied().flatten();
         let recompute = recomputed.get(&table.name).copied();
         let filter = filters.remove(&table.name).unwrap_or_default();
-        let asked = Asked { mode, wanted: wanted.get(&table.name), recompute, filter };
+        let skip = skipped.get(&table.name).copied().unwrap_or_default();
+        let asked = Asked { mode, wanted: wanted.get(&table.name), recompute, filter, skip };
         match plan_table(table, target, asked, options, config.zero_dates) {
             Ok(p) => tables.push(p),
             Err(mut p) => problems.append(&mut p),
@@ -253,6 +256,7 @@ struct Asked<'a> {
     mode: Option<Mode>,
     wanted: Option<&'a BTreeMap<String, rules::Wanted>>,
     recompute: Option<&'a BTreeMap<String, String>>,
+    skip: &'a [String],
     filter: RowFilter,
 }
 
@@ -263,14 +267,15 @@ fn plan_table(
     options: PlanOptions,
     zero_dates: ZeroDates,
 ) -> Result<TablePlan, Vec<String>> {
-    let Asked { mode, wanted, recompute, filter } = asked;
+    let Asked { mode, wanted, recompute, filter, skip } = asked;
     let name = &table.name;
     let mut problems = Vec::new();
     let Some(dest) = target_table(target, name) else {
         return Err(vec![format!("table {name}: does not exist in the target")]);
     };
     let recompute = columns::recomputed(dest, recompute, &mut problems);
-    let copied = columns::copied(table, dest, &recompute, options, zero_dates, &mut problems);
+    let left = columns::Left { recompute: &recompute, skip };
+    let copied = columns::copied(table, dest, left, options, zero_dates, &mut problems);
     let (masked, kept) = rules::masked(table, dest, &copied, wanted, options, &mut problems);
     let key: Vec<String> = dest.primary_key.iter().map(|&i| dest.columns[i].name.clone()).collect();
     let mode = match mode {

@@ -51,3 +51,44 @@ async fn bad_filter_scenario<D: TestDb>() {
 }
 
 crate::on_every_engine!(bad_filter_scenario);
+
+/// `skip_columns`: the columns are not read, and the target leaves them NULL or to their
+/// default; one the target cannot leave out, or one the source lacks, is named before any row
+/// moves.
+async fn skip_columns_scenario<S: TestDb, T: TestDb>() {
+    let (source, target) = (S::create().await, T::create().await);
+    source
+        .exec(
+            "CREATE TABLE people (id int PRIMARY KEY, name varchar(20), notes varchar(40), tag varchar(5) NOT NULL);
+         INSERT INTO people VALUES (1, 'Ann', 'private note', 'vip'), (2, 'Bo', NULL, 'new');",
+        )
+        .await;
+    target
+        .exec(
+            "CREATE TABLE people (id int PRIMARY KEY, name varchar(20), notes varchar(40),
+             tag varchar(5) NOT NULL DEFAULT 'x');",
+        )
+        .await;
+    let rules = "tables:\n  people:\n    skip_columns: [notes, tag]\n";
+    assert_ok(&copy(source.url(), target.url(), rules, &[]).await);
+    let rows = target.rows("SELECT id, name, notes, tag FROM people ORDER BY id").await;
+    let cells = |r: &[Option<String>]| r.iter().map(|c| c.clone().unwrap_or("NULL".into())).collect::<Vec<_>>();
+    assert_eq!(cells(&rows[0]), ["1", "Ann", "NULL", "x"]);
+    assert_eq!(cells(&rows[1]), ["2", "Bo", "NULL", "x"]);
+    let strict = T::create().await;
+    strict
+        .exec("CREATE TABLE people (id int PRIMARY KEY, name varchar(20) NOT NULL, notes varchar(40), tag varchar(5));")
+        .await;
+    let bad = "tables:\n  people:\n    skip_columns: [name, nope]\n";
+    let run = copy(source.url(), strict.url(), bad, &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for wanted in [
+        "column name: skip_columns: the target column is NOT NULL and has no default, so it must be copied",
+        "column nope: skip_columns: no such column in the source",
+    ] {
+        assert!(run.stderr.contains(wanted), "missing {wanted:?} in:\n{}", run.stderr);
+    }
+    assert_eq!(strict.count("people").await, 0, "nothing was written");
+}
+
+crate::on_every_engine_pair!(skip_columns_scenario);
