@@ -154,6 +154,8 @@ pub struct TableRules {
     pub order_by: Option<String>,
     /// Source columns not copied: the target leaves them NULL or to their default.
     pub skip_columns: Vec<String>,
+    /// The target table's name (`name` or `schema.name`), where it is not the source's.
+    pub target: Option<String>,
 }
 
 /// The file as written.
@@ -198,10 +200,11 @@ struct RawTableRules {
     order_by: Option<String>,
     #[serde(default)]
     skip_columns: Vec<String>,
+    target: Option<String>,
 }
 
 impl Forms for RawTable {
-    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode`, `columns`, `recompute`, `where`, `limit`, `order_by` and `skip_columns`";
+    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode`, `columns`, `recompute`, `where`, `limit`, `order_by`, `skip_columns` and `target`";
 
     fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
         let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
@@ -307,6 +310,9 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                         ));
                     }
                 }
+                if rules.target.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                    problems.push(format!("table {table}: `target` is empty"));
+                }
                 if rules.limit == Some(0) {
                     problems.push(format!("table {table}: limit must be at least 1"));
                 }
@@ -323,6 +329,7 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                     limit: rules.limit,
                     order_by: rules.order_by,
                     skip_columns: rules.skip_columns,
+                    target: rules.target,
                 })
             }
         };

@@ -21,11 +21,13 @@ pub struct Created {
     /// Every key was created with its table (MySQL's own definitions, none with a foreign
     /// key): none is owed.
     keys_inline: bool,
+    /// Where the config's `target:` sends tables, for parents that already exist.
+    renames: plan::Renames,
 }
 
 impl Created {
     pub fn nothing() -> Self {
-        Created { tables: Vec::new(), omitted: Vec::new(), keys_inline: false }
+        Created { tables: Vec::new(), omitted: Vec::new(), keys_inline: false, renames: Default::default() }
     }
 
     /// Every source table (not excluded) with no table of that name in the target.
@@ -33,15 +35,16 @@ impl Created {
         let excluded =
             |t: &Table| config.exclude.iter().any(|e| e.as_str() == t.name.name || e.as_str() == t.name.to_string());
         let schema = &pair.target.profile.default_schema;
+        let renames = plan::Renames::of(config, &pair.source.schema);
         let tables = pair
             .source
             .schema
             .tables
             .iter()
-            .filter(|t| !excluded(t) && plan::target_table(&pair.target.schema, &t.name).is_none())
-            .map(|t| (t.clone(), TableName::new(schema.clone(), t.name.name.clone())))
+            .filter(|t| !excluded(t) && renames.dest(&pair.target.schema, &t.name).is_none())
+            .map(|t| (t.clone(), renames.created(&t.name, schema)))
             .collect();
-        Created { tables, omitted: Vec::new(), keys_inline: false }
+        Created { tables, omitted: Vec::new(), keys_inline: false, renames }
     }
 
     /// Table and column names the target engine cannot take, all at once.
@@ -82,7 +85,11 @@ impl Created {
             return Ok(());
         }
         let sources: Vec<Table> = self.tables.iter().map(|(t, _)| t.clone()).collect();
-        let native = if pair.same_engine() { pair.source.engine.native_ddl(&sources).await? } else { Vec::new() };
+        // The engine's own definitions name the source's tables: a renamed one takes the
+        // portable mapping, which is written for the name it is given.
+        let renamed = self.tables.iter().any(|(t, n)| t.name.name != n.name);
+        let native =
+            if pair.same_engine() && !renamed { pair.source.engine.native_ddl(&sources).await? } else { Vec::new() };
         let (creates, owed) =
             if native.len() == self.tables.len() { self.native(pair, native) } else { self.portable(pair) };
         self.keys_inline = owed.is_empty();
@@ -175,7 +182,7 @@ impl Created {
             let columns = (0..def.columns.len()).map(|i| ddl::target_column(&d, def, i, pair.same_engine())).collect();
             return Some(Parent { name: name.clone(), columns });
         }
-        let there = plan::target_table(&pair.target.schema, parent)?;
+        let there = self.renames.dest(&pair.target.schema, parent)?;
         Some(Parent { name: there.name.clone(), columns: there.columns.clone() })
     }
 

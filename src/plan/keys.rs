@@ -67,11 +67,11 @@ impl Groups {
 /// The foreign-key groups of the copied tables: the source's foreign keys, and the target's
 /// (a twin whose schema declares keys the source does not must still join), each target table
 /// and column taken back to the source's of the same name.
-fn groups(source: &Schema, target: &Schema, excluded: &BTreeSet<TableName>) -> Groups {
+fn groups(source: &Schema, target: &Schema, renames: &super::Renames, excluded: &BTreeSet<TableName>) -> Groups {
     let mut g = Groups::default();
     let copied = || source.tables.iter().filter(|t| !excluded.contains(&t.name));
     let from_target: BTreeMap<&TableName, &crate::schema::Table> =
-        copied().filter_map(|s| super::target_table(target, &s.name).map(|d| (&d.name, s))).collect();
+        copied().filter_map(|s| renames.dest(target, &s.name).map(|d| (&d.name, s))).collect();
     for dest in &target.tables {
         let Some(child) = from_target.get(&dest.name) else { continue };
         for fk in &dest.foreign_keys {
@@ -106,11 +106,12 @@ fn groups(source: &Schema, target: &Schema, excluded: &BTreeSet<TableName>) -> G
 pub(super) fn propagate(
     source: &Schema,
     target: &Schema,
+    renames: &super::Renames,
     excluded: &BTreeSet<TableName>,
     wanted: &mut WantedColumns,
     problems: &mut Vec<String>,
 ) {
-    let (columns, referencing, groups) = groups(source, target, excluded).groups();
+    let (columns, referencing, groups) = groups(source, target, renames, excluded).groups();
     for members in groups.into_iter().filter(|m| m.len() > 1) {
         let mut keys: Vec<usize> = members.iter().copied().filter(|m| !referencing.contains(m)).collect();
         if keys.is_empty() {

@@ -100,6 +100,7 @@ pub struct PlanOptions {
 pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanOptions) -> Result<Plan, PlanError> {
     let mut problems = Vec::new();
 
+    let renames = Renames::of(config, source);
     let mut excluded = BTreeSet::new();
     for name in &config.exclude {
         match find_table(source, name.as_str()) {
@@ -124,7 +125,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
                     problems.push(format!("table {}: configured twice (as {name} and another name)", t.name));
                     continue;
                 }
-                let dest = target_table(target, &t.name).unwrap_or(t);
+                let dest = renames.dest(target, &t.name).unwrap_or(t);
                 let (mode, columns) = rules::wanted(t, dest, spec, &mut problems);
                 modes.insert(t.name.clone(), mode);
                 wanted.insert(t.name.clone(), columns);
@@ -144,8 +145,18 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
             Err(p) => problems.push(p),
         }
     }
-    keys::propagate(source, target, &excluded, &mut wanted, &mut problems);
+    keys::propagate(source, target, &renames, &excluded, &mut wanted, &mut problems);
 
+    let mut sent: BTreeMap<&TableName, &TableName> = BTreeMap::new();
+    for t in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
+        let Some(dest) = renames.dest(target, &t.name) else { continue };
+        if let Some(other) = sent.insert(&dest.name, &t.name) {
+            problems.push(format!(
+                "tables {other} and {}: both go to the target table {}; give one another `target:`",
+                t.name, dest.name
+            ));
+        }
+    }
     let mut tables = Vec::new();
     for table in source.tables.iter().filter(|t| !excluded.contains(&t.name)) {
         if !table.readable {
@@ -161,7 +172,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
         let filter = filters.remove(&table.name).unwrap_or_default();
         let skip = skipped.get(&table.name).copied().unwrap_or_default();
         let asked = Asked { mode, wanted: wanted.get(&table.name), recompute, filter, skip };
-        match plan_table(table, target, asked, options, config.zero_dates) {
+        match plan_table(table, target, &renames, asked, options, config.zero_dates) {
             Ok(p) => tables.push(p),
             Err(mut p) => problems.append(&mut p),
         }
@@ -242,13 +253,60 @@ fn find_table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, String> {
 /// The target table for a source table: the same schema and name, else the only table of that
 /// name (a MySQL source `prod.users` goes to `staging.users`).
 pub fn target_table<'a>(target: &'a Schema, name: &TableName) -> Option<&'a Table> {
-    target.table(name).or_else(|| {
-        let mut same = target.tables.iter().filter(|t| t.name.name == name.name);
-        match (same.next(), same.next()) {
-            (Some(one), None) => Some(one),
-            _ => None,
+    target.table(name).or_else(|| only_named(target, &name.name))
+}
+
+fn only_named<'a>(target: &'a Schema, name: &str) -> Option<&'a Table> {
+    let mut same = target.tables.iter().filter(|t| t.name.name == name);
+    match (same.next(), same.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// Source tables the config sends to a target table of another name (`target:`).
+#[derive(Debug, Default)]
+pub struct Renames(BTreeMap<TableName, String>);
+
+impl Renames {
+    /// The config's `target:` keys, by source table; names the source lacks are the plan's to
+    /// report.
+    pub fn of(config: &Config, source: &Schema) -> Self {
+        let mut map = BTreeMap::new();
+        for (name, spec) in &config.tables {
+            if let (crate::config::TableSpec::Full(rules), Ok(t)) = (spec, find_table(source, name))
+                && let Some(to) = &rules.target
+            {
+                map.insert(t.name.clone(), to.clone());
+            }
         }
-    })
+        Renames(map)
+    }
+
+    /// The target table a source table goes to: its `target:`, else [`target_table`].
+    pub fn dest<'a>(&self, target: &'a Schema, name: &TableName) -> Option<&'a Table> {
+        match self.0.get(name) {
+            None => target_table(target, name),
+            Some(to) => match to.split_once('.') {
+                Some((schema, table)) => target.table(&TableName::new(schema, table)),
+                None => only_named(target, to),
+            },
+        }
+    }
+
+    /// The name a table created in the target gets: its `target:`, else its own, in
+    /// `schema` unless `target:` names one.
+    pub fn created(&self, name: &TableName, schema: &str) -> TableName {
+        match self.0.get(name).map(|to| to.split_once('.')) {
+            Some(Some((s, t))) => TableName::new(s, t),
+            Some(None) => TableName::new(schema, self.0[name].as_str()),
+            None => TableName::new(schema, name.name.as_str()),
+        }
+    }
+
+    fn get(&self, name: &TableName) -> Option<&String> {
+        self.0.get(name)
+    }
 }
 
 /// What the config asks of one table.
@@ -263,6 +321,7 @@ struct Asked<'a> {
 fn plan_table(
     table: &Table,
     target: &Schema,
+    renames: &Renames,
     asked: Asked,
     options: PlanOptions,
     zero_dates: ZeroDates,
@@ -270,8 +329,11 @@ fn plan_table(
     let Asked { mode, wanted, recompute, filter, skip } = asked;
     let name = &table.name;
     let mut problems = Vec::new();
-    let Some(dest) = target_table(target, name) else {
-        return Err(vec![format!("table {name}: does not exist in the target")]);
+    let Some(dest) = renames.dest(target, name) else {
+        return Err(vec![match renames.get(name) {
+            Some(to) => format!("table {name}: target: {to} does not exist in the target"),
+            None => format!("table {name}: does not exist in the target"),
+        }]);
     };
     let recompute = columns::recomputed(dest, recompute, &mut problems);
     let left = columns::Left { recompute: &recompute, skip };

@@ -92,3 +92,44 @@ async fn skip_columns_scenario<S: TestDb, T: TestDb>() {
 }
 
 crate::on_every_engine_pair!(skip_columns_scenario);
+
+/// `target:` sends a table to a target table of another name, with --create-tables too;
+/// a name the target lacks, or two tables sent to one, are refused before any row moves.
+async fn rename_scenario<S: TestDb, T: TestDb>() {
+    let (source, target) = (S::create().await, T::create().await);
+    source
+        .exec(
+            "CREATE TABLE customers (id int PRIMARY KEY, name varchar(20));
+         CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id));
+         INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bo'); INSERT INTO orders VALUES (10, 1), (11, 2), (12, 2);",
+        )
+        .await;
+    target
+        .exec(
+            "CREATE TABLE clients (id int PRIMARY KEY, name varchar(20));
+         CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES clients(id));",
+        )
+        .await;
+    let rules = "tables:\n  customers:\n    target: clients\n";
+    assert_ok(&copy(source.url(), target.url(), rules, &[]).await);
+    let firsts = |rows: Vec<Vec<Option<String>>>| rows.into_iter().map(|r| r[1].clone().unwrap()).collect::<Vec<_>>();
+    assert_eq!(firsts(target.rows("SELECT id, name FROM clients ORDER BY id").await), ["Ann", "Bo"]);
+    assert_eq!(target.count("orders").await, 3);
+    assert!(!target.tables().await.contains(&"customers".to_string()), "{:?}", target.tables().await);
+    let fresh = T::create().await;
+    assert_ok(&copy(source.url(), fresh.url(), rules, &["--create-tables"]).await);
+    assert_eq!(firsts(fresh.rows("SELECT id, name FROM clients ORDER BY id").await), ["Ann", "Bo"]);
+    assert!(!fresh.tables().await.contains(&"customers".to_string()), "{:?}", fresh.tables().await);
+    for (bad, wanted) in [
+        ("tables:\n  customers:\n    target: nobody\n", "table"),
+        ("tables:\n  customers:\n    target: orders\n", "both go to the target table"),
+    ] {
+        let run = copy(source.url(), target.url(), bad, &[]).await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(wanted), "missing {wanted:?} in:\n{}", run.stderr);
+    }
+    let run = copy(source.url(), target.url(), "tables:\n  customers:\n    target: nobody\n", &[]).await;
+    assert!(run.stderr.contains("customers: target: nobody does not exist in the target"), "{}", run.stderr);
+}
+
+crate::on_every_engine_pair!(rename_scenario);
