@@ -31,6 +31,8 @@ pub enum Reach {
 pub struct SubsetTable {
     pub relation: Relation,
     pub reach: Reach,
+    /// Roots or children may be chosen in it, so its children are followed.
+    pub down: bool,
     /// Its rows are counted and chosen by key; an untracked table is copied as it is (whole,
     /// nothing references it through a filter, nothing it references can be left out).
     pub tracked: bool,
@@ -104,7 +106,7 @@ impl SubsetPlan {
                 Reach::Empty => how.push("empty (the subset never reaches it)".into()),
                 Reach::Picked => {}
             }
-            for e in self.edges.iter().filter(|e| e.child == i && e.children) {
+            for e in self.edges.iter().filter(|e| e.child == i && e.children && self.tables[e.parent].down) {
                 let cap = e.max_children.map(|n| format!(", at most {n} per parent")).unwrap_or_default();
                 how.push(format!("children of {} via {}{cap}", self.tables[e.parent].relation.name, e.label));
             }
@@ -381,6 +383,7 @@ pub(super) fn plan(
         out.push(SubsetTable {
             relation: planned[i].read.table.clone(),
             reach: reach[i],
+            down: down[i] && reach[i] == Reach::Picked,
             tracked: tracked[i],
             groups: vec![(0..key.len()).collect()],
             columns: key,

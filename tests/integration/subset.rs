@@ -196,6 +196,13 @@ async fn subset_scenario<S: TestDb, T: TestDb>() {
     // Masks apply as usual: the names changed, the keys joined.
     let names = firsts(target.rows("SELECT name FROM customers WHERE name LIKE 'Customer %'").await);
     assert!(names.is_empty(), "{names:?}");
+    // The dry run says how each table's rows are chosen, and writes nothing.
+    let dry = copy(source.url(), again.url(), RULES, &["--dry-run"]).await;
+    assert_ok(&dry);
+    for line in ["customers: root: where country = 'DE'", "orders: children of", "members: parents of"] {
+        assert!(dry.stdout.contains(line), "missing {line:?} in:\n{}", dry.stdout);
+    }
+    assert_eq!(again.count("customers").await, 0);
     assert_ok(&copy(source.url(), again.url(), RULES, &[]).await);
     let tables = ["customers", "orders", "items", "shipments", "products", "comments", "members", "teams"];
     for table in tables {
