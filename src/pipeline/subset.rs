@@ -64,8 +64,9 @@ struct State {
     down: KeySet,
     /// Per group: values of rows newly followed down, whose children are not looked for yet.
     new_down: Vec<KeySet>,
-    /// Keys of rows newly chosen whose parents are not asked for yet.
-    new_up: KeySet,
+    /// Per `when` of the table's edges: keys of rows newly chosen whose parents through those
+    /// edges are not asked for yet (a scan under the same `when` asks at once).
+    new_up: Vec<KeySet>,
     /// Per group: values a chosen row references that are not found yet.
     wanted: Vec<KeySet>,
     /// Per group: values asked for that no copied row has.
@@ -76,9 +77,10 @@ struct State {
 }
 
 impl State {
-    fn new(groups: usize) -> Self {
+    fn new(groups: usize, variants: usize) -> Self {
         let sets = || vec![KeySet::default(); groups];
-        State { values: sets(), new_down: sets(), wanted: sets(), missing: sets(), ..Default::default() }
+        let new_up = vec![KeySet::default(); variants];
+        State { values: sets(), new_down: sets(), wanted: sets(), missing: sets(), new_up, ..Default::default() }
     }
 
     fn has(&self, group: usize, value: &[u8]) -> bool {
@@ -106,8 +108,9 @@ pub async fn choose(
 ) -> Result<Vec<(crate::schema::TableName, Chosen)>, EngineError> {
     let Some(subset) = plan.subset.as_ref() else { return Ok(Vec::new()) };
     let limits = plan.tables.first().map(|t| t.read.limits).unwrap_or(BatchLimits { rows: 10_000, bytes: 1 << 22 });
-    let mut states: Vec<State> = subset.tables.iter().map(|t| State::new(t.groups.len())).collect();
-    let scans = Scans { plan: subset, source, limits };
+    let scans = Scans::new(subset, source, limits);
+    let mut states: Vec<State> =
+        subset.tables.iter().enumerate().map(|(i, t)| State::new(t.groups.len(), scans.outs[i].len())).collect();
     scans.start(&mut states, keys).await?;
     scans.grow(&mut states).await?;
     scans.prune(&mut states).await?;
@@ -195,9 +198,35 @@ fn and(a: Option<String>, b: Option<String>) -> Option<String> {
     }
 }
 
+/// Where a row was read: its table, and the `when` (by index) its scan read under, so the
+/// parents its edges under that `when` need are asked for at once.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    t: usize,
+    variant: usize,
+    /// The table's edges by `when`, as [`Scans::outs`].
+    outs: &'a [Vec<usize>],
+    edges: &'a [Edge],
+}
+
+/// Asks the parents of row `row` through `edges` for the values it references.
+fn ask_parents(states: &mut [State], edges: &[Edge], which: &[usize], b: &Batch, row: usize, value: &mut Vec<u8>) {
+    for &n in which {
+        let e = &edges[n];
+        if !pack(b, row, &e.columns, value) {
+            continue;
+        }
+        let parent = &mut states[e.parent];
+        if !parent.has(e.group, value) && !parent.missing[e.group].contains(value) {
+            parent.wanted[e.group].insert(value);
+        }
+    }
+}
+
 /// Takes a table's row into the subset; `false` if it was there already or its table's own
 /// `limit` leaves it out.
-fn add(tables: &Tables, states: &mut [State], t: usize, b: &Batch, row: usize, key: &[u8], join: Join) -> bool {
+fn add(tables: &Tables, states: &mut [State], at: At, b: &Batch, row: usize, key: &[u8], join: Join) -> bool {
+    let t = at.t;
     let groups = &tables[t].groups;
     let st = &mut states[t];
     if st.candidates.as_ref().is_some_and(|c| !c.contains(key)) {
@@ -211,7 +240,11 @@ fn add(tables: &Tables, states: &mut [State], t: usize, b: &Batch, row: usize, k
                 values.insert(&packed);
             }
         }
-        st.new_up.insert(key);
+        for (v, (outs, up)) in at.outs.iter().zip(&mut st.new_up).enumerate() {
+            if v != at.variant && !outs.is_empty() {
+                up.insert(key);
+            }
+        }
         let count = match join {
             Join::Root => &mut st.chosen.roots,
             Join::Child => &mut st.chosen.children,
@@ -227,19 +260,22 @@ fn add(tables: &Tables, states: &mut [State], t: usize, b: &Batch, row: usize, k
             }
         }
     }
+    if new {
+        ask_parents(states, at.edges, &at.outs[at.variant], b, row, &mut packed);
+    }
     new
 }
 
 /// What a round works from: the sets the previous round left new.
 struct Taken {
     down: Vec<KeySet>,
-    up: KeySet,
+    up: Vec<KeySet>,
     wanted: Vec<KeySet>,
 }
 
 impl Taken {
     fn is_empty(&self) -> bool {
-        self.up.is_empty() && self.down.iter().all(KeySet::is_empty) && self.wanted.iter().all(KeySet::is_empty)
+        [&self.down, &self.up, &self.wanted].into_iter().flatten().all(KeySet::is_empty)
     }
 }
 
@@ -272,9 +308,30 @@ struct Scans<'a> {
     plan: &'a SubsetPlan,
     source: &'a dyn Source,
     limits: BatchLimits,
+    /// Per table, per `when` of [`variants`]: the indices of its edges read under it.
+    outs: Vec<Vec<Vec<usize>>>,
 }
 
-impl Scans<'_> {
+impl<'a> Scans<'a> {
+    fn new(plan: &'a SubsetPlan, source: &'a dyn Source, limits: BatchLimits) -> Self {
+        let outs = (0..plan.tables.len())
+            .map(|t| {
+                variants(plan, t)
+                    .into_iter()
+                    .map(|w| {
+                        let of = |e: &Edge| e.child == t && e.when.as_deref() == w;
+                        plan.edges.iter().enumerate().filter(|(_, e)| of(e)).map(|(n, _)| n).collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Scans { plan, source, limits, outs }
+    }
+
+    fn at(&self, t: usize, variant: usize) -> At<'_> {
+        At { t, variant, outs: &self.outs[t], edges: &self.plan.edges }
+    }
+
     fn request(&self, t: usize, extra: Option<&str>, filter: RowFilter) -> ReadRequest {
         request(self.plan, self.limits, t, extra, filter)
     }
@@ -324,7 +381,7 @@ impl Scans<'_> {
                         }
                     }
                     let key = std::mem::take(&mut packed);
-                    add(tables, states, t, b, row, &key, Join::Root);
+                    add(tables, states, self.at(t, 0), b, row, &key, Join::Root);
                     packed = key;
                 }
             })
@@ -336,7 +393,7 @@ impl Scans<'_> {
                     for row in 0..b.rows() {
                         if pack(b, row, &table.groups[0], &mut packed) {
                             let key = std::mem::take(&mut packed);
-                            add(tables, states, t, b, row, &key, Join::Whole);
+                            add(tables, states, self.at(t, 0), b, row, &key, Join::Whole);
                             packed = key;
                         }
                     }
@@ -356,7 +413,7 @@ impl Scans<'_> {
                 .iter_mut()
                 .map(|s| Taken {
                     down: take_all(&mut s.new_down),
-                    up: std::mem::take(&mut s.new_up),
+                    up: take_all(&mut s.new_up),
                     wanted: take_all(&mut s.wanted),
                 })
                 .collect();
@@ -364,8 +421,9 @@ impl Scans<'_> {
                 return Ok(());
             }
             for t in (0..tables.len()).filter(|&t| tables[t].tracked) {
-                for when in self.variants(t) {
+                for (variant, when) in self.variants(t).into_iter().enumerate() {
                     let of_t = |e: &&Edge| e.child == t && e.when.as_deref() == when;
+                    let at = self.at(t, variant);
                     let ins: Vec<(usize, &Edge)> = self
                         .plan
                         .edges
@@ -373,8 +431,8 @@ impl Scans<'_> {
                         .enumerate()
                         .filter(|(_, e)| of_t(e) && e.children && !taken[e.parent].down[e.group].is_empty())
                         .collect();
-                    let outs: Vec<&Edge> =
-                        if taken[t].up.is_empty() { Vec::new() } else { self.plan.edges.iter().filter(of_t).collect() };
+                    let up = &taken[t].up[variant];
+                    let outs: &[usize] = if up.is_empty() { &[] } else { &self.outs[t][variant] };
                     let resolve = when.is_none() && taken[t].wanted.iter().any(|w| !w.is_empty());
                     if ins.is_empty() && outs.is_empty() && !resolve {
                         continue;
@@ -397,7 +455,7 @@ impl Scans<'_> {
                                         && taken[t].wanted[g].contains(&value)
                                 });
                                 if asked {
-                                    add(tables, states, t, b, row, &key, Join::Parent);
+                                    add(tables, states, at, b, row, &key, Join::Parent);
                                 }
                             }
                             for &(n, e) in &ins {
@@ -413,18 +471,10 @@ impl Scans<'_> {
                                     }
                                     *count += 1;
                                 }
-                                add(tables, states, t, b, row, &key, Join::Child);
+                                add(tables, states, at, b, row, &key, Join::Child);
                             }
-                            if !outs.is_empty() && taken[t].up.contains(&key) {
-                                for e in &outs {
-                                    if !pack(b, row, &e.columns, &mut value) {
-                                        continue;
-                                    }
-                                    let parent = &mut states[e.parent];
-                                    if !parent.has(e.group, &value) && !parent.missing[e.group].contains(&value) {
-                                        parent.wanted[e.group].insert(&value);
-                                    }
-                                }
+                            if !outs.is_empty() && up.contains(&key) {
+                                ask_parents(states, &self.plan.edges, outs, b, row, &mut value);
                             }
                         }
                     })
