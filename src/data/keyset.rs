@@ -20,23 +20,9 @@ pub fn pack(batch: &Batch, row: usize, columns: &[usize], out: &mut Vec<u8>) -> 
     true
 }
 
-/// The cells of a packed tuple, for messages.
-pub fn unpack(packed: &[u8]) -> Vec<&[u8]> {
-    let mut cells = Vec::new();
-    let mut rest = packed;
-    while rest.len() >= 4 {
-        let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-        let end = (4 + len).min(rest.len());
-        cells.push(&rest[4..end]);
-        rest = &rest[end..];
-    }
-    cells
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
     set: HashSet<Packed>,
-    bytes: usize,
 }
 
 impl KeySet {
@@ -46,32 +32,15 @@ impl KeySet {
 
     /// `true` if the tuple was not there yet.
     pub fn insert(&mut self, packed: &[u8]) -> bool {
-        if self.set.contains(packed) {
-            return false;
-        }
-        self.bytes += packed.len();
-        self.set.insert(packed.into())
+        !self.set.contains(packed) && self.set.insert(packed.into())
     }
 
     pub fn remove(&mut self, packed: &[u8]) -> bool {
-        let gone = self.set.remove(packed);
-        if gone {
-            self.bytes -= packed.len();
-        }
-        gone
-    }
-
-    pub fn len(&self) -> usize {
-        self.set.len()
+        self.set.remove(packed)
     }
 
     pub fn is_empty(&self) -> bool {
         self.set.is_empty()
-    }
-
-    /// Bytes held by the tuples themselves (the set's own overhead is about 24 bytes a tuple more).
-    pub fn bytes(&self) -> usize {
-        self.bytes
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
@@ -93,11 +62,11 @@ mod tests {
         assert!(pack(&b, 0, &[0, 1], &mut one));
         assert!(pack(&b, 1, &[0, 1], &mut two));
         assert_ne!(one, two, "ab|c and a|bc are different keys");
-        assert_eq!(unpack(&one), [&b"ab"[..], b"c"]);
+        assert_eq!(one, [&2u32.to_le_bytes()[..], b"ab", &1u32.to_le_bytes(), b"c"].concat());
         assert!(!pack(&b, 0, &[1, 2], &mut one));
         let mut set = KeySet::default();
         assert!(set.insert(&two) && !set.insert(&two));
         assert!(set.contains(&two) && !set.contains(b"x"));
-        assert!(set.remove(&two) && set.is_empty() && set.bytes() == 0);
+        assert!(set.remove(&two) && set.is_empty());
     }
 }

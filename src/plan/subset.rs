@@ -204,13 +204,12 @@ pub(super) fn plan(
             });
         }
     }
-    let mut keys: Vec<Option<Vec<String>>> =
-        tables.iter().map(|t| Some(t.primary_key.iter().map(|&i| t.columns[i].name.clone()).collect())).collect();
-    for (k, t) in keys.iter_mut().zip(&tables) {
-        if t.primary_key.is_empty() {
-            *k = None;
-        }
-    }
+    let mut keys: Vec<Option<Vec<String>>> = tables
+        .iter()
+        .map(|t| {
+            (!t.primary_key.is_empty()).then(|| t.primary_key.iter().map(|&i| t.columns[i].name.clone()).collect())
+        })
+        .collect();
     let mut roots = Vec::new();
     let mut whole = BTreeSet::new();
     if let Some(s) = subset {
@@ -487,8 +486,11 @@ fn types_pair(
     };
     let mut ok = true;
     for (a, b) in from.columns.iter().zip(&to.columns) {
-        let column = |t: &'_ Table, n: &str| t.columns.iter().find(|c| c.name == n).cloned();
-        let (Some(ca), Some(cb)) = (column(child, a), column(parent, b)) else { continue };
+        let (Some(ca), Some(cb)) =
+            (child.columns.iter().find(|c| &c.name == a), parent.columns.iter().find(|c| &c.name == b))
+        else {
+            continue;
+        };
         if family(ca.class) != family(cb.class) {
             problems.push(format!(
                 "{at}: {}.{a} ({}) and {}.{b} ({}) are not the same kind of value, so they cannot be matched",
