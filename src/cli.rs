@@ -37,6 +37,36 @@ pub enum Command {
     /// a twin with the bundled example config. Needs no server. Rewrites the demo's own files
     /// (prod.db, twin.db, mask.yaml) in DIR.
     Demo(DemoArgs),
+    /// Check that a twin is what `copy` with this config makes of the source: the same rows,
+    /// unmasked values equal, masked values what their rules give, no original left. Exit 0
+    /// the twin matches, 1 differences found, 2 bad input, 3 cannot connect.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The YAML mask config the twin was copied with.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Source database URL; overrides `source:` in the config.
+    #[arg(long, value_name = "URL", env = "DBTWIN_SOURCE", hide_env_values = true)]
+    pub source: Option<String>,
+    /// Target database URL; overrides `target:` in the config.
+    #[arg(long, value_name = "URL", env = "DBTWIN_TARGET", hide_env_values = true)]
+    pub target: Option<String>,
+    /// Only these tables (source names, `table` or `schema.table`).
+    #[arg(long, value_delimiter = ',', value_name = "TABLES")]
+    pub tables: Vec<String>,
+    /// The findings as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// The seed the copy was made with (a config without a `secret`): masked values are then
+    /// checked one by one.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Tables compared at the same time.
+    #[arg(short, long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
 }
 
 #[derive(Debug, Args)]

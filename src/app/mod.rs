@@ -9,6 +9,7 @@ mod demo;
 mod init;
 mod logging;
 mod session;
+mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::config::ConfigError;
@@ -26,6 +27,11 @@ pub struct Refused(pub String);
 #[derive(Debug, thiserror::Error)]
 #[error("{0} unmasked columns look personal (--strict)")]
 pub struct Unmasked(pub usize);
+
+/// `verify` found the twin differs from what the copy makes of the source (exit 1).
+#[derive(Debug, thiserror::Error)]
+#[error("the target differs from what `copy` makes of the source: {0}")]
+pub struct Differs(pub String);
 
 /// Ctrl-C (SIGINT, exit 130) or SIGTERM (exit 143, how cron and Kubernetes stop a job) during a
 /// run, and what that left.
@@ -80,6 +86,8 @@ pub mod exit {
     pub const INVALID: i32 = 2;
     /// A database could not be reached or refused the login. Nothing was written.
     pub const CONNECT: i32 = 3;
+    /// `verify`: the target differs from what `copy` makes of the source.
+    pub const DIFFERS: i32 = 1;
     /// Ctrl-C (SIGINT); tables not yet committed rolled back.
     pub const INTERRUPTED: i32 = 130;
     /// SIGTERM; tables not yet committed rolled back.
@@ -110,5 +118,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => check::run(&cli, args).await,
         Command::Init(args) => init::run(&cli, args).await,
         Command::Demo(args) => demo::run(&cli, args).await,
+        Command::Verify(args) => verify::run(&cli, args).await,
     }
 }

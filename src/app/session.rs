@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use crate::config::{Config, Connection};
 use crate::engine::url::DbUrl;
-use crate::engine::{self, BatchLimits, ConnectOptions, Source, SourceProfile, Target, TargetProfile};
+use crate::engine::{
+    self, BatchLimits, ConnectOptions, EngineError, Side, Source, SourceProfile, Target, TargetProfile,
+};
 use crate::mask::Keyring;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::schema::Schema;
@@ -66,6 +68,30 @@ impl SourceSide {
         let schema = connected.engine.introspect(schemas).await?;
         listed_schemas_have_tables(schemas, &schema)?;
         Ok(SourceSide { url, engine: Arc::from(connected.engine), profile: connected.profile, schema })
+    }
+
+    /// A target opened for reading only (`verify`): its snapshot, its schema. A connection
+    /// that fails says it was the target's.
+    pub async fn open_target(url: DbUrl, jobs: usize, schemas: &[String]) -> anyhow::Result<Self> {
+        let connected = engine::connect_source(&url, ConnectOptions::jobs(jobs)).await.map_err(|e| match e {
+            EngineError::Connect { url, message, .. } => EngineError::Connect { side: Side::Target, url, message },
+            e => e,
+        })?;
+        let schema = connected.engine.introspect(schemas).await?;
+        Ok(SourceSide { url, engine: Arc::from(connected.engine), profile: connected.profile, schema })
+    }
+
+    /// The copy's plan from this source into `target`, as `verify` checks it.
+    pub fn plan_into(&self, config: &Config, target: &SourceSide) -> anyhow::Result<Plan> {
+        let options = PlanOptions {
+            source: self.profile.forms,
+            target: target.profile.forms,
+            same_engine: self.url.engine() == target.url.engine(),
+            checks_off: true,
+            limits: BatchLimits { rows: 10_000, bytes: 1 << 20 },
+            alone: false,
+        };
+        Ok(plan::resolve(config, &self.schema, &target.schema, options)?)
     }
 
     /// The plan of `config` against the source alone, for commands that write nothing (check,

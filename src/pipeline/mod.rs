@@ -6,6 +6,7 @@ pub mod sample;
 mod stage;
 pub mod subset;
 mod table;
+pub mod verify;
 
 use std::sync::Arc;
 

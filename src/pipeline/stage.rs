@@ -22,11 +22,18 @@ pub struct Mask<'a> {
     pub keys: &'a Keyring,
 }
 
+impl Mask<'_> {
+    /// The masked copy of `batch`, which stays as it was (verify compares both).
+    pub fn masked(&self, batch: &Batch, first_row: u64) -> Result<Batch, EngineError> {
+        let mut masked = Batch::new(batch.width(), batch.rows(), room(batch));
+        self.rules.apply(batch, self.keys, &mut masked, first_row).map_err(|e| EngineError::Data(e.to_string()))?;
+        Ok(masked)
+    }
+}
+
 impl Stage for Mask<'_> {
     fn apply(&mut self, batch: Batch, first_row: u64) -> Result<Batch, EngineError> {
-        let mut masked = Batch::new(batch.width(), batch.rows(), room(&batch));
-        self.rules.apply(&batch, self.keys, &mut masked, first_row).map_err(|e| EngineError::Data(e.to_string()))?;
-        Ok(masked)
+        self.masked(&batch, first_row)
     }
 }
 

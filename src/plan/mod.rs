@@ -210,7 +210,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
 }
 
 /// A config table name: `name`, or `schema.name`, among the introspected tables.
-fn find_table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, String> {
+pub fn find_table<'a>(schema: &'a Schema, name: &str) -> Result<&'a Table, String> {
     let by_name: Vec<&Table> = schema.tables.iter().filter(|t| t.name.name == name).collect();
     match by_name.as_slice() {
         [one] => return Ok(one),

@@ -16,3 +16,4 @@ mod sqlite_copy;
 mod subset;
 mod support;
 mod triggers;
+mod verify;
