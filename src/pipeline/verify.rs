@@ -25,7 +25,8 @@ use crate::mask::Keyring;
 use crate::mask::row::{Action, ColumnRules};
 use crate::plan::{Plan, TablePlan};
 use crate::report::Reporter;
-use crate::schema::{TableName, TypeClass};
+use crate::engine::ddl::is_fixed_char;
+use crate::schema::{Column, TableName, TypeClass};
 
 /// Rows named per finding; the count says how many more.
 const EXAMPLES: usize = 5;
@@ -37,6 +38,8 @@ const EXAMPLES: usize = 5;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Spelling {
     AsIs,
+    /// `char(n)`: the target pads what was written with spaces.
+    FixedChar,
     Bool,
     Decimal,
     Float,
@@ -45,8 +48,9 @@ enum Spelling {
 }
 
 impl Spelling {
-    fn of(class: TypeClass) -> Self {
-        match class {
+    fn of(column: &Column) -> Self {
+        match column.class {
+            TypeClass::Text if is_fixed_char(column) => Spelling::FixedChar,
             TypeClass::Bool => Spelling::Bool,
             TypeClass::Decimal => Spelling::Decimal,
             TypeClass::Float => Spelling::Float,
@@ -62,6 +66,7 @@ impl Spelling {
         out.clear();
         match self {
             Spelling::AsIs => return value,
+            Spelling::FixedChar => out.extend_from_slice(text.trim_end_matches(' ').as_bytes()),
             Spelling::Bool => match text.to_ascii_lowercase().as_str() {
                 "t" | "true" | "1" => out.push(b'1'),
                 "f" | "false" | "0" => out.push(b'0'),
@@ -408,7 +413,7 @@ impl Table {
             mismatches: Vec::new(),
             originals,
             leak_found: vec![Vec::new(); width],
-            forms: plan.write.columns.iter().map(|c| Spelling::of(c.class)).collect(),
+            forms: plan.write.columns.iter().map(|c| Spelling::of(c)).collect(),
             expected_rows: 0,
             found_rows: 0,
             packed: Vec::new(),
@@ -714,6 +719,7 @@ mod tests {
             s.spell(a.as_bytes(), &mut x) == s.spell(b.as_bytes(), &mut y)
         };
         assert!(alike(Spelling::Bool, "t", "1"));
+        assert!(alike(Spelling::FixedChar, "Ann  ", "Ann"));
         assert!(alike(Spelling::Float, "-1e300", "-1e+300"));
         assert!(alike(Spelling::Decimal, "1.500", "1.5"));
         assert!(alike(Spelling::Time, "2024-01-01 00:00:00", "2024-01-01T00:00:00.000000+00"));

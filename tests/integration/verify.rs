@@ -3,7 +3,8 @@
 
 use crate::support::{Run, TestDb, assert_ok, config_file, copy, dbtwin};
 
-const PEOPLE: &str = "CREATE TABLE people (id int PRIMARY KEY, email varchar(60), name varchar(40), city varchar(30));
+const PEOPLE: &str = "CREATE TABLE people (id int PRIMARY KEY, email varchar(60), name varchar(40), city varchar(30),
+     code char(8));
      CREATE TABLE orders (id int PRIMARY KEY, person_id int REFERENCES people (id), total int);";
 
 const MASKS: &str =
@@ -11,7 +12,7 @@ const MASKS: &str =
 
 fn people_rows() -> String {
     let people: Vec<String> =
-        (1..=20).map(|i| format!("({i}, 'person{i}@example.com', 'Name{i}', 'City{}')", i % 4)).collect();
+        (1..=20).map(|i| format!("({i}, 'person{i}@example.com', 'Name{i}', 'City{}', 'c{i}')", i % 4)).collect();
     let orders: Vec<String> = (1..=40).map(|i| format!("({i}, {}, {})", (i % 20) + 1, i * 7)).collect();
     format!("INSERT INTO people VALUES {}; INSERT INTO orders VALUES {};", people.join(", "), orders.join(", "))
 }
@@ -119,12 +120,10 @@ crate::on_every_engine!(unkeyed_scenario);
 async fn selection_scenario<D: TestDb>() {
     let (source, target) = (D::create().await, D::create().await);
     source.exec(&format!("{PEOPLE}{}", people_rows())).await;
-    target
-        .exec(
-            "CREATE TABLE clients (id int PRIMARY KEY, email varchar(60), name varchar(40), city varchar(30));
-         CREATE TABLE orders (id int PRIMARY KEY, person_id int REFERENCES clients (id), total int);",
-        )
-        .await;
+    let twin = "CREATE TABLE clients (id int PRIMARY KEY, email varchar(60), name varchar(40), city varchar(30),
+         code char(8));
+         CREATE TABLE orders (id int PRIMARY KEY, person_id int REFERENCES clients (id), total int);";
+    target.exec(twin).await;
     let rules = "secret: s\ntables:\n  people:\n    target: clients\n    skip_columns: [city]\n    columns:\n      \
                  email: email\n  orders:\n    where: \"total > 100\"\n";
     assert_ok(&copy(source.url(), target.url(), rules, &[]).await);
@@ -139,6 +138,18 @@ async fn selection_scenario<D: TestDb>() {
     let run = verify(source.url(), target.url(), rules, &["--tables", "nope"]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--tables: table nope"), "{}", run.stderr);
+
+    // A subset: the twin is held to the rows the subset chooses, not to the whole source.
+    let small = D::create().await;
+    small.exec(twin).await;
+    let subset = format!("{rules}subset:\n  roots:\n    - {{ table: people, where: \"id <= 5\" }}\n");
+    assert_ok(&copy(source.url(), small.url(), &subset, &[]).await);
+    let run = verify(source.url(), small.url(), &subset, &[]).await;
+    assert_ok(&run);
+    assert!(run.stdout.contains("clients: 5 rows match"), "{}", run.stdout);
+    assert!(run.stdout.contains("orders: 6 rows match"), "{}", run.stdout);
+    small.exec("DELETE FROM orders WHERE id = 22").await;
+    assert_differs(&verify(source.url(), small.url(), &subset, &[]).await, "orders: 1 row missing from the target (id=22)", "\u{0}");
 }
 
 crate::on_every_engine!(selection_scenario);
