@@ -20,12 +20,12 @@ use super::TableError;
 use super::stage::{Convert, Mask, Stage, Subset};
 use crate::data::batch::Batch;
 use crate::data::channel::{self, BatchReceiver};
+use crate::engine::ddl::is_fixed_char;
 use crate::engine::{EngineError, ReadRequest, RowFilter, Source};
 use crate::mask::Keyring;
 use crate::mask::row::{Action, ColumnRules};
 use crate::plan::{Plan, TablePlan};
 use crate::report::Reporter;
-use crate::engine::ddl::is_fixed_char;
 use crate::schema::{Column, TableName, TypeClass};
 
 /// Rows named per finding; the count says how many more.

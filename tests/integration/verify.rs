@@ -149,7 +149,11 @@ async fn selection_scenario<D: TestDb>() {
     assert!(run.stdout.contains("clients: 5 rows match"), "{}", run.stdout);
     assert!(run.stdout.contains("orders: 6 rows match"), "{}", run.stdout);
     small.exec("DELETE FROM orders WHERE id = 22").await;
-    assert_differs(&verify(source.url(), small.url(), &subset, &[]).await, "orders: 1 row missing from the target (id=22)", "\u{0}");
+    assert_differs(
+        &verify(source.url(), small.url(), &subset, &[]).await,
+        "orders: 1 row missing from the target (id=22)",
+        "\u{0}",
+    );
 }
 
 crate::on_every_engine!(selection_scenario);
