@@ -50,7 +50,8 @@ pub async fn run(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     if !exact {
         notes.push(
             "no `secret` in the config and no --seed: masked values cannot be worked out again, so they are only \
-             checked for originals left (where the rule cannot give one by chance)"
+             checked for originals left (where the rule cannot give one by chance) and for the shape their mask \
+             writes (emails, uuids, addresses, card numbers, hashes, ranges)"
                 .to_string(),
         );
     }

@@ -43,6 +43,11 @@ impl Masker {
         self.spec.kind()
     }
 
+    /// Whether `value` has the shape this mask writes (`None`: its kind has none to check).
+    pub fn well_formed(&self, value: &[u8]) -> Option<bool> {
+        super::shape::well_formed(&self.spec, self.slot.class, value)
+    }
+
     pub fn spec(&self) -> &Spec {
         &self.spec
     }

@@ -17,6 +17,7 @@ mod locale;
 mod masker;
 pub mod row;
 pub mod rule;
+mod shape;
 mod slot;
 pub mod spec;
 pub mod synth;

@@ -39,6 +39,18 @@ pub struct ColumnRules {
 }
 
 impl ColumnRules {
+    /// The mask of a column with one unconditional value rule: every value it writes is that
+    /// mask's.
+    pub fn only_mask(&self) -> Option<&Masker> {
+        match self.rules.as_slice() {
+            [only] if only.when.is_none() => match &only.action {
+                Action::Value(m) => Some(m),
+                Action::Template { .. } => None,
+            },
+            _ => None,
+        }
+    }
+
     pub fn has_template(&self) -> bool {
         self.rules.iter().any(|r| matches!(r.action, Action::Template { .. }))
     }

@@ -481,3 +481,43 @@ fn property_template_concatenates_its_fields() {
         assert_eq!(String::from_utf8(out).unwrap(), format!("<{a}|{}|{orig_a}>", b.to_uppercase()));
     }
 }
+
+#[test]
+fn every_output_has_its_kinds_shape_and_other_values_do_not() {
+    let keys = Keyring::from_secret("k");
+    let t = text(None);
+    let int = column(TypeClass::Int { bytes: 8 }, None, true);
+    let mut shaped = HashSet::new();
+    for yaml in TEXT_RULES {
+        let m = masker(yaml, &t);
+        for i in 0..300 {
+            let out = apply(&m, &keys, &format!("value {i}"));
+            let fits = m.well_formed(out.as_bytes());
+            assert_ne!(fits, Some(false), "{yaml} wrote {out:?}");
+            if fits.is_some() {
+                shaped.insert(yaml);
+            }
+        }
+    }
+    let checked = ["email", "ipv4", "ipv6", "mac", "credit_card", "iban", "uuid", "hash"];
+    for yaml in checked {
+        assert!(shaped.contains(yaml), "{yaml} has a shape");
+    }
+    let ranged = masker("{ kind: random_int, min: 1, max: 9 }", &int);
+    assert_eq!(ranged.well_formed(b"10"), Some(false));
+    assert_eq!(ranged.well_formed(b"9"), Some(true));
+    for (yaml, original) in [
+        ("email", "ann@shop.org"),
+        ("email", "not an email"),
+        ("uuid", "Ann"),
+        ("mac", "00:11:22:33:44"),
+        ("credit_card", "4111111111111112"),
+        ("iban", "DE00123456780000000000"),
+        ("hash", "Ann Smith"),
+        ("ipv4", "300.1.1.1"),
+    ] {
+        assert_eq!(masker(yaml, &t).well_formed(original.as_bytes()), Some(false), "{yaml}: {original}");
+    }
+    assert_eq!(masker("null", &t).well_formed(b"x"), Some(false));
+    assert_eq!(masker("first_name", &t).well_formed(b"x"), None);
+}

@@ -98,6 +98,14 @@ async fn unkeyed_scenario<D: TestDb>() {
     target.exec("UPDATE people SET email = 'person7@example.com' WHERE id = 9").await;
     let run = verify(source.url(), target.url(), rules, &[]).await;
     assert_differs(&run, "people, column email: 1 value is the source's original value", "person7@example.com");
+    target.exec("UPDATE people SET email = 'someone@elsewhere.org' WHERE id = 4").await;
+    let run = verify(source.url(), target.url(), rules, &[]).await;
+    assert_differs(
+        &run,
+        "people, column email: 1 masked value is not the shape its mask writes (row 4 of",
+        "@elsewhere",
+    );
+    assert!(run.stdout.contains("1 value is the source's original value"), "{}", run.stdout);
 
     source.exec("CREATE TABLE tags (code varchar(40) PRIMARY KEY); INSERT INTO tags VALUES ('red');").await;
     target.exec("CREATE TABLE tags (code varchar(40) PRIMARY KEY);").await;

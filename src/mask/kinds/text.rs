@@ -42,6 +42,11 @@ impl Text {
         self.kind
     }
 
+    /// `email`: the host of every address written.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
     pub fn check(&self, column: &Column) -> Result<Option<usize>, String> {
         if column.class != TypeClass::Text {
             return Err(cannot(self.kind, column));

@@ -12,16 +12,13 @@ use std::collections::{HashMap, VecDeque};
 
 use tokio::sync::mpsc;
 
-use super::side::{Hashed, Layout, Originals, unpack};
+use super::side::{Found, Hashed, Layout, Originals, unpack};
 use super::spelling::Spelling;
-use super::verdict::{Finding, Kind, Verdict};
+use super::verdict::{EXAMPLES, Finding, Kind, Verdict};
 use crate::engine::ReadRequest;
-use crate::mask::row::{Action, ColumnRules};
+use crate::mask::row::ColumnRules;
 use crate::plan::TablePlan;
 use crate::schema::TableName;
-
-/// Rows named per finding; the count says how many more.
-const EXAMPLES: usize = 5;
 
 /// How one column of the target is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,6 +223,12 @@ impl Matcher {
         self.findings.checks.iter().map(|c| *c == Check::Leak).collect()
     }
 
+    /// Per column: is each target value to be checked for its mask's shape (the masks are not
+    /// keyed, so the value itself cannot be worked out again)?
+    pub fn shapes_of(&self) -> Vec<bool> {
+        self.findings.checks.iter().map(|c| matches!(c, Check::Leak | Check::Skip)).collect()
+    }
+
     /// Take batches from the side that is behind, so neither queue runs ahead of the other by
     /// more than a batch or two, until both sides end.
     pub async fn run(&mut self, from_source: &mut mpsc::Receiver<Hashed>, from_target: &mut mpsc::Receiver<Hashed>) {
@@ -325,7 +328,7 @@ impl Matcher {
     /// The table's answer: rows left waiting are missing or extra; masked values that are not
     /// their rule's are told apart by `originals`; `leaks` (the target's values of columns
     /// whose masks are not keyed) are looked up among them.
-    pub fn verdict(self, table: TableName, originals: &Originals, leaks: Vec<Vec<(u64, u64)>>) -> Verdict {
+    pub fn verdict(self, table: TableName, originals: &Originals, target: Found) -> Verdict {
         let Matcher { findings, waiting_expected, waiting_found, expected_rows, found_rows, .. } = self;
         let Findings { checks, names, differs, mismatches } = findings;
         let mut found = Vec::new();
@@ -354,18 +357,23 @@ impl Matcher {
                 tally.examples.push(label);
             }
         }
-        for (c, values) in leaks.into_iter().enumerate() {
+        for (c, values) in target.leaks.into_iter().enumerate() {
             for (h, at) in values {
                 if originals.contains(c, h) {
                     original[c].add(|| format!("row {at} of the target's read"));
                 }
             }
         }
-        for (c, ((d, m), o)) in differs.into_iter().zip(masked).zip(original).enumerate() {
+        let malformed = target.malformed.into_iter().map(|(count, at)| Tally {
+            count,
+            examples: at.into_iter().map(|at| format!("row {at} of the target's read")).collect(),
+        });
+        for (c, (((d, m), o), s)) in differs.into_iter().zip(masked).zip(original).zip(malformed).enumerate() {
             let name = &names.columns[c];
             found.extend(d.finding(Kind::Differs, Some(name.clone())));
             found.extend(m.finding(Kind::Masked, Some(name.clone())));
             found.extend(o.finding(Kind::Original, Some(name.clone())));
+            found.extend(s.finding(Kind::Malformed, Some(name.clone())));
         }
         Verdict { table, expected: expected_rows, found: found_rows, findings: found }
     }
@@ -375,13 +383,7 @@ impl Matcher {
 /// keyed bits for a unique column (an email, a hash, a long id). Its output equal to an original
 /// is the original, kept.
 fn never_meets_an_original(rules: &ColumnRules) -> bool {
-    match rules.rules.as_slice() {
-        [only] if only.when.is_none() => match &only.action {
-            Action::Value(m) => m.unique_safe().is_ok(),
-            Action::Template { .. } => false,
-        },
-        _ => false,
-    }
+    rules.only_mask().is_some_and(|m| m.unique_safe().is_ok())
 }
 
 /// The waiting rows in the order they were read, so the examples are the same every run.
@@ -447,7 +449,7 @@ mod tests {
         let (mut m, layout) =
             Matcher::of(vec![Check::Equal; 2], vec![0], vec!["id".into(), "v".into()], vec![Spelling::AsIs; 2]);
         m.run(&mut sent(expected, &layout), &mut sent(found, &layout)).await;
-        m.verdict(TableName::new("public", "t"), &Originals::none(), vec![Vec::new(); 2]).to_string()
+        m.verdict(TableName::new("public", "t"), &Originals::none(), Found::nothing(2)).to_string()
     }
 
     #[tokio::test]

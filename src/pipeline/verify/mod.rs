@@ -90,7 +90,7 @@ async fn compare(
     read.filter.by_key = true;
     let found_read = target_read(&plan);
     let (mut matcher, layout) = Matcher::new(&plan, &found_read, exact);
-    let (originals_of, leaks_of) = (matcher.originals_of(), matcher.leaks_of());
+    let (originals_of, leaks_of, shapes_of) = (matcher.originals_of(), matcher.leaks_of(), matcher.shapes_of());
     let (layout, plan) = (Arc::new(layout), Arc::new(plan));
     let (tx, from_source) = channel::channel(2);
     let (ttx, from_target) = channel::channel(2);
@@ -99,23 +99,30 @@ async fn compare(
     let reader = tokio::spawn(async move { source.read(&read, tx).await });
     let target_reader = tokio::spawn(async move { target.read(&found_read, ttx).await });
     let expecting = tokio::spawn(side::expected(plan.clone(), keys, layout.clone(), originals_of, from_source, etx));
-    let finding = tokio::spawn(side::found(layout, leaks_of, from_target.counted(progress.clone()), ftx));
+    let finding = tokio::spawn(side::found(
+        plan.clone(),
+        layout,
+        leaks_of,
+        shapes_of,
+        from_target.counted(progress.clone()),
+        ftx,
+    ));
     matcher.run(&mut expected, &mut found).await;
     let originals = joined(expecting.await);
-    let leaks = joined(finding.await);
+    let found = joined(finding.await);
     let read = joined(reader.await);
     let read_back = joined(target_reader.await);
-    let (originals, leaks) = match (originals, leaks, read, read_back) {
-        (Ok(originals), Ok(leaks), Ok(_), Ok(_)) => (originals, leaks),
-        (originals, leaks, read, read_back) => {
+    let (originals, found) = match (originals, found, read, read_back) {
+        (Ok(originals), Ok(found), Ok(_), Ok(_)) => (originals, found),
+        (originals, found, read, read_back) => {
             let mut errors: Vec<EngineError> =
-                [originals.err(), leaks.err(), read.err(), read_back.err()].into_iter().flatten().collect();
+                [originals.err(), found.err(), read.err(), read_back.err()].into_iter().flatten().collect();
             let first_real = errors.iter().position(|e| !e.is_cancelled()).unwrap_or(0);
             return Err(errors.swap_remove(first_real));
         }
     };
     progress.finish(matcher.found_rows);
-    Ok(matcher.verdict(plan.write.table.name.clone(), &originals, leaks))
+    Ok(matcher.verdict(plan.write.table.name.clone(), &originals, found))
 }
 
 /// A task's answer; its panic goes on up.

@@ -8,10 +8,11 @@ use tokio::sync::mpsc;
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
 use super::spelling::Spelling;
+use super::verdict::EXAMPLES;
 use crate::data::batch::Batch;
 use crate::data::channel::BatchReceiver;
 use crate::engine::EngineError;
-use crate::mask::Keyring;
+use crate::mask::{Keyring, Masker};
 use crate::pipeline::stage::{Convert, Mask, Stage, Subset};
 use crate::plan::TablePlan;
 
@@ -134,21 +135,58 @@ pub async fn expected(
     Ok(Originals(originals))
 }
 
-/// The target's side: its rows hashed, and per column in `leaks_of` the hash of every value with
-/// where it was read (the masks are not keyed: these are only looked up among the originals).
+/// What the target's side found besides its rows, per column.
+pub struct Found {
+    /// The hash of every value of a column whose masks are not keyed, and where it was read:
+    /// looked up among the originals once the source has been read.
+    pub leaks: Vec<Vec<(u64, u64)>>,
+    /// Values of a column whose masks are not keyed that do not have the mask's shape: how
+    /// many, and where the first few were read.
+    pub malformed: Vec<(u64, Vec<u64>)>,
+}
+
+impl Found {
+    #[cfg(test)]
+    pub fn nothing(width: usize) -> Self {
+        Found { leaks: vec![Vec::new(); width], malformed: vec![(0, Vec::new()); width] }
+    }
+}
+
+/// The target's side: its rows hashed; for the columns in `leaks_of` every value's hash, and for
+/// those in `shapes_of` whether each value has its mask's shape.
 pub async fn found(
+    plan: Arc<TablePlan>,
     layout: Arc<Layout>,
     leaks_of: Vec<bool>,
+    shapes_of: Vec<bool>,
     mut from_target: BatchReceiver,
     to_match: mpsc::Sender<Hashed>,
-) -> Result<Vec<Vec<(u64, u64)>>, EngineError> {
-    let mut leaks: Vec<Vec<(u64, u64)>> = leaks_of.iter().map(|_| Vec::new()).collect();
+) -> Result<Found, EngineError> {
+    let width = leaks_of.len();
+    let mut shapes: Vec<Option<&Masker>> = vec![None; width];
+    for rules in plan.masks.columns() {
+        if shapes_of.get(rules.index) == Some(&true) {
+            shapes[rules.index] = rules.only_mask();
+        }
+    }
+    let mut found = Found { leaks: vec![Vec::new(); width], malformed: vec![(0, Vec::new()); width] };
     let (mut at, mut scratch) = (1u64, Vec::new());
     while let Some(batch) = from_target.recv().await? {
         for row in 0..batch.rows() {
-            for (c, leak) in leaks_of.iter().enumerate() {
-                if *leak && let Some(cell) = batch.cell(row, c).filter(|v| !v.is_empty()) {
-                    leaks[c].push((hash(Some(layout.forms[c].spell(cell, &mut scratch))), at + row as u64));
+            let row_at = at + row as u64;
+            for c in 0..width {
+                let Some(cell) = batch.cell(row, c) else { continue };
+                if leaks_of[c] && !cell.is_empty() {
+                    found.leaks[c].push((hash(Some(layout.forms[c].spell(cell, &mut scratch))), row_at));
+                }
+                if let Some(mask) = shapes[c]
+                    && mask.well_formed(cell) == Some(false)
+                {
+                    let (count, examples) = &mut found.malformed[c];
+                    *count += 1;
+                    if examples.len() < EXAMPLES {
+                        examples.push(row_at);
+                    }
                 }
             }
         }
@@ -158,7 +196,7 @@ pub async fn found(
             break;
         }
     }
-    Ok(leaks)
+    Ok(found)
 }
 
 fn note_originals(batch: &Batch, forms: &[Spelling], originals: &mut [Option<Vec<u64>>], scratch: &mut Vec<u8>) {

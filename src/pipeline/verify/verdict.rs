@@ -4,6 +4,9 @@ use std::fmt;
 
 use crate::schema::TableName;
 
+/// How many rows, keys or positions a finding names before it only counts.
+pub const EXAMPLES: usize = 5;
+
 /// What kind of difference a finding counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -17,6 +20,9 @@ pub enum Kind {
     Masked,
     /// A masked column holds one of the source's original values.
     Original,
+    /// A masked value that cannot be its mask's output (an email without its domain, a uuid
+    /// that is not one): checked when the masks are not keyed.
+    Malformed,
 }
 
 impl Kind {
@@ -28,6 +34,7 @@ impl Kind {
             Kind::Differs => "differs",
             Kind::Masked => "masked",
             Kind::Original => "original",
+            Kind::Malformed => "malformed",
         }
     }
 }
@@ -70,6 +77,7 @@ impl fmt::Display for Verdict {
                 Kind::Differs => format!("{} not the source's", values(n)),
                 Kind::Masked => format!("{} not what the mask rule gives", masked_values(n)),
                 Kind::Original => format!("{} the source's original value", values(n)),
+                Kind::Malformed => format!("{} not the shape its mask writes", masked_values(n)),
             };
             match &x.column {
                 Some(c) => write!(f, "table {}, column {c}: {what}", self.table)?,
