@@ -18,7 +18,7 @@ use crate::findings;
 use crate::mask::Keyring;
 use crate::pipeline::{self, Settings, sample::sample};
 use crate::plan::Plan;
-use crate::report;
+use crate::report::{self, Activity};
 use crate::schema::TableName;
 
 /// Rows shown per table by `copy --dry-run`.
@@ -76,7 +76,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         });
     }
     log_plan(&plan);
-    let reporter = progress.reporter(&plan);
+    let reporter = progress.reporter(&plan, Activity::Copy);
     let keys = session::keyring(&config, args.seed);
     let tables: Vec<TableName> = plan.tables.iter().map(|t| t.write.table.name.clone()).collect();
     if args.dry_run {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::cli::{Cli, LogFormat, ProgressMode};
 use crate::plan::Plan;
-use crate::report::{Bars, LogLines, Reporter, Silent};
+use crate::report::{Activity, Bars, LogLines, Reporter, Silent};
 
 /// Logging for a command that shows no progress.
 pub fn init(cli: &Cli) {
@@ -34,15 +34,15 @@ impl Progress {
         Progress { bars, mode }
     }
 
-    /// The reporter for running `plan`.
-    pub fn reporter(&self, plan: &Plan) -> Arc<dyn Reporter> {
+    /// The reporter for running `plan`, its log lines worded for `activity`.
+    pub fn reporter(&self, plan: &Plan, activity: Activity) -> Arc<dyn Reporter> {
         match (&self.bars, self.mode) {
             (Some(b), _) => {
                 b.set_totals(plan.tables.iter().filter_map(|t| t.row_estimate).sum(), plan.tables.len());
                 Arc::new(b.clone())
             }
             (None, ProgressMode::None) => Arc::new(Silent),
-            (None, _) => Arc::new(LogLines { every: Duration::from_secs(5) }),
+            (None, _) => Arc::new(LogLines { every: Duration::from_secs(5), activity }),
         }
     }
 

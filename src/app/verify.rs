@@ -13,6 +13,7 @@ use crate::cli::{Cli, VerifyArgs};
 use crate::config;
 use crate::pipeline::{self, verify::Verdict};
 use crate::plan::{self, Plan};
+use crate::report::Activity;
 
 pub async fn run(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     let config = config::load(&args.config)?;
@@ -55,7 +56,7 @@ pub async fn run(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
                 .to_string(),
         );
     }
-    let reporter = progress.reporter(&plan);
+    let reporter = progress.reporter(&plan, Activity::Verify);
     let verdicts = pipeline::verify::verify(
         plan,
         source.engine.clone(),

@@ -27,9 +27,40 @@ impl Reporter for Silent {
     }
 }
 
+/// What the rows are read for, as the log lines say it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activity {
+    Copy,
+    Verify,
+}
+
+impl Activity {
+    fn started(self) -> &'static str {
+        match self {
+            Activity::Copy => "copy started",
+            Activity::Verify => "verify started",
+        }
+    }
+
+    fn going(self) -> &'static str {
+        match self {
+            Activity::Copy => "copying",
+            Activity::Verify => "verifying",
+        }
+    }
+
+    fn finished(self) -> &'static str {
+        match self {
+            Activity::Copy => "copy finished",
+            Activity::Verify => "verify finished",
+        }
+    }
+}
+
 /// For runs without a terminal: one log line per table every `every`, and one when it ends.
 pub struct LogLines {
     pub every: Duration,
+    pub activity: Activity,
 }
 
 struct LogTable {
@@ -39,11 +70,12 @@ struct LogTable {
     started: Instant,
     last: Mutex<Instant>,
     every: Duration,
+    activity: Activity,
 }
 
 impl Reporter for LogLines {
     fn start_table(&self, table: &TableName, estimate: Option<u64>) -> Arc<dyn TableProgress> {
-        tracing::info!(table = %table, estimated_rows = estimate, "copy started");
+        tracing::info!(table = %table, estimated_rows = estimate, "{}", self.activity.started());
         let now = Instant::now();
         Arc::new(LogTable {
             table: table.to_string(),
@@ -52,6 +84,7 @@ impl Reporter for LogLines {
             started: now,
             last: Mutex::new(now),
             every: self.every,
+            activity: self.activity,
         })
     }
 }
@@ -65,12 +98,12 @@ impl TableProgress for LogTable {
             let secs = self.started.elapsed().as_secs_f64();
             let rate = total as f64 / secs.max(1e-9);
             let percent = self.estimate.filter(|&e| e > 0).map(|e| format!("{:.0}%", 100.0 * total as f64 / e as f64));
-            tracing::info!(table = %self.table, rows = total, rows_per_sec = rate as u64, done = percent, "copying");
+            tracing::info!(table = %self.table, rows = total, rows_per_sec = rate as u64, done = percent, "{}", self.activity.going());
         }
     }
 
     fn finish(&self, rows: u64) {
         let secs = self.started.elapsed().as_secs_f64();
-        tracing::info!(table = %self.table, rows, seconds = format!("{secs:.1}"), "copy finished");
+        tracing::info!(table = %self.table, rows, seconds = format!("{secs:.1}"), "{}", self.activity.finished());
     }
 }

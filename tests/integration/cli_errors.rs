@@ -83,6 +83,7 @@ async fn config_mistakes_exit_2_with_their_location() {
     let missing = dbtwin(&["copy", "--config", "/nonexistent/mask.yaml"]).await;
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("cannot read config file /nonexistent/mask.yaml"), "{}", missing.stderr);
+    assert_eq!(missing.stderr.matches("No such file").count(), 1, "the reason said once: {}", missing.stderr);
 }
 
 #[tokio::test]
