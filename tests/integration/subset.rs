@@ -213,6 +213,42 @@ async fn subset_scenario<S: TestDb, T: TestDb>() {
 
 crate::on_every_engine_pair!(subset_scenario);
 
+/// A subset into a target that already has every row: upsert leaves the other rows as they
+/// are; `replace` on every table leaves exactly the subset, its foreign keys whole.
+async fn subset_modes_scenario<D: TestDb>() {
+    let (source, target) = (D::create().await, D::create().await);
+    source.exec(&schema(D::ENGINE)).await;
+    source.exec(&data()).await;
+    target.exec(&schema(D::ENGINE)).await;
+    assert_ok(&copy(source.url(), target.url(), "tables: {}\n", &[]).await);
+    assert_eq!(target.count("customers").await, 20);
+
+    assert_ok(&copy(source.url(), target.url(), RULES, &[]).await);
+    assert_eq!(target.count("customers").await, 20, "upsert keeps the rows the subset leaves out");
+    assert_eq!(target.count("items").await, 80);
+
+    let others = ["countries", "teams", "members", "orders", "items", "shipments", "events", "comments", "settings"];
+    let mut replace = RULES
+        .replace("  customers:\n    columns:", "  customers:\n    mode: replace\n    columns:")
+        .replace("  products:\n    where:", "  products:\n    mode: replace\n    where:");
+    let extra: String = others.iter().map(|t| format!("  {t}:\n    mode: replace\n")).collect();
+    replace = replace.replace("tables:\n", &format!("tables:\n{extra}"));
+    let run = copy(source.url(), target.url(), &replace, &[]).await;
+    assert_ok(&run);
+    for (table, query) in expected() {
+        let want = firsts(source.rows(&query).await);
+        let key = if table == "events" { "at" } else { query.split_whitespace().nth(1).unwrap() };
+        let got = firsts(target.rows(&format!("SELECT {key} FROM {table} ORDER BY {key}")).await);
+        assert_eq!(got, want, "table {table} after replace");
+    }
+    assert_eq!(firsts(target.rows("SELECT id FROM members ORDER BY id").await), ["1", "2", "3", "4", "6"]);
+    for (fk, query) in ORPHANS {
+        assert_eq!(firsts(target.rows(query).await), ["0"], "orphans through {fk} after replace");
+    }
+}
+
+crate::on_every_engine!(subset_modes_scenario);
+
 /// `percent` chooses by keyed hash of the key: the same secret gives the same customers, another
 /// secret others. A cap keeps the first children by key; an edge may stop children; tables the
 /// subset never reaches may be left empty.
