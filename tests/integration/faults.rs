@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use crate::support::{MyDb, PgDb, SqliteDb, TestDb, config_file, dbtwin, spawn_copy};
 
-/// Wait until a dbtwin session on `db` runs a statement like `pattern`.
-async fn wait_for_statement(db: &PgDb, pattern: &str) -> bool {
+/// Wait until a dbtwin session on `db` runs a statement like `pattern`. When it does not, the
+/// error says why: dbtwin's exit and its stderr, or what its sessions were doing at the deadline.
+async fn wait_for_statement(db: &PgDb, pattern: &str, child: &mut tokio::process::Child) -> Result<(), String> {
     let query = format!(
         "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'dbtwin' \
          AND datname = current_database() AND query LIKE '{pattern}'"
@@ -17,11 +18,24 @@ async fn wait_for_statement(db: &PgDb, pattern: &str) -> bool {
     let deadline = std::time::Instant::now() + Duration::from_secs(150);
     while std::time::Instant::now() < deadline {
         if db.rows(&query).await[0][0].as_deref() != Some("0") {
-            return true;
+            return Ok(());
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = tokio::io::AsyncReadExt::read_to_string(&mut pipe, &mut stderr).await;
+            }
+            return Err(format!("dbtwin ended ({status}) before running {pattern:?}: {stderr}"));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    false
+    let sessions = db
+        .rows(
+            "SELECT concat_ws(' | ', state, wait_event_type, wait_event, left(query, 80)) FROM pg_stat_activity \
+             WHERE application_name = 'dbtwin'",
+        )
+        .await;
+    Err(format!("no {pattern:?} within 150 s; dbtwin's sessions: {sessions:?}"))
 }
 
 /// A table truncated and reloaded while the run reads other tables is copied as the snapshot
@@ -39,8 +53,10 @@ async fn pg_concurrent_truncate_never_empties_the_twin() {
     target.exec(&format!("{schema} INSERT INTO small VALUES (-1);")).await;
     let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
     // One job: the big table is read first, the small one after the writer has been at it.
-    let child = spawn_copy(&path, &["--jobs", "1"]);
-    assert!(wait_for_statement(&source, "COPY (SELECT%").await, "saw the read running");
+    let mut child = spawn_copy(&path, &["--jobs", "1"]);
+    if let Err(why) = wait_for_statement(&source, "COPY (SELECT%", &mut child).await {
+        panic!("saw the read running: {why}");
+    }
     // The application's nightly job, until the run ends: empty the table and fill it again, in
     // one transaction.
     let done = std::cell::Cell::new(false);
@@ -181,7 +197,9 @@ async fn pg_killed_merge_stops_on_the_server() {
     target.exec(&format!("{table} {rows}")).await;
     let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
     let mut child = spawn_copy(&path, &[]);
-    assert!(wait_for_statement(&target, "INSERT INTO%").await, "saw the merge running");
+    if let Err(why) = wait_for_statement(&target, "INSERT INTO%", &mut child).await {
+        panic!("saw the merge running: {why}");
+    }
     child.kill().await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let running = "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'dbtwin' \
@@ -205,8 +223,10 @@ async fn pg_lost_connections_are_named_plainly() {
         // case under test, and the old rows go back for another.
         let mut cut = None;
         for _ in 0..3 {
-            let child = spawn_copy(&path, &[]);
-            assert!(wait_for_statement(db, "COPY%").await, "{side}: saw the copy running");
+            let mut child = spawn_copy(&path, &[]);
+            if let Err(why) = wait_for_statement(db, "COPY%", &mut child).await {
+                panic!("{side}: saw the copy running: {why}");
+            }
             let terminated = db
                 .rows(
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbtwin'
