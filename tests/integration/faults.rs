@@ -196,10 +196,21 @@ async fn pg_killed_merge_stops_on_the_server() {
     // A full target: the upsert goes through the staging table and one long merge.
     target.exec(&format!("{table} {rows}")).await;
     let path = config_file(&format!("source: {}\ntarget: {}\ntables: {{}}\n", source.url, target.url));
-    let mut child = spawn_copy(&path, &[]);
-    if let Err(why) = wait_for_statement(&target, "INSERT INTO%", &mut child).await {
-        panic!("saw the merge running: {why}");
-    }
+    // A run whose target session was lost before its merge began (seen once in the fresh-clone
+    // CI, cause not yet known: the server's log went with the machine) is not the case under
+    // test; it rolled back, so the target is as before for another. Its stderr is kept.
+    let mut tries = 0;
+    let mut child = loop {
+        tries += 1;
+        let mut child = spawn_copy(&path, &[]);
+        match wait_for_statement(&target, "INSERT INTO%", &mut child).await {
+            Ok(()) => break child,
+            Err(why) if tries < 3 && why.contains("connection to the server was lost") => {
+                eprintln!("run {tries} lost its target session before the merge, trying again: {why}");
+            }
+            Err(why) => panic!("saw the merge running: {why}"),
+        }
+    };
     child.kill().await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let running = "SELECT count(*)::text FROM pg_stat_activity WHERE application_name = 'dbtwin' \
