@@ -5,6 +5,7 @@
 #   scripts/test-servers.sh start   # start (or reuse) both; prints KEY=VALUE lines with URLs
 #   scripts/test-servers.sh stop    # stop both and delete their data
 #   scripts/test-servers.sh env     # print the URLs of running servers
+#   scripts/test-servers.sh logs    # the servers' notable log lines (crashes, kills, OOM)
 #
 # Settings: DBTWIN_TEST_DIR (default: $TMPDIR/dbtwin-test-servers), DBTWIN_TEST_PG_PORT
 # (default 55432), DBTWIN_TEST_MY_PORT (default 53306).
@@ -173,8 +174,18 @@ case "${1:-}" in
         stop_mariadb
         ;;
     env) print_env ;;
+    logs)
+        # What a failed test run needs to tell a server's fault from dbtwin's: backends that
+        # ended abnormally, terminations, resets, memory errors (the logs go with the data dir).
+        for f in "$PG_DIR/server.log" "$MY_DIR/error.log"; do
+            [ -f "$f" ] || continue
+            log "notable lines of $f:"
+            grep -E 'PANIC|FATAL|terminat|server process|out of memory|reinitializ|crash|Aborted|signal' "$f" \
+                | grep -v 'password authentication failed' | tail -n 60 >&2 || log "(none)"
+        done
+        ;;
     *)
-        echo "usage: $0 start|stop|env" >&2
+        echo "usage: $0 start|stop|env|logs" >&2
         exit 2
         ;;
 esac

@@ -16,6 +16,10 @@ stop_servers() { scripts/test-servers.sh stop >/dev/null 2>&1 || true; }
 if [ -z "${DBTWIN_TEST_PG_URL:-}" ]; then
     trap stop_servers EXIT
 fi
-cargo test --release --all-targets
+if ! cargo test --release --all-targets; then
+    # Before the servers and their logs are gone: a test that lost its session needs to know why.
+    scripts/test-servers.sh logs || true
+    exit 1
+fi
 # The examples run as written.
 bash examples/run-examples.sh

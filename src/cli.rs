@@ -67,6 +67,10 @@ pub struct VerifyArgs {
     /// Tables compared at the same time.
     #[arg(short, long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// A quick look: compare only N rows per table, drawn by keyed hash of the key from both
+    /// sides' keys (the same rows every run with a `secret` or --seed).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    pub sample: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -56,18 +56,30 @@ pub async fn run(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
                 .to_string(),
         );
     }
+    if let Some(n) = args.sample {
+        notes.push(format!(
+            "--sample {n}: per table, the {n} keys with the smallest keyed hash over both sides' keys were compared \
+             (rows missing and rows extra among them too); originals were looked for among those rows only{}",
+            if exact { "" } else { ", and the draw differs from run to run without a `secret` or --seed" }
+        ));
+    }
     let reporter = progress.reporter(&plan, Activity::Verify);
+    let settings = pipeline::verify::Settings { jobs, exact, sample: args.sample.map(|n| n as usize) };
     let verdicts = pipeline::verify::verify(
         plan,
         source.engine.clone(),
         target.engine.clone(),
         Arc::new(keys),
         reporter,
-        jobs,
-        exact,
+        settings,
     )
     .await?;
     progress.finish();
+    for v in &verdicts {
+        if let Some(why) = &v.whole {
+            notes.push(format!("table {}: compared whole, not sampled: {why}", v.table));
+        }
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&to_json(&verdicts, &notes))?);
     } else {
@@ -141,6 +153,7 @@ fn to_json(verdicts: &[Verdict], notes: &[String]) -> Value {
             json!({
                 "table": v.table.to_string(),
                 "matches": v.findings.is_empty(),
+                "sampled": v.sampled,
                 "expected_rows": v.expected,
                 "target_rows": v.found,
                 "findings": findings,

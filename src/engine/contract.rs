@@ -154,12 +154,29 @@ pub struct RowFilter {
     /// Read in key order even without a `limit` (a subset's capped children: the same ones
     /// every run).
     pub by_key: bool,
+    /// Only the rows with one of these keys (`verify --sample`).
+    pub keys: Option<KeyList>,
 }
 
 impl RowFilter {
     pub fn is_empty(&self) -> bool {
-        self.condition.is_none() && self.order_by.is_none() && self.limit.is_none()
+        self.condition.is_none() && self.order_by.is_none() && self.limit.is_none() && self.keys.is_none()
     }
+}
+
+/// Rows named by their key: the values are bound (never pasted into SQL), each in the engine's
+/// own text form, which the engine turns into the column's type as it compares.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyList {
+    pub columns: Vec<String>,
+    /// One entry per row, a value per column.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl KeyList {
+    /// How many keys one statement names: within every engine's limit on bound values, and
+    /// small enough that the server looks each one up by index.
+    pub const PER_STATEMENT: usize = 500;
 }
 
 /// What to write: batches carry `columns` in order.

@@ -204,7 +204,7 @@ pub(crate) use run_ddl;
 /// A query's rows into batches: `push` appends a row's `i`-th cell to the batch. Returns the
 /// number of rows read.
 pub async fn stream_rows<R, S>(
-    mut stream: S,
+    stream: S,
     request: &ReadRequest,
     out: &BatchSender,
     push: impl Fn(&R, usize, &mut Batch) -> Result<(), sqlx::Error>,
@@ -212,13 +212,28 @@ pub async fn stream_rows<R, S>(
 where
     S: Stream<Item = Result<R, sqlx::Error>> + Unpin,
 {
-    let fail = |e: sqlx::Error| failed(format!("source: reading {}", request.table), e);
     let mut rows = Batcher::new(request, out);
+    push_rows(stream, request, &mut rows, push).await?;
+    Ok(rows.finish().await?)
+}
+
+/// The rows of one result into `rows`, which may go on with another result (a key list read
+/// one statement per chunk of keys).
+pub async fn push_rows<R, S>(
+    mut stream: S,
+    request: &ReadRequest,
+    rows: &mut Batcher<'_>,
+    push: impl Fn(&R, usize, &mut Batch) -> Result<(), sqlx::Error>,
+) -> Result<(), EngineError>
+where
+    S: Stream<Item = Result<R, sqlx::Error>> + Unpin,
+{
+    let fail = |e: sqlx::Error| failed(format!("source: reading {}", request.table), e);
     while let Some(row) = stream.try_next().await.map_err(fail)? {
         for i in 0..request.columns.len() {
             push(&row, i, rows.batch()).map_err(fail)?;
         }
         rows.end_row().await?;
     }
-    Ok(rows.finish().await?)
+    Ok(())
 }

@@ -15,8 +15,9 @@ pub mod sqlite;
 pub mod url;
 
 pub use contract::{
-    BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, LoadSettings, OwedDdl, ReadRequest,
-    Recompute, Relation, RowFilter, Side, Source, SourceProfile, Target, TargetProfile, TriggerRef, WriteRequest,
+    BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, KeyList, LoadSettings, OwedDdl,
+    ReadRequest, Recompute, Relation, RowFilter, Side, Source, SourceProfile, Target, TargetProfile, TriggerRef,
+    WriteRequest,
 };
 pub use url::{DbUrl, EngineKind};
 

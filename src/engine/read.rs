@@ -58,10 +58,19 @@ fn new_batch(width: usize, limits: BatchLimits) -> Batch {
 /// `SELECT cols FROM relation [WHERE …] [ORDER BY …] [LIMIT n]` for a request: its filter,
 /// and a sample's limit within the filter's.
 pub fn select(request: &ReadRequest, quote: Quote, relation: &str) -> String {
+    select_with(request, quote, relation, &quote.list(request.columns.iter().map(String::as_str)), None)
+}
+
+/// [`select`] with the select list as given (`columns`, in the request's order), and a
+/// predicate that picks the rows of a key list (the engine's own, on bound values) in front of
+/// the filter's `where`.
+pub fn select_with(request: &ReadRequest, quote: Quote, relation: &str, columns: &str, keys: Option<&str>) -> String {
     let f = &request.filter;
-    let mut sql = format!("SELECT {} FROM {relation}", quote.list(request.columns.iter().map(String::as_str)));
-    if let Some(condition) = &f.condition {
-        sql.push_str(&format!(" WHERE ({condition})"));
+    let mut sql = format!("SELECT {columns} FROM {relation}");
+    let conditions: Vec<String> =
+        keys.map(|k| format!("({k})")).into_iter().chain(f.condition.iter().map(|c| format!("({c})"))).collect();
+    if !conditions.is_empty() {
+        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
     }
     match (&f.order_by, f.limit) {
         (Some(order), _) => sql.push_str(&format!(" ORDER BY {order}")),
@@ -70,7 +79,9 @@ pub fn select(request: &ReadRequest, quote: Quote, relation: &str) -> String {
         }
         _ => {}
     }
-    let limit = match (request.sample, f.limit) {
+    // A key list was taken from within the limit's rows already; limiting again would count
+    // the listed rows against the rows before them in the order.
+    let limit = match (request.sample, f.limit.filter(|_| keys.is_none())) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
@@ -78,6 +89,12 @@ pub fn select(request: &ReadRequest, quote: Quote, relation: &str) -> String {
         sql.push_str(&format!(" LIMIT {n}"));
     }
     sql
+}
+
+/// `(a, b)` or `a`: a key's columns as the left side of an `IN`.
+pub fn key_tuple(quote: Quote, columns: &[String]) -> String {
+    let list = quote.list(columns.iter().map(String::as_str));
+    if columns.len() == 1 { list } else { format!("({list})") }
 }
 
 #[cfg(test)]
@@ -111,10 +128,30 @@ mod tests {
             limit: Some(3),
             key,
             by_key: false,
+            keys: None,
         };
         assert_eq!(
             select(&request(all, Some(10)), q, "t"),
             r#"SELECT "id", "v" FROM t WHERE (v = 'a' OR v = 'b') ORDER BY v desc LIMIT 3"#
         );
+    }
+
+    #[test]
+    fn a_key_list_comes_first_and_lifts_the_limit() {
+        let q = Quote::Double;
+        let filter = RowFilter {
+            condition: Some("v > 1".into()),
+            limit: Some(3),
+            key: vec!["id".into()],
+            by_key: true,
+            ..Default::default()
+        };
+        let r = request(filter, None);
+        assert_eq!(
+            select_with(&r, q, "t", "x", Some("\"id\" IN ($1)")),
+            r#"SELECT x FROM t WHERE ("id" IN ($1)) AND (v > 1) ORDER BY "id""#
+        );
+        assert_eq!(key_tuple(q, &["a".into(), "b".into()]), r#"("a", "b")"#);
+        assert_eq!(key_tuple(q, &["a".into()]), r#""a""#);
     }
 }

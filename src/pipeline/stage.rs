@@ -73,6 +73,13 @@ impl<'a> Convert<'a> {
         }
         Convert { slots, out: Vec::new(), scratch: Vec::new() }
     }
+
+    /// The conversions of a batch that holds only the read's columns at `positions`, in that
+    /// order (a key-only read).
+    pub fn picking(positions: &[usize], conversions: &'a [ColumnConvert]) -> Self {
+        let slots = positions.iter().map(|&p| conversions.iter().find(|c| c.index == p)).collect();
+        Convert { slots, out: Vec::new(), scratch: Vec::new() }
+    }
 }
 
 impl Stage for Convert<'_> {

@@ -138,6 +138,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
                         limit: rules.limit,
                         key: Vec::new(),
                         by_key: false,
+                        keys: None,
                     };
                     filters.insert(t.name.clone(), filter);
                 }

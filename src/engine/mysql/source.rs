@@ -12,10 +12,10 @@ use tokio::sync::{Mutex, Semaphore};
 use super::{Q, connect, connect_options, identity, prepare_session, snapshot};
 use crate::data::channel::BatchSender;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
+    ConnectOptions, EngineError, KeyList, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
 };
-use crate::engine::driver::{failed, probe_sessions, stream_rows};
-use crate::engine::read::select;
+use crate::engine::driver::{failed, probe_sessions, push_rows, stream_rows};
+use crate::engine::read::{Batcher, key_tuple, select, select_with};
 use crate::engine::url::DbUrl;
 use crate::schema::{Schema, Table};
 
@@ -138,6 +138,9 @@ fn split_foreign_keys(table: &str, create: &str) -> NativeDdl {
 }
 
 async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
+    if let Some(keys) = &request.filter.keys {
+        return read_listed(conn, request, keys, out).await;
+    }
     // Text protocol: raw_sql is not prepared, so values come in the server's text form.
     let sql = select(request, Q, &Q.table(&request.table.name));
     let stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(&mut *conn);
@@ -146,6 +149,49 @@ async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &Bat
         Ok(())
     })
     .await
+}
+
+/// The rows of a key list. The reads must stay in the text protocol (values in the server's
+/// text form), which binds nothing, and the snapshot's READ ONLY transaction refuses even a
+/// temporary table: so each chunk of keys is bound into session variables by a prepared `SET`,
+/// and the text-protocol SELECT names the variables. A variable compares with a column in the
+/// column's type and collation, and the key's index is used.
+async fn read_listed(
+    conn: &mut MySqlConnection,
+    request: &ReadRequest,
+    keys: &KeyList,
+    out: &BatchSender,
+) -> Result<u64, EngineError> {
+    let width = keys.columns.len();
+    let mut rows = Batcher::new(request, out);
+    for chunk in keys.rows.chunks(KeyList::PER_STATEMENT) {
+        let var = |row: usize, column: usize| format!("@dbtwin_key_{}", row * width + column);
+        let sets: Vec<String> = (0..chunk.len())
+            .flat_map(|r| (0..width).map(move |c| (r, c)))
+            .map(|(r, c)| format!("{} = ?", var(r, c)))
+            .collect();
+        let mut set = sqlx::query(AssertSqlSafe(format!("SET {}", sets.join(", "))));
+        for value in chunk.iter().flatten() {
+            set = set.bind(value.as_str());
+        }
+        set.execute(&mut *conn).await.map_err(|e| failed(format!("source: reading {}", request.table), e))?;
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let vars: Vec<String> = (0..width).map(|c| var(r, c)).collect();
+                if width == 1 { vars.join("") } else { format!("({})", vars.join(", ")) }
+            })
+            .collect();
+        let listed = format!("{} IN ({})", key_tuple(Q, &keys.columns), tuples.join(", "));
+        let columns = Q.list(request.columns.iter().map(String::as_str));
+        let sql = select_with(request, Q, &Q.table(&request.table.name), &columns, Some(&listed));
+        let stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(&mut *conn);
+        push_rows(stream, request, &mut rows, |row: &sqlx::mysql::MySqlRow, i, batch| {
+            batch.push_cell(row.try_get_unchecked::<Option<&[u8]>, _>(i)?);
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(rows.finish().await?)
 }
 
 #[cfg(test)]

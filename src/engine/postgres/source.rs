@@ -5,14 +5,16 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnection, PgPool};
-use sqlx::{AssertSqlSafe, Connection, Executor, Postgres};
+use sqlx::{AssertSqlSafe, Connection, Executor, Postgres, Row};
 use tokio::sync::Mutex;
 
 use super::{Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::BatchSender;
-use crate::engine::contract::{ConnectOptions, EngineError, NativeDdl, ReadRequest, Side, Source, SourceProfile};
-use crate::engine::driver::{connecting, failed, noting_a_lock_wait};
-use crate::engine::read::Batcher;
+use crate::engine::contract::{
+    ConnectOptions, EngineError, KeyList, NativeDdl, ReadRequest, Side, Source, SourceProfile,
+};
+use crate::engine::driver::{connecting, failed, noting_a_lock_wait, push_rows};
+use crate::engine::read::{Batcher, key_tuple, select_with};
 use crate::engine::url::DbUrl;
 use crate::schema::{Schema, Table};
 
@@ -78,6 +80,12 @@ impl Source for PgSource {
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
         let table = &request.table;
         let mut conn = self.begin_reader(&table.to_string()).await?;
+        if let Some(keys) = &request.filter.keys {
+            let rows = read_listed(&mut conn, request, keys, &out).await?;
+            (&mut *conn).execute("COMMIT").await.map_err(|e| failed(format!("source: reading {table}"), e))?;
+            out.finish().await?;
+            return Ok(rows);
+        }
         // ONLY: an inheritance parent's rows without its children's, which are tables of their own.
         let select = crate::engine::read::select(request, Q, &relation(table));
         let sql = format!("COPY ({select}) TO STDOUT");
@@ -101,6 +109,68 @@ impl Source for PgSource {
         out.finish().await?;
         Ok(rows)
     }
+}
+
+/// The rows of a key list. COPY takes no parameters, so these are SELECTs whose keys are bound
+/// as one text array per key column, cast to the column's type (as the catalog spells it), and
+/// whose cells come back through each type's output function: the same text COPY sends, NULL
+/// apart (`format` alone gives '' for NULL; `num_nulls` also tells a NULL composite from one
+/// whose fields are all NULL).
+async fn read_listed(
+    conn: &mut PgConnection,
+    request: &ReadRequest,
+    keys: &KeyList,
+    out: &BatchSender,
+) -> Result<u64, EngineError> {
+    let table = &request.table;
+    let fail = |e| failed(format!("source: reading {table}"), e);
+    let types: Vec<(String, String)> = sqlx::query_as(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+    )
+    .bind(Q.table(&table.name))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(fail)?;
+    let mut casts = Vec::new();
+    for (i, column) in keys.columns.iter().enumerate() {
+        let Some((_, ty)) = types.iter().find(|(name, _)| name == column) else {
+            return Err(EngineError::Data(format!("source: reading {table}: it has no column {column}")));
+        };
+        casts.push(format!("CAST(k.c{i} AS {ty})"));
+    }
+    let arrays: Vec<String> = (1..=keys.columns.len()).map(|i| format!("${i}::text[]")).collect();
+    let names: Vec<String> = (0..keys.columns.len()).map(|i| format!("c{i}")).collect();
+    let listed = format!(
+        "{} IN (SELECT {} FROM unnest({}) AS k({}))",
+        key_tuple(Q, &keys.columns),
+        casts.join(", "),
+        arrays.join(", "),
+        names.join(", ")
+    );
+    let cells: Vec<String> = request
+        .columns
+        .iter()
+        .map(|c| {
+            let c = Q.ident(c);
+            format!("CASE WHEN num_nulls({c}) = 0 THEN format('%s', {c}) END")
+        })
+        .collect();
+    let sql = select_with(request, Q, &relation(table), &cells.join(", "), Some(&listed));
+    let mut rows = Batcher::new(request, out);
+    for chunk in keys.rows.chunks(KeyList::PER_STATEMENT) {
+        let mut query = sqlx::query(AssertSqlSafe(sql.clone()));
+        for c in 0..keys.columns.len() {
+            query = query.bind(chunk.iter().map(|row| row[c].clone()).collect::<Vec<String>>());
+        }
+        let stream = query.fetch(&mut *conn);
+        push_rows(stream, request, &mut rows, |row: &sqlx::postgres::PgRow, i, batch| {
+            batch.push_cell(row.try_get_unchecked::<Option<&[u8]>, _>(i)?);
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(rows.finish().await?)
 }
 
 /// How long the snapshot waits for a table that another session holds (a running TRUNCATE or

@@ -13,10 +13,10 @@ use super::Q;
 use crate::data::batch::Batch;
 use crate::data::channel::BatchSender;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
+    ConnectOptions, EngineError, KeyList, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
 };
-use crate::engine::driver::{failed, stream_rows};
-use crate::engine::read::select;
+use crate::engine::driver::{failed, push_rows, stream_rows};
+use crate::engine::read::{Batcher, key_tuple, select, select_with};
 use crate::engine::url::DbUrl;
 use crate::schema::{Schema, Table};
 
@@ -89,8 +89,40 @@ impl Source for SqliteSource {
 }
 
 async fn read_table(conn: &mut SqliteConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
+    if let Some(keys) = &request.filter.keys {
+        return read_listed(conn, request, keys, out).await;
+    }
     let sql = select(request, Q, &Q.table(&request.table.name));
     stream_rows(sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn), request, out, push_value).await
+}
+
+/// The rows of a key list, bound as text: a column's affinity turns each into the column's
+/// storage class as it compares (an INTEGER key meets `'7'` as 7).
+async fn read_listed(
+    conn: &mut SqliteConnection,
+    request: &ReadRequest,
+    keys: &KeyList,
+    out: &BatchSender,
+) -> Result<u64, EngineError> {
+    let width = keys.columns.len();
+    let mut rows = Batcher::new(request, out);
+    for chunk in keys.rows.chunks(KeyList::PER_STATEMENT) {
+        let marks = vec!["?"; width].join(", ");
+        let listed = if width == 1 {
+            format!("{} IN ({})", key_tuple(Q, &keys.columns), vec!["?"; chunk.len()].join(", "))
+        } else {
+            let tuples = vec![format!("({marks})"); chunk.len()].join(", ");
+            format!("{} IN (VALUES {tuples})", key_tuple(Q, &keys.columns))
+        };
+        let columns = Q.list(request.columns.iter().map(String::as_str));
+        let sql = select_with(request, Q, &Q.table(&request.table.name), &columns, Some(&listed));
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for value in chunk.iter().flatten() {
+            query = query.bind(value.as_str());
+        }
+        push_rows(query.fetch(&mut *conn), request, &mut rows, push_value).await?;
+    }
+    Ok(rows.finish().await?)
 }
 
 /// One value in its text form, whatever its storage class.

@@ -213,6 +213,11 @@ impl Matcher {
         (matcher, layout)
     }
 
+    /// The rows are told apart by a masked column (named by position, not key).
+    pub fn key_masked(&self) -> bool {
+        self.findings.names.key_masked
+    }
+
     /// Per column: are the source's originals to be known (a masked column), and are the
     /// target's values to be looked up among them over the whole table (`Leak`)?
     pub fn originals_of(&self) -> Vec<bool> {
@@ -375,7 +380,7 @@ impl Matcher {
             found.extend(o.finding(Kind::Original, Some(name.clone())));
             found.extend(s.finding(Kind::Malformed, Some(name.clone())));
         }
-        Verdict { table, expected: expected_rows, found: found_rows, findings: found }
+        Verdict { table, expected: expected_rows, found: found_rows, findings: found, sampled: false, whole: None }
     }
 }
 

@@ -7,6 +7,7 @@
 //! the matching, so memory stays at a few batches a side.
 
 mod matching;
+mod sample;
 mod side;
 mod spelling;
 mod verdict;
@@ -24,19 +25,29 @@ use crate::mask::Keyring;
 use crate::plan::{Plan, TablePlan};
 use crate::report::Reporter;
 use matching::Matcher;
+use sample::Choice;
 
-/// Compare every table of `plan`: `source` and `target` both read in their snapshots; up to
-/// `jobs` tables at once. `exact`: the masks are keyed by a secret or seed, so each masked
-/// value can be worked out again.
+/// How verify goes about it.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Tables compared at once.
+    pub jobs: usize,
+    /// The masks are keyed by a secret or seed, so each masked value can be worked out again.
+    pub exact: bool,
+    /// Compare only this many rows per table, drawn by keyed hash of the key (`--sample`).
+    pub sample: Option<usize>,
+}
+
+/// Compare every table of `plan`: `source` and `target` both read in their snapshots.
 pub async fn verify(
     plan: Plan,
     source: Arc<dyn Source>,
     target: Arc<dyn Source>,
     keys: Arc<Keyring>,
     reporter: Arc<dyn Reporter>,
-    jobs: usize,
-    exact: bool,
+    settings: Settings,
 ) -> Result<Vec<Verdict>, TableError> {
+    let Settings { jobs, .. } = settings;
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
     let mut tasks = JoinSet::new();
     for (i, table) in plan.tables.into_iter().enumerate() {
@@ -45,7 +56,7 @@ pub async fn verify(
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.expect("the semaphore is never closed");
             let name = table.write.table.name.clone();
-            let verdict = compare(table, source, target, keys, reporter, exact).await;
+            let verdict = compare(table, source, target, keys, reporter, settings).await;
             (i, verdict.map_err(|error| TableError { table: name, error }))
         });
     }
@@ -83,13 +94,27 @@ async fn compare(
     target: Arc<dyn Source>,
     keys: Arc<Keyring>,
     reporter: Arc<dyn Reporter>,
-    exact: bool,
+    settings: Settings,
 ) -> Result<Verdict, EngineError> {
-    let progress = reporter.start_table(&plan.write.table.name, plan.row_estimate);
     let mut read = plan.read.clone();
     read.filter.by_key = true;
-    let found_read = target_read(&plan);
-    let (mut matcher, layout) = Matcher::new(&plan, &found_read, exact);
+    let mut found_read = target_read(&plan);
+    let (mut matcher, layout) = Matcher::new(&plan, &found_read, settings.exact);
+    let (mut estimate, mut sampled, mut whole) = (plan.row_estimate, false, None);
+    if let Some(n) = settings.sample {
+        let choice = match sample::cannot(&found_read, &layout, matcher.key_masked()) {
+            Some(why) => Choice::Whole(why),
+            None => sample::choose(&plan, &found_read, &layout, source.clone(), target.clone(), &keys, n).await?,
+        };
+        match choice {
+            Choice::Keys { source, target } => {
+                estimate = Some(source.rows.len() as u64);
+                (read.filter.keys, found_read.filter.keys, sampled) = (Some(source), Some(target), true);
+            }
+            Choice::Whole(why) => whole = Some(why),
+        }
+    }
+    let progress = reporter.start_table(&plan.write.table.name, estimate);
     let (originals_of, leaks_of, shapes_of) = (matcher.originals_of(), matcher.leaks_of(), matcher.shapes_of());
     let (layout, plan) = (Arc::new(layout), Arc::new(plan));
     let (tx, from_source) = channel::channel(2);
@@ -122,10 +147,11 @@ async fn compare(
         }
     };
     progress.finish(matcher.found_rows);
-    Ok(matcher.verdict(plan.write.table.name.clone(), &originals, found))
+    let verdict = matcher.verdict(plan.write.table.name.clone(), &originals, found);
+    Ok(Verdict { sampled, whole, ..verdict })
 }
 
 /// A task's answer; its panic goes on up.
-fn joined<T>(done: Result<T, tokio::task::JoinError>) -> T {
+pub(super) fn joined<T>(done: Result<T, tokio::task::JoinError>) -> T {
     done.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()))
 }

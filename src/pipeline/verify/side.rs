@@ -220,7 +220,7 @@ pub fn hash(cell: Option<&[u8]>) -> u64 {
 
 /// The cells at `columns`, each spelled alike, appended to `out` as a 4-byte length
 /// (`u32::MAX` for NULL) and its bytes.
-fn pack_into(
+pub(super) fn pack_into(
     batch: &Batch,
     row: usize,
     columns: &[usize],

@@ -58,13 +58,21 @@ pub struct Verdict {
     pub expected: u64,
     pub found: u64,
     pub findings: Vec<Finding>,
+    /// Only the rows `--sample` drew were compared.
+    pub sampled: bool,
+    /// Why a table was compared whole although `--sample` was asked.
+    pub whole: Option<String>,
 }
 
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.findings.is_empty() {
             let verb = if self.expected == 1 { "matches" } else { "match" };
-            return write!(f, "table {}: {} {verb}", self.table, rows(self.expected));
+            let counted = match self.sampled {
+                true => rows(self.expected).replacen(' ', " sampled ", 1),
+                false => rows(self.expected),
+            };
+            return write!(f, "table {}: {counted} {verb}", self.table);
         }
         for (i, x) in self.findings.iter().enumerate() {
             if i > 0 {
@@ -119,6 +127,8 @@ mod tests {
                 Finding { kind: Kind::Missing, column: None, count: 7, examples: vec!["id=1".into(), "id=2".into()] },
                 Finding { kind: Kind::Original, column: Some("email".into()), count: 1, examples: vec!["id=3".into()] },
             ],
+            sampled: false,
+            whole: None,
         };
         assert_eq!(
             v.to_string(),
