@@ -8,6 +8,7 @@
 #   SCALE=5 bench/verify.sh     # a quicker look
 #
 # Targets (issue #15): verify ≤ 1.5× the native reads of both sides, peak memory < 100 MB.
+# `verify --sample 1000` is timed too, as a fraction of the whole verify.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-20}
@@ -71,6 +72,9 @@ bench_time native-read-pg-pg nothing nothing bash -c native_pg_pg
 bench_time verify-pg-pg nothing nothing target/release/dbtwin verify --progress none -q --config "$pg_config"
 bench_time native-read-pg-mariadb nothing nothing bash -c native_pg_my
 bench_time verify-pg-mariadb nothing nothing target/release/dbtwin verify --progress none -q --config "$my_config"
+# A quick look: 1000 keys drawn from both sides' key-only reads, then read by key lists.
+bench_time sample-pg-pg nothing nothing target/release/dbtwin verify --progress none -q --sample 1000 --config "$pg_config"
+bench_time sample-pg-mariadb nothing nothing target/release/dbtwin verify --progress none -q --sample 1000 --config "$my_config"
 
 bench_report native-read-pg-pg
 pg_native=$(awk '$1 == "native-read-pg-pg" { print $2 }' "$RESULTS")
@@ -79,4 +83,8 @@ pg_verify=$(awk '$1 == "verify-pg-pg" { print $2 }' "$RESULTS")
 my_verify=$(awk '$1 == "verify-pg-mariadb" { print $2 }' "$RESULTS")
 awk -v a="$pg_verify" -v b="$pg_native" -v c="$my_verify" -v d="$my_native" 'BEGIN {
     printf "verify / native reads: PostgreSQL → PostgreSQL %.2f×, PostgreSQL → MariaDB %.2f×\n", a / b, c / d }'
+pg_sample=$(awk '$1 == "sample-pg-pg" { print $2 }' "$RESULTS")
+my_sample=$(awk '$1 == "sample-pg-mariadb" { print $2 }' "$RESULTS")
+awk -v a="$pg_sample" -v b="$pg_verify" -v c="$my_sample" -v d="$my_verify" 'BEGIN {
+    printf "verify --sample 1000 / verify: PostgreSQL → PostgreSQL %.2f×, PostgreSQL → MariaDB %.2f×\n", a / b, c / d }'
 rm -f "$RESULTS" "$RESULTS".*
