@@ -20,6 +20,17 @@ pub fn pack(batch: &Batch, row: usize, columns: &[usize], out: &mut Vec<u8>) -> 
     true
 }
 
+/// The cells of a packed tuple again, in order.
+pub fn cells(mut packed: &[u8]) -> Vec<&[u8]> {
+    let mut cells = Vec::new();
+    while packed.len() >= 4 {
+        let len = (u32::from_le_bytes(packed[..4].try_into().expect("four bytes")) as usize).min(packed.len() - 4);
+        cells.push(&packed[4..4 + len]);
+        packed = &packed[4 + len..];
+    }
+    cells
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct KeySet {
     set: HashSet<Packed>,
@@ -43,6 +54,10 @@ impl KeySet {
         self.set.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.set.iter().map(|p| &**p)
     }
@@ -63,6 +78,7 @@ mod tests {
         assert!(pack(&b, 1, &[0, 1], &mut two));
         assert_ne!(one, two, "ab|c and a|bc are different keys");
         assert_eq!(one, [&2u32.to_le_bytes()[..], b"ab", &1u32.to_le_bytes(), b"c"].concat());
+        assert_eq!(cells(&one), vec![&b"ab"[..], b"c"]);
         assert!(!pack(&b, 0, &[1, 2], &mut one));
         let mut set = KeySet::default();
         assert!(set.insert(&two) && !set.insert(&two));

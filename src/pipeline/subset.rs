@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::data::batch::Batch;
-use crate::data::keyset::{KeySet, pack};
-use crate::engine::{BatchLimits, EngineError, ReadRequest, RowFilter, Source};
+use crate::data::keyset::{KeySet, cells, pack};
+use crate::engine::{BatchLimits, EngineError, KeyList, ReadRequest, RowFilter, Source};
 use crate::mask::Keyring;
-use crate::plan::Plan;
 use crate::plan::subset::{Edge, Reach, SubsetPlan};
+use crate::plan::{Keep, Plan};
 
 /// How many rows one table got, and why.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub struct Chosen {
     pub whole: u64,
     /// Rows left out because a row they need is not copied.
     pub left_out: u64,
+    /// The copy reads the chosen rows by their keys, not the whole table.
+    pub listed: bool,
 }
 
 impl Chosen {
@@ -48,6 +50,9 @@ impl Chosen {
         }
         if self.left_out > 0 {
             text.push_str(&format!("; {} left out, as a row they need is not copied", self.left_out));
+        }
+        if self.listed {
+            text.push_str("; read by their keys");
         }
         text
     }
@@ -138,7 +143,15 @@ pub async fn choose(
             continue;
         }
         match table.keep.as_mut() {
-            Some(keep) => keep.rows = Arc::new(set),
+            Some(keep) => {
+                table.read.filter.keys = listed(&table.read, keep, &set, table.row_estimate);
+                if table.read.filter.keys.is_some()
+                    && let Some((_, chosen)) = out.iter_mut().find(|(n, _)| *n == name)
+                {
+                    chosen.listed = true;
+                }
+                keep.rows = Arc::new(set);
+            }
             None => {
                 return Err(EngineError::Data(format!(
                     "table {name}: the subset's key is not among the copied columns"
@@ -148,6 +161,34 @@ pub async fn choose(
     }
     Ok(out)
 }
+
+/// The chosen rows as a key list the source reads by, when that beats reading the table: the
+/// subset's key is the table's primary key (so each is an index lookup), the rows are few
+/// next to the table's, and each key is text that can be bound. Otherwise `None`, and the copy
+/// reads the table and keeps the chosen rows as they pass.
+fn listed(read: &ReadRequest, keep: &Keep, set: &KeySet, estimate: Option<u64>) -> Option<KeyList> {
+    let columns: Vec<String> = keep.key.iter().map(|&c| read.columns[c].clone()).collect();
+    let by_primary_key = !read.filter.key.is_empty()
+        && columns.len() == read.filter.key.len()
+        && columns.iter().all(|c| read.filter.key.contains(c));
+    let few = set.len() <= LISTED_AT_MOST && estimate.is_some_and(|rows| set.len() as u64 <= rows / LISTED_PART);
+    if !by_primary_key || !few {
+        return None;
+    }
+    let mut rows = Vec::with_capacity(set.len());
+    for packed in set.iter() {
+        let row: Option<Vec<String>> =
+            cells(packed).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect();
+        rows.push(row?);
+    }
+    Some(KeyList { columns, rows })
+}
+
+/// At most this many chosen keys are sent to the source (their text is held at once).
+const LISTED_AT_MOST: usize = 200_000;
+/// Keys are sent when they are at most this part of the table's rows: beyond it, one scan of the
+/// table reads faster than a lookup per key.
+const LISTED_PART: u64 = 20;
 
 /// The subset's own SQL (each root's `where`/`order_by`, each relation's `when`) as reads of
 /// no rows, labelled for the error when the source refuses one: run before anything moves.
