@@ -47,6 +47,8 @@ pub struct Config {
     pub triggers: Triggers,
     /// Copy only part of the database, with every foreign key whole.
     pub subset: Option<Subset>,
+    /// The mode of every table whose rules do not name one.
+    pub mode: Option<Mode>,
 }
 
 /// What the target's triggers do while a copy loads, where the engine cannot switch them off
@@ -177,6 +179,7 @@ struct RawConfig {
     #[serde(default)]
     triggers: Triggers,
     subset: Option<subset::RawSubset>,
+    mode: Option<Mode>,
 }
 
 #[derive(Debug)]
@@ -356,6 +359,7 @@ fn check(raw: RawConfig) -> Result<Config, String> {
         tables,
         zero_dates: raw.zero_dates,
         triggers: raw.triggers,
+        mode: raw.mode,
         subset,
     })
 }

@@ -13,6 +13,7 @@ use super::{Interrupted, Refused, interrupt};
 use crate::cli::{Cli, CopyArgs};
 use crate::config::{self, Triggers};
 use crate::data::batch::Batch;
+use crate::data::mode::Mode;
 use crate::engine::{ConnectOptions, EngineError, LoadSettings, Side, Source, TriggerRef};
 use crate::findings;
 use crate::mask::Keyring;
@@ -68,7 +69,8 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let checked = match check_filters(&plan, &pair).await {
         Ok(()) => check_recomputes(&plan, &pair).await,
         Err(e) => Err(e),
-    };
+    }
+    .and_then(|()| Ok(mirror_can_delete(&plan, pair.target.profile.load)?));
     if let Err(e) = checked {
         return Err(match created.undo(&pair).await {
             Ok(()) => e,
@@ -88,7 +90,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     }
     // Triggers a killed run left suspended go back before this run writes anything (a dry run
     // writes nothing, so it leaves them for the next copy).
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = plan.tables.iter().filter_map(|t| t.note.clone()).collect();
     let left = pair.target.engine.restore_triggers().await?;
     if !left.is_empty() {
         let note = format!("target: restored {} an earlier run had suspended and not put back", triggers(&left));
@@ -185,6 +187,23 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A mirror deletes rows other tables may still reference until their own mirror runs: with the
+/// target's foreign-key checks on, that delete would fail on every run, so it is refused first.
+fn mirror_can_delete(plan: &Plan, load: LoadSettings) -> Result<(), Refused> {
+    if load.foreign_keys_off {
+        return Ok(());
+    }
+    match plan.tables.iter().find(|t| t.write.mode == Mode::Mirror && t.write.referenced) {
+        Some(t) => Err(Refused(format!(
+            "table {}: mode mirror deletes rows that other tables reference, and the target's foreign-key checks \
+             cannot be switched off for this user (PostgreSQL: session_replication_role needs a superuser or a \
+             granted SET privilege); grant it, or use mode upsert for this table",
+            t.write.table
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Each table's plan in the log, as the run starts.

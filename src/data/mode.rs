@@ -9,6 +9,9 @@ pub enum Mode {
     Upsert,
     /// Empty the target table and load it again, in one transaction.
     Replace,
+    /// Upsert, then delete the rows whose key the source no longer gives, in one transaction:
+    /// the table ends equal to the rows the run selects, unchanged rows untouched.
+    Mirror,
 }
 
 impl fmt::Display for Mode {
@@ -16,6 +19,7 @@ impl fmt::Display for Mode {
         f.write_str(match self {
             Mode::Upsert => "upsert",
             Mode::Replace => "replace",
+            Mode::Mirror => "mirror",
         })
     }
 }

@@ -226,6 +226,14 @@ impl WriteRequest {
     }
 }
 
+/// What a write did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub rows: u64,
+    /// Rows a mirror deleted: their key was not among the rows written.
+    pub deleted: u64,
+}
+
 /// How the target loads: said in the run summary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LoadSettings {
@@ -402,8 +410,9 @@ pub trait Target: Send + Sync {
     async fn close(&self) {}
 
     /// Load one table from `input` in one transaction (see the module docs). Called once per
-    /// table per run. Returns the rows written. (The channel counts rows for progress.)
-    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError>;
+    /// table per run. Returns the rows written and, in mirror mode, deleted. (The channel
+    /// counts rows for progress.)
+    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<Written, EngineError>;
 
     /// The triggers of `tables` that would fire for the rows a load writes, where the engine
     /// cannot switch them off for its own sessions (an engine that can, or has none, says none).

@@ -17,7 +17,7 @@ pub mod url;
 pub use contract::{
     BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, KeyList, LoadSettings, OwedDdl,
     ReadRequest, Recompute, Relation, RowFilter, Side, Source, SourceProfile, Target, TargetProfile, TriggerRef,
-    WriteRequest,
+    WriteRequest, Written,
 };
 pub use url::{DbUrl, EngineKind};
 

@@ -35,8 +35,8 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
         Some(task) => task.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())),
         None => Ok(()),
     };
-    let rows = match (read, staged, written) {
-        (Ok(_), Ok(()), Ok(rows)) => rows,
+    let written = match (read, staged, written) {
+        (Ok(_), Ok(()), Ok(written)) => written,
         (read, staged, written) => {
             // The task that failed is the cause; the others only saw their channel close.
             let mut errors: Vec<EngineError> =
@@ -46,11 +46,12 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
         }
     };
     let elapsed = started.elapsed();
-    progress.finish(rows);
+    progress.finish(written.rows);
     Ok(TableStats {
         table: plan.write.table.name.clone(),
         mode: plan.write.mode,
-        rows,
+        rows: written.rows,
+        deleted: written.deleted,
         masked: plan.masks.columns().iter().map(|m| m.column.clone()).collect(),
         elapsed,
     })

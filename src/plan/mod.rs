@@ -51,6 +51,8 @@ pub struct TablePlan {
     pub row_estimate: Option<u64>,
     /// Only the rows whose key a subset chose.
     pub keep: Option<Keep>,
+    /// What the run summary says of how this table is copied (a mode that could not apply).
+    pub note: Option<String>,
 }
 
 /// The rows of a table a subset keeps, by their key's cells (in the read's columns).
@@ -172,7 +174,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
         let recompute = recomputed.get(&table.name).copied();
         let filter = filters.remove(&table.name).unwrap_or_default();
         let skip = skipped.get(&table.name).copied().unwrap_or_default();
-        let asked = Asked { mode, wanted: wanted.get(&table.name), recompute, filter, skip };
+        let asked = Asked { mode, default_mode: config.mode, wanted: wanted.get(&table.name), recompute, filter, skip };
         match plan_table(table, target, &renames, asked, options, config.zero_dates) {
             Ok(p) => tables.push(p),
             Err(mut p) => problems.append(&mut p),
@@ -313,6 +315,8 @@ impl Renames {
 /// What the config asks of one table.
 struct Asked<'a> {
     mode: Option<Mode>,
+    /// The config's `mode:` for tables that name none.
+    default_mode: Option<Mode>,
     wanted: Option<&'a BTreeMap<String, rules::Wanted>>,
     recompute: Option<&'a BTreeMap<String, String>>,
     skip: &'a [String],
@@ -327,7 +331,7 @@ fn plan_table(
     options: PlanOptions,
     zero_dates: ZeroDates,
 ) -> Result<TablePlan, Vec<String>> {
-    let Asked { mode, wanted, recompute, filter, skip } = asked;
+    let Asked { mode, default_mode, wanted, recompute, filter, skip } = asked;
     let name = &table.name;
     let mut problems = Vec::new();
     let Some(dest) = renames.dest(target, name) else {
@@ -341,16 +345,25 @@ fn plan_table(
     let copied = columns::copied(table, dest, left, options, zero_dates, &mut problems);
     let (masked, kept) = rules::masked(table, dest, &copied, wanted, options, &mut problems);
     let key: Vec<String> = dest.primary_key.iter().map(|&i| dest.columns[i].name.clone()).collect();
-    let mode = match mode {
-        Some(Mode::Upsert) if key.is_empty() => {
+    let mut note = None;
+    let mode = match (mode, default_mode) {
+        (Some(Mode::Upsert), _) if key.is_empty() => {
             problems.push(format!("table {name}: mode upsert needs a primary key and the target table has none"));
             Mode::Upsert
         }
-        Some(m) => m,
-        None if key.is_empty() => Mode::Replace,
-        None => Mode::Upsert,
+        (Some(Mode::Mirror), _) | (None, Some(Mode::Mirror)) if key.is_empty() => {
+            note = Some(format!(
+                "table {name}: mode mirror finds deleted rows by key and the target table has no primary key, so it \
+                 is replaced (emptied and loaded again in one transaction)"
+            ));
+            Mode::Replace
+        }
+        (Some(m), _) => m,
+        (None, _) if key.is_empty() => Mode::Replace,
+        (None, Some(m)) => m,
+        (None, None) => Mode::Upsert,
     };
-    if mode == Mode::Upsert && key.iter().any(|k| !copied.names.contains(k)) {
+    if matches!(mode, Mode::Upsert | Mode::Mirror) && key.iter().any(|k| !copied.names.contains(k)) {
         problems.push(format!(
             "table {name}: the target's primary key ({}) is not among the copied columns",
             key.join(", ")
@@ -387,6 +400,7 @@ fn plan_table(
         convert: copied.conversions,
         row_estimate: table.row_estimate,
         keep: None,
+        note,
     })
 }
 

@@ -12,6 +12,8 @@ pub struct TableStats {
     pub table: TableName,
     pub mode: Mode,
     pub rows: u64,
+    /// Rows a mirror deleted.
+    pub deleted: u64,
     pub masked: Vec<String>,
     pub elapsed: Duration,
 }
@@ -24,7 +26,10 @@ pub fn render(stats: &[TableStats], notes: &[String]) -> String {
             let secs = s.elapsed.as_secs_f64();
             [
                 s.table.to_string(),
-                s.mode.to_string(),
+                match s.deleted {
+                    0 => s.mode.to_string(),
+                    n => format!("{}, {n} deleted", s.mode),
+                },
                 s.rows.to_string(),
                 masked_list(&s.masked),
                 format!("{secs:.2}"),
@@ -61,7 +66,11 @@ pub fn render(stats: &[TableStats], notes: &[String]) -> String {
     for r in &rows {
         out.push_str(&line(r));
     }
-    out.push_str(&format!("{} tables, {total_rows} rows copied\n", stats.len()));
+    let deleted: u64 = stats.iter().map(|s| s.deleted).sum();
+    match deleted {
+        0 => out.push_str(&format!("{} tables, {total_rows} rows copied\n", stats.len())),
+        d => out.push_str(&format!("{} tables, {total_rows} rows copied, {d} deleted\n", stats.len())),
+    }
     for n in notes {
         out.push_str(&format!("note: {n}\n"));
     }
@@ -96,6 +105,7 @@ mod tests {
             table: TableName::new("public", "users"),
             mode: Mode::Upsert,
             rows: 1200,
+            deleted: 0,
             masked: vec!["email".into()],
             elapsed: Duration::from_millis(500),
         }];

@@ -12,6 +12,7 @@ mod keys;
 mod mask_rules;
 mod mysql_copy;
 mod pg_copy;
+mod refresh;
 mod sqlite_copy;
 mod subset;
 mod support;

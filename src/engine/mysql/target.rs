@@ -18,7 +18,7 @@ use crate::data::batch::Batch;
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed, failed_on, probe_sessions, session};
 use crate::engine::url::DbUrl;
@@ -156,7 +156,7 @@ impl Target for MySqlTarget {
         probed.map(drop).map_err(|e| describe(&e))
     }
 
-    async fn write(&self, request: &WriteRequest, mut input: BatchReceiver) -> Result<u64, EngineError> {
+    async fn write(&self, request: &WriteRequest, mut input: BatchReceiver) -> Result<Written, EngineError> {
         // Binary, bit and geometry values are bound as bytes, everything else as text.
         let as_bytes: Vec<bool> = request.columns.iter().map(|c| is_byte_valued(c.class, &c.declared_type)).collect();
         let fail = |what| failed_on(what, &request.table);
@@ -171,6 +171,10 @@ impl Target for MySqlTarget {
             let delete = format!("DELETE FROM {}", Q.table(&request.table.name));
             waiting.run((&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(delete))), "emptying", &request.table).await?;
         }
+        let seen = match request.mode {
+            Mode::Mirror => Some(Seen::create(&mut tx, request).await?),
+            _ => None,
+        };
         let mut statements = Statements::new(request, self.upsert);
         let full = (MAX_PLACEHOLDERS / request.columns.len().max(1)).min(MAX_ROWS_PER_STATEMENT);
         let mut pending = Pending::default();
@@ -194,22 +198,105 @@ impl Target for MySqlTarget {
                 let limits = Limits { max_value: self.max_packet.saturating_sub(1024), first_row: rows + 1 };
                 let args = pending.bind(n, &as_bytes, request, limits)?;
                 let query = sqlx::query_with(AssertSqlSafe(sql), args);
+                let keys = match &seen {
+                    Some(seen) => Some(seen.insert(&pending, n, &as_bytes, request)?),
+                    None => None,
+                };
                 // The statement holds its values encoded: a huge value's batch copy goes before
                 // the driver writes the packet.
                 pending.consume(n);
                 waiting.run(query.execute(&mut *tx), "writing", &request.table).await?;
+                if let Some(keys) = keys {
+                    keys.execute(&mut *tx).await.map_err(fail("noting the keys written to"))?;
+                }
                 rows += n as u64;
             }
             if finished {
                 break;
             }
         }
+        let deleted = match seen {
+            Some(seen) => {
+                let deleting = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(seen.delete_sql(request))));
+                let gone = waiting.run(deleting, "deleting rows the source no longer has from", &request.table).await?;
+                (&mut *tx).execute(Seen::DROP).await.map_err(fail("noting the keys written to"))?;
+                gone.rows_affected()
+            }
+            None => 0,
+        };
         if let Some(sql) = request.recompute_sql(Q, &Q.table(&request.table.name)) {
             let recomputing = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(sql)));
             waiting.run(recomputing, "recomputing columns of", &request.table).await?;
         }
         tx.commit().await.map_err(fail("committing"))?;
-        Ok(rows)
+        Ok(Written { rows, deleted })
+    }
+}
+
+/// A mirror's record of the keys it wrote: a temporary table of the key columns (their types
+/// and the key's index taken from the table), filled statement by statement in the load's
+/// transaction (a temporary table commits nothing), then the rows whose key it lacks deleted.
+struct Seen {
+    key: Vec<usize>,
+}
+
+impl Seen {
+    const DROP: &'static str = "DROP TEMPORARY TABLE IF EXISTS dbtwin_seen";
+
+    async fn create(tx: &mut sqlx::Transaction<'_, sqlx::MySql>, request: &WriteRequest) -> Result<Self, EngineError> {
+        let fail = |e| failed(format!("target: noting the keys written to {}", request.table), e);
+        let key = Q.list(request.key.iter().map(String::as_str));
+        let create = format!(
+            "CREATE TEMPORARY TABLE dbtwin_seen (PRIMARY KEY ({key})) SELECT {key} FROM {} LIMIT 0",
+            Q.table(&request.table.name)
+        );
+        // A session the pool hands out again may still hold a failed load's table.
+        (&mut **tx).execute(Self::DROP).await.map_err(fail)?;
+        (&mut **tx).execute(sqlx::raw_sql(AssertSqlSafe(create))).await.map_err(fail)?;
+        let key = request
+            .key
+            .iter()
+            .map(|k| request.column_names().position(|c| c == k).expect("a key column is written"))
+            .collect();
+        Ok(Seen { key })
+    }
+
+    /// The statement that notes the keys of the next `n` pending rows.
+    fn insert(
+        &self,
+        pending: &Pending,
+        n: usize,
+        as_bytes: &[bool],
+        request: &WriteRequest,
+    ) -> Result<sqlx::query::Query<'static, sqlx::MySql, MySqlArguments>, EngineError> {
+        let row = format!("({})", vec!["?"; self.key.len()].join(", "));
+        let sql = format!(
+            "INSERT IGNORE INTO dbtwin_seen ({}) VALUES {}",
+            Q.list(request.key.iter().map(String::as_str)),
+            vec![row; n].join(", ")
+        );
+        let mut args = MySqlArguments::default();
+        for (batch, r) in pending.iter().take(n) {
+            for (k, &c) in self.key.iter().enumerate() {
+                let cell = batch.cell(r, c);
+                let added = if as_bytes[c] {
+                    args.add(cell.map(<[u8]>::to_vec))
+                } else {
+                    // Written already as text by the row's own statement, which checked it.
+                    args.add(cell.map(|v| String::from_utf8_lossy(v).into_owned()))
+                };
+                added.map_err(|e| {
+                    EngineError::Data(format!("target: table {}, column {}: {e}", request.table, request.key[k]))
+                })?;
+            }
+        }
+        Ok(sqlx::query_with(AssertSqlSafe(sql), args))
+    }
+
+    fn delete_sql(&self, request: &WriteRequest) -> String {
+        let table = Q.table(&request.table.name);
+        let same: Vec<String> = request.key.iter().map(|k| format!("s.{0} = {table}.{0}", Q.ident(k))).collect();
+        format!("DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM dbtwin_seen AS s WHERE {})", same.join(" AND "))
     }
 }
 
@@ -349,7 +436,7 @@ impl Statements {
         let row = format!("({})", vec!["?"; request.columns.len()].join(", "));
         let tail = match request.mode {
             Mode::Replace => String::new(),
-            Mode::Upsert => upsert_tail(request, syntax),
+            Mode::Upsert | Mode::Mirror => upsert_tail(request, syntax),
         };
         Statements {
             head: format!("INSERT INTO {} ({columns}) VALUES ", Q.table(&request.table.name)),

@@ -9,7 +9,7 @@ use super::{DIALECT, Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, Target, TargetProfile, WriteRequest,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, Target, TargetProfile, WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed, failed_on, session, waiting_for_lock};
 use crate::engine::url::DbUrl;
@@ -77,7 +77,7 @@ impl Target for PgTarget {
         probed.map(drop).map_err(|e| describe(&e))
     }
 
-    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError> {
+    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<Written, EngineError> {
         let fail = |what| failed_on(what, &request.table);
         let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
         let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
@@ -106,7 +106,7 @@ impl Target for PgTarget {
                 self.locking(emptying, "emptying", &request.table).await?;
                 None
             }
-            Mode::Upsert => {
+            Mode::Upsert | Mode::Mirror => {
                 // Writers wait while we decide (readers do not); an empty table gets the plain
                 // COPY, which is what an upsert into it amounts to, at twice the speed.
                 let lock = format!("LOCK TABLE {relation} IN SHARE ROW EXCLUSIVE MODE");
@@ -135,18 +135,26 @@ impl Target for PgTarget {
                     request.table, request.columns[column].name
                 )),
             })?;
+        let mut deleted = 0;
         if stage.is_some() {
             (&mut *tx)
                 .execute(sqlx::raw_sql(AssertSqlSafe(upsert_sql(request))))
                 .await
                 .map_err(fail("merging into"))?;
+            if request.mode == Mode::Mirror {
+                let gone = (&mut *tx)
+                    .execute(sqlx::raw_sql(AssertSqlSafe(mirror_delete_sql(request, &relation))))
+                    .await
+                    .map_err(fail("deleting rows the source no longer has from"))?;
+                deleted = gone.rows_affected();
+            }
         }
         if let Some(sql) = request.recompute_sql(Q, &relation) {
             (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(sql))).await.map_err(fail("recomputing columns of"))?;
         }
         continue_sequences(&mut tx, request, &relation).await?;
         tx.commit().await.map_err(fail("committing"))?;
-        Ok(rows)
+        Ok(Written { rows, deleted })
     }
 }
 
@@ -308,6 +316,12 @@ fn upsert_sql(request: &WriteRequest) -> String {
         "INSERT INTO {table} ({columns}) OVERRIDING SYSTEM VALUE SELECT {columns} FROM {STAGE} ON CONFLICT ({}) {action}",
         Q.list(request.key.iter().map(String::as_str))
     )
+}
+
+/// A mirror's deletions: the rows whose key is not among the staged ones (all the source gave).
+fn mirror_delete_sql(request: &WriteRequest, relation: &str) -> String {
+    let same: Vec<String> = request.key.iter().map(|k| format!("s.{0} = t.{0}", Q.ident(k))).collect();
+    format!("DELETE FROM {relation} AS t WHERE NOT EXISTS (SELECT 1 FROM {STAGE} AS s WHERE {})", same.join(" AND "))
 }
 
 /// Advisory-lock space of the sequences dbtwin moves (`dbtw` in the high half, the OID below).

@@ -7,10 +7,11 @@ use sqlx::{AssertSqlSafe, Executor};
 use tokio::sync::Mutex;
 
 use super::{Affinity, DIALECT, Q, affinity};
+use crate::data::batch::Batch;
 use crate::data::channel::BatchReceiver;
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed};
 use crate::engine::url::DbUrl;
@@ -91,7 +92,7 @@ impl Target for SqliteTarget {
         (&mut *conn).prepare(sql).await.map(drop).map_err(|e| describe(&e))
     }
 
-    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<u64, EngineError> {
+    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<Written, EngineError> {
         let binds: Vec<Bind> = request.columns.iter().map(Bind::of).collect();
         let mut conn = self.conn.lock().await;
         let fail = |e| failed(format!("target: writing {}", request.table), e);
@@ -101,9 +102,9 @@ impl Target for SqliteTarget {
             Ok(_) => conn.execute("COMMIT").await.map(|_| ()),
             Err(_) => conn.execute("ROLLBACK").await.map(|_| ()),
         };
-        let rows = loaded?;
+        let written = loaded?;
         ended.map_err(fail)?;
-        Ok(rows)
+        Ok(written)
     }
 }
 
@@ -112,12 +113,16 @@ async fn load(
     request: &WriteRequest,
     binds: &[Bind],
     mut input: BatchReceiver,
-) -> Result<u64, EngineError> {
+) -> Result<Written, EngineError> {
     let table = Q.table(&request.table.name);
     let fail = |e| failed(format!("target: writing {}", request.table), e);
     if request.mode == Mode::Replace {
         conn.execute(AssertSqlSafe(format!("DELETE FROM {table}"))).await.map_err(fail)?;
     }
+    let seen = match request.mode {
+        Mode::Mirror => Some(Seen::create(conn, request, &table).await?),
+        _ => None,
+    };
     let width = request.columns.len().max(1);
     let per_statement = (MAX_PARAMS / width).clamp(1, MAX_ROWS);
     let mut rows = 0u64;
@@ -131,39 +136,114 @@ async fn load(
             let mut query = sqlx::query::<Sqlite>(AssertSqlSafe(sql));
             for row in start..start + n {
                 for (col, cell) in held.row(row).enumerate() {
-                    let Some(v) = cell else {
-                        query = query.bind(None::<String>);
-                        continue;
-                    };
-                    query = match (binds[col], std::str::from_utf8(v)) {
-                        // Text that is not UTF-8 (SQLite keeps what it is given) goes in as its
-                        // bytes; a text column's placeholder casts them back to text unchanged.
-                        (Bind::Bytes, _) | (_, Err(_)) => query.bind(v.to_vec()),
-                        (Bind::Untyped, Ok(text)) => match untyped(text) {
-                            Untyped::Integer(i) => query.bind(i),
-                            Untyped::Real(f) => query.bind(f),
-                            Untyped::Text => query.bind(text.to_string()),
-                        },
-                        (Bind::Text, Ok(text)) => query.bind(text.to_string()),
-                    };
+                    query = bind(query, binds[col], cell);
                 }
             }
+            let keys = seen.as_ref().map(|s| s.insert(held, start..start + n, binds));
             if start + n == total {
                 // The statement owns its values now: a huge value's batch copy goes before
                 // SQLite makes its own two (the bound value, the record).
                 batch = None;
             }
             conn.execute(query).await.map_err(fail)?;
+            if let Some(keys) = keys {
+                conn.execute(keys).await.map_err(fail)?;
+            }
             start += n;
         }
         rows += total as u64;
     }
+    let deleted = match seen {
+        Some(seen) => seen.delete(conn, request, &table).await?,
+        None => 0,
+    };
     if let Some(sql) = request.recompute_sql(Q, &table) {
         conn.execute(sqlx::raw_sql(AssertSqlSafe(sql)))
             .await
             .map_err(|e| failed(format!("target: recomputing columns of {}", request.table), e))?;
     }
-    Ok(rows)
+    Ok(Written { rows, deleted })
+}
+
+type Query<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// One cell bound as its column takes it.
+fn bind<'q>(query: Query<'q>, how: Bind, cell: Option<&[u8]>) -> Query<'q> {
+    let Some(v) = cell else { return query.bind(None::<String>) };
+    match (how, std::str::from_utf8(v)) {
+        // Text that is not UTF-8 (SQLite keeps what it is given) goes in as its bytes; a text
+        // column's placeholder casts them back to text unchanged.
+        (Bind::Bytes, _) | (_, Err(_)) => query.bind(v.to_vec()),
+        (Bind::Untyped, Ok(text)) => match untyped(text) {
+            Untyped::Integer(i) => query.bind(i),
+            Untyped::Real(f) => query.bind(f),
+            Untyped::Text => query.bind(text.to_string()),
+        },
+        (Bind::Text, Ok(text)) => query.bind(text.to_string()),
+    }
+}
+
+/// A mirror's record of the keys it wrote: a temporary table of the key columns (with their
+/// declared types, so their values compare as the table's do) and a unique index, filled
+/// statement by statement in the load's transaction; then the rows whose key it lacks go.
+struct Seen {
+    /// Positions of the key among the written columns.
+    key: Vec<usize>,
+    columns: String,
+}
+
+impl Seen {
+    async fn create(conn: &mut SqliteConnection, request: &WriteRequest, table: &str) -> Result<Self, EngineError> {
+        let fail = |e| failed(format!("target: noting the keys written to {}", request.table), e);
+        let columns = Q.list(request.key.iter().map(String::as_str));
+        // The connection outlives the load: a failed load's table may still be there.
+        conn.execute("DROP TABLE IF EXISTS temp.dbtwin_seen").await.map_err(fail)?;
+        let create = format!(
+            "CREATE TEMP TABLE dbtwin_seen AS SELECT {columns} FROM {table} WHERE 0; \
+             CREATE UNIQUE INDEX temp.dbtwin_seen_key ON dbtwin_seen ({columns})"
+        );
+        conn.execute(sqlx::raw_sql(AssertSqlSafe(create))).await.map_err(fail)?;
+        let key = request
+            .key
+            .iter()
+            .map(|k| request.column_names().position(|c| c == k).expect("a key column is written"))
+            .collect();
+        Ok(Seen { key, columns })
+    }
+
+    fn insert(&self, batch: &Batch, rows: std::ops::Range<usize>, binds: &[Bind]) -> Query<'static> {
+        let placeholder = |b: Bind| if b == Bind::Text { "CAST(? AS TEXT)" } else { "?" };
+        let one = format!("({})", self.key.iter().map(|&c| placeholder(binds[c])).collect::<Vec<_>>().join(", "));
+        let sql = format!(
+            "INSERT OR IGNORE INTO temp.dbtwin_seen ({}) VALUES {}",
+            self.columns,
+            vec![one; rows.len()].join(", ")
+        );
+        let mut query = sqlx::query::<Sqlite>(AssertSqlSafe(sql));
+        for row in rows {
+            for &c in &self.key {
+                query = bind(query, binds[c], batch.cell(row, c));
+            }
+        }
+        query
+    }
+
+    async fn delete(
+        self,
+        conn: &mut SqliteConnection,
+        request: &WriteRequest,
+        table: &str,
+    ) -> Result<u64, EngineError> {
+        let fail = |e| failed(format!("target: deleting rows the source no longer has from {}", request.table), e);
+        let same: Vec<String> = request.key.iter().map(|k| format!("s.{0} = {table}.{0}", Q.ident(k))).collect();
+        let delete = format!(
+            "DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM temp.dbtwin_seen AS s WHERE {})",
+            same.join(" AND ")
+        );
+        let gone = conn.execute(sqlx::raw_sql(AssertSqlSafe(delete))).await.map_err(fail)?;
+        conn.execute("DROP TABLE temp.dbtwin_seen").await.map_err(fail)?;
+        Ok(gone.rows_affected())
+    }
 }
 
 /// How a column's values are bound.
@@ -214,7 +294,7 @@ fn insert_sql(request: &WriteRequest, binds: &[Bind], table: &str, rows: usize) 
     let one = format!("({})", binds.iter().map(placeholder).collect::<Vec<_>>().join(", "));
     let columns = Q.list(request.column_names());
     let mut sql = format!("INSERT INTO {table} ({columns}) VALUES {}", vec![one; rows].join(", "));
-    if request.mode == Mode::Upsert && !request.key.is_empty() {
+    if matches!(request.mode, Mode::Upsert | Mode::Mirror) && !request.key.is_empty() {
         let updates: Vec<String> =
             request.non_key_columns().map(|c| format!("{0} = excluded.{0}", Q.ident(c))).collect();
         let action =
