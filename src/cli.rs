@@ -141,6 +141,9 @@ pub struct CopyArgs {
     /// unique keys and foreign keys are added after the data is loaded.
     #[arg(long)]
     pub create_tables: bool,
+    /// Write the run's report as JSON to FILE when it ends, however it ends (replaced whole).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -17,15 +17,39 @@ use crate::data::mode::Mode;
 use crate::engine::{ConnectOptions, EngineError, LoadSettings, Side, Source, TriggerRef};
 use crate::findings;
 use crate::mask::Keyring;
+use crate::pipeline::TableError;
 use crate::pipeline::{self, Settings, sample::sample};
 use crate::plan::Plan;
-use crate::report::{self, Activity};
+use crate::report::{self, Activity, Ending, Planned, RunRecord, RunReport};
 use crate::schema::TableName;
 
 /// Rows shown per table by `copy --dry-run`.
 const PREVIEW_ROWS: u64 = 3;
 
 pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
+    let report = match &args.report {
+        Some(path) => Some(RunReport::open(path, &args.config).map_err(Refused)?),
+        None => None,
+    };
+    let record = RunRecord::default();
+    let result = copy(cli, args, &record).await;
+    if let (Some(report), Some(path)) = (report, &args.report) {
+        let exit_code = result.as_ref().map_or_else(super::exit_code, |()| super::exit::OK);
+        let failed_table = result.as_ref().err().and_then(|e| e.chain().find_map(|c| c.downcast_ref::<TableError>()));
+        let error = result.as_ref().err().map(|e| format!("{e:#}"));
+        let ending = Ending { exit_code, error, failed_table: failed_table.map(|t| &t.table) };
+        if let Err(e) = report.write(&record, ending) {
+            let e = anyhow::anyhow!("--report {}: {e}", path.display());
+            return Err(match result {
+                Err(first) => first.context(format!("{e:#}")),
+                Ok(()) => e,
+            });
+        }
+    }
+    result
+}
+
+async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<()> {
     let config = config::load(&args.config)?;
     if config.secret.is_some() && args.seed.is_some() {
         return Err(Refused(format!(
@@ -48,6 +72,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
     let jobs = args.jobs as usize;
     let lock_wait = Duration::from_secs(args.lock_wait.into());
     let options = ConnectOptions { jobs, lock_wait, create_missing: args.create_tables };
+    record.ends(source_url.to_string(), target_url.to_string());
     let mut pair = Pair::open(source_url, target_url, options, session::schemas(&config)).await?;
     let batch_rows = args.batch_rows as usize;
     let mut created = if args.create_tables { Created::missing(&config, &pair) } else { Created::nothing() };
@@ -78,6 +103,17 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         });
     }
     log_plan(&plan);
+    record.planned(
+        plan.tables
+            .iter()
+            .map(|t| Planned {
+                source: t.name().clone(),
+                target: t.write.table.name.clone(),
+                mode: t.write.mode,
+                masked: t.masks.columns().iter().map(|m| m.column.clone()).collect(),
+            })
+            .collect(),
+    );
     let reporter = progress.reporter(&plan, Activity::Copy);
     let keys = session::keyring(&config, args.seed);
     let tables: Vec<TableName> = plan.tables.iter().map(|t| t.write.table.name.clone()).collect();
@@ -144,6 +180,7 @@ pub async fn run(cli: &Cli, args: &CopyArgs) -> anyhow::Result<()> {
         keys.into(),
         reporter,
         Settings { jobs, channel_capacity: 4 },
+        record,
     );
     let outcome = tokio::select! {
         result = run => result.map_err(|e| anyhow::Error::from(e).context("copy failed")),

@@ -282,6 +282,7 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         batch_rows: 10_000,
         seed: None,
         create_tables: false,
+        report: None,
     };
     copy::run(cli, &copy_args).await?;
     print!("{}", show(&files).await?);

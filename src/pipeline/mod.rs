@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use crate::engine::{EngineError, Source, Target};
 use crate::mask::Keyring;
 use crate::plan::{Plan, TablePlan};
-use crate::report::{Reporter, TableStats};
+use crate::report::{Reporter, RunRecord, TableStats};
 use crate::schema::TableName;
 
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +52,7 @@ pub async fn run(
     keys: Arc<Keyring>,
     reporter: Arc<dyn Reporter>,
     settings: Settings,
+    record: &RunRecord,
 ) -> Result<Vec<TableStats>, TableError> {
     let shared = Run { source, target, keys, reporter, settings };
     let mut slots: Vec<Option<Arc<TablePlan>>> = plan.tables.into_iter().map(|t| Some(Arc::new(t))).collect();
@@ -69,7 +70,10 @@ pub async fn run(
         }
         while let Some(joined) = tasks.join_next().await {
             match joined {
-                Ok(Ok(s)) => stats.push(s),
+                Ok(Ok(s)) => {
+                    record.committed(&s);
+                    stats.push(s);
+                }
                 Ok(Err(e)) => {
                     // Dropping the set aborts the other tables; their open transactions roll back.
                     tasks.abort_all();

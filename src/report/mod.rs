@@ -2,6 +2,7 @@
 //! bars (a terminal), periodic log lines (cron, CI) or nothing (tests) sit behind it.
 
 mod bars;
+mod run;
 mod summary;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use bars::{Bars, BarsWriter};
+pub use run::{Ending, Planned, RunRecord, RunReport};
 pub use summary::{TableStats, render as render_summary};
 
 use crate::data::progress::{TableProgress, Uncounted};

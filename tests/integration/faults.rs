@@ -117,7 +117,8 @@ async fn sqlite_interrupt_leaves_a_whole_file(signal: &str, code: i32) {
         "source: {}\ntarget: {}\ntables:\n  events: {{ mode: replace }}\n",
         source.url, target.url
     ));
-    let child = spawn_copy(&path, &[]);
+    let report = std::path::PathBuf::from(format!("{}.report.json", target.path.display()));
+    let child = spawn_copy(&path, &["--report", report.to_str().unwrap()]);
     let journal = std::path::PathBuf::from(format!("{}-journal", target.path.display()));
     let mut loading = false;
     for _ in 0..2000 {
@@ -140,6 +141,11 @@ async fn sqlite_interrupt_leaves_a_whole_file(signal: &str, code: i32) {
     std::fs::copy(&target.path, &alone.path).unwrap();
     assert_eq!(alone.rows("PRAGMA integrity_check").await, vec![vec![Some("ok".to_string())]]);
     assert_eq!(alone.count("events").await, 2, "the old rows, untouched");
+    // The run's report is written on the way out, saying so.
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!((doc["status"].as_str(), doc["exit_code"].as_i64()), (Some("interrupted"), Some(code as i64)));
+    assert_eq!(doc["tables"][0]["status"], "not copied", "{doc}");
+    std::fs::remove_file(&report).unwrap();
 }
 
 #[tokio::test]

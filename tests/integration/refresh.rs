@@ -83,3 +83,62 @@ async fn mirror_scenario<S: TestDb, T: TestDb>() {
 }
 
 crate::on_every_engine_pair!(mirror_scenario);
+
+fn report_of(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("the report is one JSON document")
+}
+
+fn table<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["table"].as_str().unwrap().ends_with(&format!(".{name}")))
+        .unwrap_or_else(|| panic!("table {name} in {doc}"))
+}
+
+/// `--report FILE`: a JSON report after a run that succeeds, one that fails on a table, and
+/// none (exit 2, nothing written) when the file cannot be written.
+async fn report_scenario<D: TestDb>() {
+    let (source, target) = (D::create().await, D::create().await);
+    source.exec(&format!("{SHOP}{}", shop_rows())).await;
+    target.exec(SHOP).await;
+    let dir = std::env::temp_dir().join(format!("dbtwin-report-test-{}-{}", std::process::id(), D::ENGINE));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.json");
+    let report = path.to_str().unwrap();
+
+    let bad = copy(source.url(), target.url(), RULES, &["--report", "/no/such/dir/run.json"]).await;
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--report /no/such/dir/run.json: cannot be written"), "{}", bad.stderr);
+    assert_eq!(target.count("owners").await, 0, "nothing was written");
+
+    assert_ok(&copy(source.url(), target.url(), RULES, &["--report", report]).await);
+    let doc = report_of(&path);
+    assert_eq!(doc["status"], "copied");
+    assert_eq!(doc["exit_code"], 0);
+    assert_eq!(doc["rows_written"], 92);
+    assert_eq!(doc["config_blake3"].as_str().unwrap().len(), 64);
+    assert!(!doc.to_string().contains("dbtwin-test-pw"), "no password in the report: {doc}");
+    let owners = table(&doc, "owners");
+    assert_eq!((owners["mode"].as_str(), owners["status"].as_str()), (Some("mirror"), Some("copied")));
+    assert_eq!(owners["rows_written"], 30);
+    assert_eq!(owners["masked_columns"], serde_json::json!(["email"]));
+    assert_eq!(table(&doc, "visits")["mode"], "replace");
+
+    // A table the target refuses: the run fails, and the report says which and why.
+    source.exec("UPDATE pets SET name = 'Twin' WHERE id IN (3, 4)").await;
+    target.exec("CREATE UNIQUE INDEX pets_name ON pets (name)").await;
+    let failed = copy(source.url(), target.url(), RULES, &["--report", report]).await;
+    assert_eq!(failed.code, 1, "{}", failed.stderr);
+    let doc = report_of(&path);
+    assert_eq!((doc["status"].as_str(), doc["exit_code"].as_i64()), (Some("failed"), Some(1)));
+    let pets = table(&doc, "pets");
+    assert_eq!(pets["status"], "failed", "{doc}");
+    assert!(pets["error"].as_str().unwrap().contains("pets"), "{doc}");
+    assert!(["copied", "not copied"].contains(&table(&doc, "owners")["status"].as_str().unwrap()), "{doc}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+crate::on_every_engine!(report_scenario);
