@@ -122,7 +122,15 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
         let originals = args.show_originals || std::io::stdout().is_terminal();
         let found = pair.target.engine.triggers(&tables).await?;
         let left = pair.target.engine.left_suspended().await?;
-        return dry_run(&plan, &pair, &keys, originals, &trigger_plan(&left, &found, config.triggers)).await;
+        // A subset is chosen (the source is only read), so the plan says how many rows each
+        // table gets and the preview shows chosen rows.
+        let mut chosen = String::new();
+        for (table, got) in pipeline::subset::choose(&mut plan, pair.source.engine.as_ref(), &keys).await? {
+            let _ = writeln!(chosen, "subset: {table}: {}", got.describe());
+        }
+        pipeline::subset::preview(&mut plan, PREVIEW_ROWS as usize);
+        let triggers = trigger_plan(&left, &found, config.triggers);
+        return dry_run(&plan, &pair, &keys, originals, &format!("{triggers}{chosen}")).await;
     }
     // Triggers a killed run left suspended go back before this run writes anything (a dry run
     // writes nothing, so it leaves them for the next copy).
@@ -350,10 +358,10 @@ fn trigger_plan(left: &[TriggerRef], found: &[TriggerRef], mode: Triggers) -> St
 }
 
 /// `--dry-run`: `check`'s plan and warnings, then a few masked rows; nothing is written.
-async fn dry_run(plan: &Plan, pair: &Pair, keys: &Keyring, originals: bool, triggers: &str) -> anyhow::Result<()> {
+async fn dry_run(plan: &Plan, pair: &Pair, keys: &Keyring, originals: bool, said: &str) -> anyhow::Result<()> {
     let found = findings::findings(plan, &pair.source.schema, pair.source.engine.as_ref()).await?;
     print!("{}", render_plan(plan, &found));
-    print!("{triggers}");
+    print!("{said}");
     print!("{}", preview(plan, pair.source.engine.as_ref(), keys, originals).await?);
     println!("dry run: nothing was written");
     Ok(())

@@ -184,6 +184,34 @@ fn listed(read: &ReadRequest, keep: &Keep, set: &KeySet, estimate: Option<u64>) 
     Some(KeyList { columns, rows })
 }
 
+/// For `copy --dry-run`: each subset table's read narrowed to the first `n` of its chosen rows
+/// (in key-byte order, so every dry run shows the same ones), so its preview shows rows the copy
+/// would write rather than the table's first rows.
+pub fn preview(plan: &mut Plan, n: usize) {
+    for table in &mut plan.tables {
+        let Some(keep) = &table.keep else { continue };
+        if table.read.filter.keys.is_some() {
+            continue;
+        }
+        let mut first: Vec<&[u8]> = Vec::with_capacity(n + 1);
+        for packed in keep.rows.iter() {
+            if first.len() < n || first.last().is_some_and(|last| packed < *last) {
+                let at = first.partition_point(|k| *k < packed);
+                first.insert(at, packed);
+                first.truncate(n);
+            }
+        }
+        let rows: Option<Vec<Vec<String>>> = first
+            .into_iter()
+            .map(|p| cells(p).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect())
+            .collect();
+        if let Some(rows) = rows {
+            let columns = keep.key.iter().map(|&c| table.read.columns[c].clone()).collect();
+            table.read.filter.keys = Some(KeyList { columns, rows });
+        }
+    }
+}
+
 /// At most this many chosen keys are sent to the source (their text is held at once).
 const LISTED_AT_MOST: usize = 200_000;
 /// Keys are sent when they are at most this part of the table's rows: beyond it, one scan of the

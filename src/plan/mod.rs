@@ -363,6 +363,16 @@ fn plan_table(
         (None, Some(m)) => m,
         (None, None) => Mode::Upsert,
     };
+    let source_key: Vec<&str> = table.primary_key.iter().map(|&i| table.columns[i].name.as_str()).collect();
+    let same_key = source_key.len() == key.len() && key.iter().all(|k| source_key.contains(&k.as_str()));
+    if mode == Mode::Mirror && !source_key.is_empty() && !same_key {
+        problems.push(format!(
+            "table {name}: mode mirror finds deleted rows by the target's primary key ({}), which is not the \
+             source's ({}); give both the same key, or use mode upsert",
+            key.join(", "),
+            source_key.join(", ")
+        ));
+    }
     if matches!(mode, Mode::Upsert | Mode::Mirror) && key.iter().any(|k| !copied.names.contains(k)) {
         problems.push(format!(
             "table {name}: the target's primary key ({}) is not among the copied columns",

@@ -85,6 +85,30 @@ fn short_form_infers_kinds_and_defaults_modes() {
 }
 
 #[test]
+fn mirror_by_default_replaces_a_keyless_table_and_says_so() {
+    let p = plan("mode: mirror\ntables: {}\n", true).unwrap();
+    let users = p.tables.iter().find(|t| t.name().name == "users").unwrap();
+    assert_eq!((users.write.mode, users.note.as_deref()), (Mode::Mirror, None));
+    let orders = p.tables.iter().find(|t| t.name().name == "orders").unwrap();
+    assert_eq!(orders.write.mode, Mode::Replace);
+    assert!(orders.note.as_deref().unwrap().starts_with("table public.orders: mode mirror finds deleted rows by key"));
+}
+
+#[test]
+fn mirror_refuses_a_target_keyed_otherwise() {
+    let config = config::parse("tables:\n  users: { mode: mirror }\n", "m.yaml").unwrap();
+    let source = schema();
+    let mut target = schema();
+    let users = target.tables.iter_mut().find(|t| t.name.name == "users").unwrap();
+    users.primary_key = vec![1];
+    let err = resolve(&config, &source, &target, options(true)).unwrap_err().to_string();
+    assert!(
+        err.contains("table public.users: mode mirror finds deleted rows by the target's primary key (email), which is not the source's (id)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn fk_checks_on_loads_parents_first() {
     let p = plan("tables: {}\n", false).unwrap();
     let names: Vec<Vec<&str>> =

@@ -203,7 +203,23 @@ async fn subset_scenario<S: TestDb, T: TestDb>() {
         assert!(dry.stdout.contains(line), "missing {line:?} in:\n{}", dry.stdout);
     }
     assert_eq!(again.count("customers").await, 0);
+    // It also says what the subset gives, and previews chosen rows, not the table's first ones.
+    let shown = copy(source.url(), again.url(), RULES, &["--dry-run", "--show-originals"]).await;
+    assert_ok(&shown);
+    assert!(shown.stdout.contains("subset: "), "{}", shown.stdout);
+    assert!(shown.stdout.contains("customers: 8 rows (6 roots, 1 child, 1 parent)"), "{}", shown.stdout);
+    let previewed: Vec<String> = shown
+        .stdout
+        .split("Customer ")
+        .skip(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+        .collect();
+    assert_eq!(previewed.len(), 3, "three customers previewed:\n{}", shown.stdout);
     assert_ok(&copy(source.url(), again.url(), RULES, &[]).await);
+    let copied = firsts(again.rows("SELECT id FROM customers ORDER BY id").await);
+    for id in &previewed {
+        assert!(copied.contains(id), "previewed customer {id} is one the subset copies: {copied:?}");
+    }
     let tables = ["customers", "orders", "items", "shipments", "products", "comments", "members", "teams"];
     for table in tables {
         let q = format!("SELECT * FROM {table} ORDER BY id");
