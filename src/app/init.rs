@@ -78,6 +78,45 @@ fn render(source: &str, plan: &Plan, schema: &Schema, findings: &[Finding]) -> S
     if !any {
         out.push_str("  {}\n");
     }
+    out.push_str(&proposed_keys(schema));
+    out
+}
+
+/// A commented `subset:` section proposing `keys:` for the tables a subset would have to tell
+/// rows apart in but that have no primary key: those linked to others by a foreign key. Each is
+/// keyed by a unique key whose columns are all NOT NULL, else by all of its columns.
+fn proposed_keys(schema: &Schema) -> String {
+    let linked = |t: &crate::schema::Table| {
+        !t.foreign_keys.is_empty()
+            || schema.tables.iter().any(|o| o.foreign_keys.iter().any(|f| f.references == t.name))
+    };
+    let mut lines = Vec::new();
+    for t in schema.tables.iter().filter(|t| t.primary_key.is_empty() && linked(t)) {
+        let unique = t.unique_keys.iter().find(|u| u.columns.iter().all(|&c| !t.columns[c].nullable));
+        let (columns, why): (Vec<&str>, &str) = match unique {
+            Some(u) => (u.columns.iter().map(|&c| t.columns[c].name.as_str()).collect(), "its unique key"),
+            None => {
+                (t.columns.iter().filter(|c| !c.generated).map(|c| c.name.as_str()).collect(), "every column: REVIEW")
+            }
+        };
+        let names: Vec<String> = columns.iter().map(|c| yaml_key(c)).collect();
+        let entry = format!("{}: [{}]", yaml_key(&t.name.name), names.join(", "));
+        lines.push(format!("#     {entry:<40} # no primary key; {why}"));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "# A subset copies part of the database with every foreign key whole (README \"Subsets\"):\n\
+         # subset:\n\
+         #   roots:\n\
+         #     - { table: TABLE, percent: 5 }\n\
+         #   keys:                                     # how the subset tells these tables' rows apart\n",
+    );
+    for line in lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
 }
 
@@ -111,6 +150,43 @@ fn yaml_key(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::{Column, FkAction, ForeignKey, Index, Table, TableName, TypeClass};
+
+    fn table(name: &str, columns: &[(&str, bool)]) -> Table {
+        let mut t = Table::new(TableName::new("public", name));
+        t.columns = columns
+            .iter()
+            .map(|&(c, nullable)| Column { nullable, ..Column::new(c, "integer", TypeClass::Int { bytes: 4 }) })
+            .collect();
+        t
+    }
+
+    #[test]
+    fn keyless_tables_a_subset_reaches_get_a_proposed_key() {
+        let mut orders = table("orders", &[("id", false)]);
+        orders.primary_key = vec![0];
+        let mut log = table("order_log", &[("order_id", false), ("at", false), ("note", true)]);
+        log.foreign_keys.push(ForeignKey {
+            name: "fk".into(),
+            columns: vec![0],
+            references: orders.name.clone(),
+            referenced_columns: vec!["id".into()],
+            on_delete: FkAction::NoAction,
+            on_update: FkAction::NoAction,
+        });
+        let mut tagged = table("tagged", &[("order_id", false), ("tag", false)]);
+        tagged.unique_keys.push(Index::plain("u", vec![0, 1]));
+        tagged.foreign_keys = log.foreign_keys.clone();
+        let alone = table("alone", &[("x", true)]);
+        let schema = Schema { tables: vec![orders, log, tagged, alone], elsewhere: Vec::new() };
+        let text = proposed_keys(&schema);
+        assert!(text.contains("#     order_log: [order_id, at, note]"), "{text}");
+        assert!(text.contains("every column: REVIEW"), "{text}");
+        assert!(text.contains("#     tagged: [order_id, tag]"), "{text}");
+        assert!(text.contains("its unique key"), "{text}");
+        assert!(!text.contains("alone"), "a table no foreign key links needs no key: {text}");
+        assert!(text.lines().all(|l| l.starts_with('#')), "commented out, so the file stays valid: {text}");
+    }
 
     #[test]
     fn keys_are_quoted_only_when_needed() {
