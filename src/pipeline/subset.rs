@@ -335,6 +335,24 @@ fn add(tables: &Tables, states: &mut [State], at: At, b: &Batch, row: usize, key
     new
 }
 
+/// The children of a round's new parent rows looked up by their keys, when that beats reading
+/// the child table: one edge, whose columns lead an index of the child, and parents few next to
+/// the child's rows. Without a cap, the children found are the same in whatever order they come.
+fn lookup(child: &crate::plan::subset::SubsetTable, edge: &Edge, parents: &KeySet) -> Option<KeyList> {
+    let few = parents.len() <= LISTED_AT_MOST
+        && child.row_estimate.is_some_and(|rows| parents.len() as u64 <= rows / LISTED_PART);
+    if !edge.indexed || !few {
+        return None;
+    }
+    let mut rows = Vec::with_capacity(parents.len());
+    for packed in parents.iter() {
+        let row: Option<Vec<String>> =
+            cells(packed).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect();
+        rows.push(row?);
+    }
+    Some(KeyList { columns: edge.columns.iter().map(|&c| child.columns[c].clone()).collect(), rows })
+}
+
 /// What a round works from: the sets the previous round left new.
 struct Taken {
     down: Vec<KeySet>,
@@ -508,7 +526,14 @@ impl<'a> Scans<'a> {
                     }
                     // A cap keeps the first children by key, so every run keeps the same ones.
                     let by_key = ins.iter().any(|(_, e)| e.max_children.is_some());
-                    let request = self.request(t, when, RowFilter { by_key, ..Default::default() });
+                    let looked_up = match (&ins[..], outs.is_empty() && !resolve && !by_key) {
+                        ([(_, e)], true) => lookup(&tables[t], e, &taken[e.parent].down[e.group]),
+                        _ => None,
+                    };
+                    if let Some(keys) = &looked_up {
+                        tracing::debug!(table = %tables[t].relation, parents = keys.rows.len(), "subset: children looked up by key");
+                    }
+                    let request = self.request(t, when, RowFilter { by_key, keys: looked_up, ..Default::default() });
                     let mut counts: HashMap<(usize, Box<[u8]>), u64> = HashMap::new();
                     let (mut key, mut value) = (Vec::new(), Vec::new());
                     scan(self.source, &request, |b| {

@@ -43,6 +43,8 @@ pub struct SubsetTable {
     pub groups: Vec<Vec<usize>>,
     /// The table's own `where`/`limit`/`order_by`: the rows the subset may choose from.
     pub filter: RowFilter,
+    /// The planner's row count, when known.
+    pub row_estimate: Option<u64>,
 }
 
 /// A link from child rows to the parent row they name.
@@ -57,6 +59,9 @@ pub struct Edge {
     pub when: Option<String>,
     pub children: bool,
     pub max_children: Option<u64>,
+    /// An index of the child leads with the edge's columns, so its children can be looked up
+    /// by the parents' keys instead of found by reading the whole child table.
+    pub indexed: bool,
     /// `orders(customer_id) → customers(id)`.
     pub label: String,
 }
@@ -387,6 +392,7 @@ pub(super) fn plan(
             groups: vec![(0..key.len()).collect()],
             columns: key,
             filter: planned[i].read.filter.clone(),
+            row_estimate: planned[i].row_estimate,
         });
     }
     if problems.len() > before {
@@ -422,6 +428,7 @@ pub(super) fn plan(
                 (group, l.child_columns.clone())
             }
         };
+        let indexed = leads_an_index(tables[l.child], &child_columns);
         let child = &mut out[l.child];
         let columns = child_columns.iter().map(|c| place(&mut child.columns, c)).collect();
         edges.push(Edge {
@@ -432,10 +439,25 @@ pub(super) fn plan(
             when: l.when.clone(),
             children: l.children,
             max_children: l.max_children,
+            indexed,
             label,
         });
     }
     Some(SubsetPlan { tables: out, edges, roots })
+}
+
+/// `columns` (in any order) are the first columns of the table's primary key, a unique key or a
+/// B-tree index: an equality lookup on them is an index scan.
+fn leads_an_index(table: &Table, columns: &[String]) -> bool {
+    let leads = |index: &[usize]| {
+        index.len() >= columns.len()
+            && index[..columns.len()].iter().all(|&c| columns.iter().any(|n| *n == table.columns[c].name))
+    };
+    let plain = |i: &&crate::schema::Index| i.kind == crate::schema::IndexKind::Plain;
+    !columns.is_empty()
+        && (leads(&table.primary_key)
+            || table.unique_keys.iter().filter(plain).any(|u| leads(&u.columns))
+            || table.indexes.iter().filter(plain).any(|i| leads(&i.columns)))
 }
 
 /// Marks tables until nothing more is marked: `next(i, marked)` says whether `i` joins.
