@@ -142,3 +142,33 @@ async fn report_scenario<D: TestDb>() {
 }
 
 crate::on_every_engine!(report_scenario);
+
+/// A mirror deletes parent rows before the children's own mirror runs, which only works with the
+/// target's foreign-key checks off: a PostgreSQL user who cannot switch them off is refused
+/// before anything is written, naming the table; upsert still works for that user.
+#[tokio::test]
+async fn pg_mirror_of_a_referenced_table_needs_fk_checks_off() {
+    let (source, target) = tokio::join!(crate::support::PgDb::create(), crate::support::PgDb::create());
+    source.exec(&format!("{SHOP}{}", shop_rows())).await;
+    target.exec(SHOP).await;
+    let role = format!("dbtwin_nosu_{}", std::process::id());
+    target
+        .exec(&format!(
+            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'pw';
+             GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO {role};"
+        ))
+        .await;
+    let rest = target.url.split_once('@').unwrap().1;
+    let as_role = format!("postgres://{role}:pw@{rest}");
+    let run = copy(&source.url, &as_role, RULES, &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("table public.owners: mode mirror deletes rows that other tables reference"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(target.count("owners").await, 0, "nothing was written");
+    let upsert = "secret: refresh\ntables:\n  owners:\n    columns:\n      email: email\n";
+    assert_ok(&copy(&source.url, &as_role, upsert, &[]).await);
+    assert_eq!(target.count("pets").await, 60);
+}
