@@ -35,6 +35,14 @@ pub struct TableError {
     pub error: EngineError,
 }
 
+/// Of the errors a table's tasks ended with (at least one), the cause: the first that is not
+/// only a channel closed by another task's failure.
+fn cause(errors: impl IntoIterator<Item = Option<EngineError>>) -> EngineError {
+    let mut errors: Vec<EngineError> = errors.into_iter().flatten().collect();
+    let first_real = errors.iter().position(|e| !e.is_cancelled()).unwrap_or(0);
+    errors.swap_remove(first_real)
+}
+
 /// What every table's copy shares.
 #[derive(Clone)]
 struct Run {

@@ -171,16 +171,22 @@ fn listed(read: &ReadRequest, keep: &Keep, set: &KeySet, estimate: Option<u64>) 
     let by_primary_key = !read.filter.key.is_empty()
         && columns.len() == read.filter.key.len()
         && columns.iter().all(|c| read.filter.key.contains(c));
-    let few = set.len() <= LISTED_AT_MOST && estimate.is_some_and(|rows| set.len() as u64 <= rows / LISTED_PART);
-    if !by_primary_key || !few {
+    if !by_primary_key || !few(set, estimate) {
         return None;
     }
-    let mut rows = Vec::with_capacity(set.len());
-    for packed in set.iter() {
-        let row: Option<Vec<String>> =
-            cells(packed).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect();
-        rows.push(row?);
-    }
+    key_list(columns, set.iter())
+}
+
+/// Keys that are few enough to be looked up one by one rather than found by reading the table.
+fn few(keys: &KeySet, estimate: Option<u64>) -> bool {
+    keys.len() <= LISTED_AT_MOST && estimate.is_some_and(|rows| keys.len() as u64 <= rows / LISTED_PART)
+}
+
+/// Packed keys as a key list of `columns`, or `None` if a cell is not text that can be bound.
+fn key_list<'a>(columns: Vec<String>, packed: impl Iterator<Item = &'a [u8]>) -> Option<KeyList> {
+    let rows = packed
+        .map(|p| cells(p).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect())
+        .collect::<Option<Vec<Vec<String>>>>()?;
     Some(KeyList { columns, rows })
 }
 
@@ -201,13 +207,9 @@ pub fn preview(plan: &mut Plan, n: usize) {
                 first.truncate(n);
             }
         }
-        let rows: Option<Vec<Vec<String>>> = first
-            .into_iter()
-            .map(|p| cells(p).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect())
-            .collect();
-        if let Some(rows) = rows {
-            let columns = keep.key.iter().map(|&c| table.read.columns[c].clone()).collect();
-            table.read.filter.keys = Some(KeyList { columns, rows });
+        let columns = keep.key.iter().map(|&c| table.read.columns[c].clone()).collect();
+        if let Some(keys) = key_list(columns, first.into_iter()) {
+            table.read.filter.keys = Some(keys);
         }
     }
 }
@@ -339,18 +341,10 @@ fn add(tables: &Tables, states: &mut [State], at: At, b: &Batch, row: usize, key
 /// the child table: one edge, whose columns lead an index of the child, and parents few next to
 /// the child's rows. Without a cap, the children found are the same in whatever order they come.
 fn lookup(child: &crate::plan::subset::SubsetTable, edge: &Edge, parents: &KeySet) -> Option<KeyList> {
-    let few = parents.len() <= LISTED_AT_MOST
-        && child.row_estimate.is_some_and(|rows| parents.len() as u64 <= rows / LISTED_PART);
-    if !edge.indexed || !few {
+    if !edge.indexed || !few(parents, child.row_estimate) {
         return None;
     }
-    let mut rows = Vec::with_capacity(parents.len());
-    for packed in parents.iter() {
-        let row: Option<Vec<String>> =
-            cells(packed).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect();
-        rows.push(row?);
-    }
-    Some(KeyList { columns: edge.columns.iter().map(|&c| child.columns[c].clone()).collect(), rows })
+    key_list(edge.columns.iter().map(|&c| child.columns[c].clone()).collect(), parents.iter())
 }
 
 /// What a round works from: the sets the previous round left new.

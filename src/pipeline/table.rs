@@ -39,10 +39,8 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
         (Ok(_), Ok(()), Ok(written)) => written,
         (read, staged, written) => {
             // The task that failed is the cause; the others only saw their channel close.
-            let mut errors: Vec<EngineError> =
-                [read.err(), staged.err(), written.err()].into_iter().flatten().collect();
-            let first_real = errors.iter().position(|e| !e.is_cancelled()).unwrap_or(0);
-            return Err(TableError { table: plan.name().clone(), error: errors.swap_remove(first_real) });
+            let error = super::cause([read.err(), staged.err(), written.err()]);
+            return Err(TableError { table: plan.name().clone(), error });
         }
     };
     let elapsed = started.elapsed();

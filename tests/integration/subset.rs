@@ -432,8 +432,9 @@ async fn listed_scenario<S: TestDb, T: TestDb>() {
     source.exec(if S::ENGINE == "mariadb" { "ANALYZE TABLE accounts, entries" } else { "ANALYZE" }).await;
     target.exec(ddl).await;
     let rules = "tables: {}\nsubset:\n  roots:\n    - { table: accounts, where: \"id <= 60\" }\n";
-    let run = copy(source.url(), target.url(), rules, &[]).await;
+    let run = copy(source.url(), target.url(), rules, &["-v"]).await;
     assert_ok(&run);
+    assert!(run.stderr.contains("subset: children looked up by key"), "{}", run.stderr);
     for line in
         ["accounts: 60 rows (60 roots); read by their keys", "entries: 120 rows (120 children); read by their keys"]
     {

@@ -140,10 +140,7 @@ async fn compare(
     let (originals, found) = match (originals, found, read, read_back) {
         (Ok(originals), Ok(found), Ok(_), Ok(_)) => (originals, found),
         (originals, found, read, read_back) => {
-            let mut errors: Vec<EngineError> =
-                [originals.err(), found.err(), read.err(), read_back.err()].into_iter().flatten().collect();
-            let first_real = errors.iter().position(|e| !e.is_cancelled()).unwrap_or(0);
-            return Err(errors.swap_remove(first_real));
+            return Err(super::cause([originals.err(), found.err(), read.err(), read_back.err()]));
         }
     };
     progress.finish(matcher.found_rows);

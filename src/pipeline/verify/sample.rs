@@ -11,11 +11,10 @@ use std::sync::Arc;
 use super::side::{Layout, pack_into};
 use crate::data::batch::Batch;
 use crate::data::channel::{self, BatchReceiver};
-use crate::data::keyset::{KeySet, pack};
 use crate::engine::{EngineError, KeyList, ReadRequest, RowFilter, Source};
 use crate::mask::Keyring;
-use crate::pipeline::stage::{Convert, Stage};
-use crate::plan::TablePlan;
+use crate::pipeline::stage::{Convert, Stage, Subset};
+use crate::plan::{Keep, TablePlan};
 
 /// What the sample of one table is.
 pub enum Choice {
@@ -68,12 +67,16 @@ pub async fn choose(
     };
     let forms: Vec<_> = layout.key.iter().map(|&p| layout.forms[p]).collect();
     let key_width = layout.key.len();
-    let keep_at: Option<Vec<usize>> = plan.keep.as_ref().map(|keep| {
-        keep.key
+    // The subset's chosen rows, by its key's place in this read.
+    let keep = plan.keep.as_ref().map(|keep| Keep {
+        key: keep
+            .key
             .iter()
             .map(|p| positions.iter().position(|q| q == p).expect("every subset key column is read"))
-            .collect()
+            .collect(),
+        rows: keep.rows.clone(),
     });
+    let mut subset = keep.as_ref().map(|keep| Subset { keep, packed: Vec::new() });
     let mut convert = Convert::picking(&positions, &plan.convert);
     let (tx, mut from_source) = channel::channel(2);
     let (ttx, from_target) = channel::channel(2);
@@ -90,8 +93,8 @@ pub async fn choose(
         let (mut scratch, mut packed, mut read_rows) = (Vec::new(), Vec::new(), 0u64);
         let all: Vec<usize> = (0..key_width).collect();
         while let Some(mut batch) = from_source.recv().await? {
-            if let (Some(keep), Some(at)) = (&plan.keep, &keep_at) {
-                batch = kept(batch, &keep.rows, at, &mut packed);
+            if let Some(s) = &mut subset {
+                batch = s.apply(batch, read_rows)?;
             }
             let rows = batch.rows() as u64;
             let converted = convert.apply(batch.clone(), read_rows)?;
@@ -110,12 +113,7 @@ pub async fn choose(
     let read_back = super::joined(reading_back.await);
     let (source_keys, target_keys) = match (from_source, from_target, read, read_back) {
         (Ok(s), Ok(t), Ok(_), Ok(_)) => (s, t),
-        (s, t, read, read_back) => {
-            let mut errors: Vec<EngineError> =
-                [s.err(), t.err(), read.err(), read_back.err()].into_iter().flatten().collect();
-            let first_real = errors.iter().position(|e| !e.is_cancelled()).unwrap_or(0);
-            return Err(errors.swap_remove(first_real));
-        }
+        (s, t, read, read_back) => return Err(crate::pipeline::cause([s.err(), t.err(), read.err(), read_back.err()])),
     };
     let (Some(source_rows), Some(target_rows)) = (source_keys.keys(), target_keys.keys()) else {
         return Ok(Choice::Whole("a key value is not text that can be bound".into()));
@@ -153,19 +151,6 @@ async fn draw(
         }
     }
     Ok(drawn)
-}
-
-/// The rows of a key-only batch whose subset key the subset chose.
-fn kept(batch: Batch, rows: &KeySet, at: &[usize], packed: &mut Vec<u8>) -> Batch {
-    let mut kept = Batch::new(batch.width(), batch.rows(), batch.byte_len());
-    for row in 0..batch.rows() {
-        if pack(&batch, row, at, packed) && rows.contains(packed) {
-            for cell in batch.row(row) {
-                kept.push_cell(cell);
-            }
-        }
-    }
-    kept
 }
 
 /// A key's place in the draw: the run's keyed hash of its cells spelled alike.
