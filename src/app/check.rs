@@ -35,6 +35,9 @@ pub fn render_plan(plan: &Plan, findings: &[Finding]) -> String {
             let how = if m.inferred { ", inferred" } else { "" };
             let _ = writeln!(out, "        {}: {}{how}", m.column, m.describe());
         }
+        if let Some(note) = &t.note {
+            let _ = writeln!(out, "        note: {note}");
+        }
     }
     if let Some(subset) = &plan.subset {
         out.push_str("subset (how each table's rows are chosen):\n");

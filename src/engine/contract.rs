@@ -101,6 +101,17 @@ impl EngineError {
     pub fn is_cancelled(&self) -> bool {
         matches!(self, EngineError::Cancelled(_))
     }
+
+    /// The same error, said to have happened while `doing` (a query's context, or a value's).
+    pub fn context(self, doing: &str) -> Self {
+        match self {
+            EngineError::Query { context, message } => {
+                EngineError::Query { context: format!("{doing}: {context}"), message }
+            }
+            EngineError::Data(message) => EngineError::Data(format!("{doing}: {message}")),
+            other => other,
+        }
+    }
 }
 
 /// Limits on one batch; a reader sends when either is reached.

@@ -57,6 +57,23 @@ impl Stage for Subset<'_> {
     }
 }
 
+/// The columns a table loads without (NULL), to be filled in by a second pass.
+pub struct Nulls<'a> {
+    pub columns: &'a [usize],
+}
+
+impl Stage for Nulls<'_> {
+    fn apply(&mut self, batch: Batch, _first_row: u64) -> Result<Batch, EngineError> {
+        let mut out = Batch::new(batch.width(), batch.rows(), batch.byte_len());
+        for row in 0..batch.rows() {
+            for (col, cell) in batch.row(row).enumerate() {
+                out.push_cell(if self.columns.contains(&col) { None } else { cell });
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Conversions into the target engine's text forms, one slot per column.
 pub struct Convert<'a> {
     slots: Vec<Option<&'a ColumnConvert>>,

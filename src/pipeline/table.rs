@@ -4,17 +4,19 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::stage::{Convert, Mask, Stage, Subset};
-use super::{Run, TableError};
+use super::stage::{Convert, Mask, Nulls, Stage, Subset};
+use super::{Pass, Run, TableError};
 use crate::data::channel::{self, BatchReceiver, BatchSender};
-use crate::engine::EngineError;
+use crate::data::mode::Mode;
+use crate::engine::{EngineError, WriteRequest};
 use crate::plan::TablePlan;
 use crate::report::TableStats;
 
-pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, TableError> {
+pub(super) async fn copy(plan: Arc<TablePlan>, run: Run, pass: Pass) -> Result<TableStats, TableError> {
     let started = Instant::now();
     let progress = run.reporter.start_table(plan.name(), plan.row_estimate);
-    let staged = plan.keep.is_some() || !plan.masks.is_empty() || !plan.convert.is_empty();
+    let nulls = pass == Pass::Load && !plan.deferred.is_empty();
+    let staged = plan.keep.is_some() || !plan.masks.is_empty() || !plan.convert.is_empty() || nulls;
     let hops = if staged { 2 } else { 1 };
     let depth = (run.settings.channel_capacity / hops).max(1);
     let (tx, rx) = channel::channel(depth);
@@ -25,11 +27,13 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
     let (write_rx, staging) = if staged {
         let (stx, srx) = channel::channel(depth);
         let (plan, keys) = (plan.clone(), run.keys.clone());
-        (srx, Some(tokio::spawn(async move { stages(rx, stx, &plan, &keys).await })))
+        (srx, Some(tokio::spawn(async move { stages(rx, stx, &plan, &keys, nulls).await })))
     } else {
         (rx, None)
     };
-    let written = run.target.write(&plan.write, write_rx.counted(progress.clone())).await;
+    // The second pass writes every column again over the rows the first left with NULLs.
+    let fill = (pass == Pass::Fill).then(|| WriteRequest { mode: Mode::Upsert, ..plan.write.clone() });
+    let written = run.target.write(fill.as_ref().unwrap_or(&plan.write), write_rx.counted(progress.clone())).await;
     let read = reader.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
     let staged = match staging {
         Some(task) => task.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())),
@@ -40,6 +44,10 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run) -> Result<TableStats, T
         (read, staged, written) => {
             // The task that failed is the cause; the others only saw their channel close.
             let error = super::cause([read.err(), staged.err(), written.err()]);
+            let error = match pass {
+                Pass::Load => error,
+                Pass::Fill => error.context("filling in the foreign keys it was loaded without"),
+            };
             return Err(TableError { table: plan.name().clone(), error });
         }
     };
@@ -62,6 +70,7 @@ async fn stages(
     output: BatchSender,
     plan: &TablePlan,
     keys: &crate::mask::Keyring,
+    nulls: bool,
 ) -> Result<(), EngineError> {
     let mut stages: Vec<Box<dyn Stage + '_>> = Vec::new();
     if let Some(keep) = &plan.keep {
@@ -72,6 +81,9 @@ async fn stages(
     }
     if !plan.convert.is_empty() {
         stages.push(Box::new(Convert::new(plan.read.columns.len(), &plan.convert)));
+    }
+    if nulls {
+        stages.push(Box::new(Nulls { columns: &plan.deferred }));
     }
     let mut rows_done = 0u64;
     while let Some(mut batch) = input.recv().await? {

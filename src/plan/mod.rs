@@ -53,6 +53,10 @@ pub struct TablePlan {
     pub keep: Option<Keep>,
     /// What the run summary says of how this table is copied (a mode that could not apply).
     pub note: Option<String>,
+    /// Columns (by position in the read) written NULL when the table loads, and filled in by a
+    /// second, upserting pass once every wave has loaded: a foreign key of a cycle, with the
+    /// target's checks on.
+    pub deferred: Vec<usize>,
 }
 
 /// The rows of a table a subset keeps, by their key's cells (in the read's columns).
@@ -196,7 +200,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
             }
         }
     }
-    let waves = match order::waves(&tables, source, options.checks_off) {
+    let waves = match order::waves(&mut tables, source, options.checks_off) {
         Ok(w) => w,
         Err(p) => {
             problems.push(p);
@@ -411,6 +415,7 @@ fn plan_table(
         row_estimate: table.row_estimate,
         keep: None,
         note,
+        deferred: Vec::new(),
     })
 }
 

@@ -151,15 +151,7 @@ async fn pg_mirror_of_a_referenced_table_needs_fk_checks_off() {
     let (source, target) = tokio::join!(crate::support::PgDb::create(), crate::support::PgDb::create());
     source.exec(&format!("{SHOP}{}", shop_rows())).await;
     target.exec(SHOP).await;
-    let role = format!("dbtwin_nosu_{}", std::process::id());
-    target
-        .exec(&format!(
-            "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN PASSWORD 'pw';
-             GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO {role};"
-        ))
-        .await;
-    let rest = target.url.split_once('@').unwrap().1;
-    let as_role = format!("postgres://{role}:pw@{rest}");
+    let as_role = target.without_superuser().await;
     let run = copy(&source.url, &as_role, RULES, &[]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(

@@ -229,6 +229,78 @@ async fn subset_scenario<S: TestDb, T: TestDb>() {
 
 crate::on_every_engine_pair!(subset_scenario);
 
+/// A PostgreSQL target whose user cannot switch foreign-key checks off still takes the
+/// teams ↔ members cycle: teams load with `lead_id` NULL, members after them, and then the
+/// teams' leads are filled in. The target's own foreign keys check every row on the way.
+async fn cycle_without_fk_rights_scenario<S: TestDb>() {
+    let (source, target) = (S::create().await, crate::support::PgDb::create().await);
+    source.exec(&schema(S::ENGINE)).await;
+    source.exec(&data()).await;
+    target.exec(&schema("postgres")).await;
+    let plain = target.without_superuser().await;
+    let dry = copy(source.url(), &plain, RULES, &["--dry-run"]).await;
+    assert_ok(&dry);
+    assert!(
+        dry.stdout.contains("note: table public.teams: loaded with lead_id NULL, then filled in"),
+        "{}",
+        dry.stdout
+    );
+    let run = copy(source.url(), &plain, RULES, &[]).await;
+    assert_ok(&run);
+    assert_eq!(firsts(target.rows("SELECT id FROM members ORDER BY id").await), ["1", "2", "3", "4", "6"]);
+    let leads = target.rows("SELECT id, lead_id FROM teams ORDER BY id").await;
+    assert_eq!(leads, source.rows("SELECT id, lead_id FROM teams ORDER BY id").await, "every lead filled in");
+    for (fk, query) in ORPHANS {
+        assert_eq!(firsts(target.rows(query).await), ["0"], "orphans through {fk}");
+    }
+    assert!(
+        run.stdout
+            .contains("table public.teams: loaded with lead_id NULL, then filled in once public.members was loaded"),
+        "{}",
+        run.stdout
+    );
+    // The whole database too, twice (the second run updates rows that are there).
+    for _ in 0..2 {
+        assert_ok(&copy(source.url(), &plain, "tables: {}\n", &[]).await);
+        assert_eq!(target.count("members").await, 6);
+        let leads = target.rows("SELECT id, lead_id FROM teams ORDER BY id").await;
+        assert_eq!(leads, source.rows("SELECT id, lead_id FROM teams ORDER BY id").await);
+    }
+}
+
+crate::on_every_engine!(cycle_without_fk_rights_scenario);
+
+/// A cycle whose every column is NOT NULL cannot be loaded with the checks on: refused before
+/// anything is written, naming the foreign keys, with what would unblock it.
+#[tokio::test]
+async fn cycle_without_a_nullable_column_is_refused() {
+    let (source, target) = (crate::support::PgDb::create().await, crate::support::PgDb::create().await);
+    let ddl = schema("postgres").replace("lead_id int", "lead_id int NOT NULL");
+    let deferrable = ddl
+        .replace("REFERENCES teams(id)", "REFERENCES teams(id) DEFERRABLE")
+        .replace("REFERENCES members(id);", "REFERENCES members(id) DEFERRABLE;");
+    source.exec(&deferrable).await;
+    source
+        .exec(&format!(
+            "BEGIN; SET CONSTRAINTS ALL DEFERRED; {}; COMMIT;",
+            data().replace("(1, NULL), (2, NULL), (3, NULL)", "(1, 2), (2, 4), (3, 6)")
+        ))
+        .await;
+    target.exec(&ddl).await;
+    let plain = target.without_superuser().await;
+    let run = copy(&source.url, &plain, "tables: {}\n", &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "foreign keys form a cycle among public.members, public.teams, and none of its keys can be loaded NULL \
+             first (public.members(team_id), public.teams(lead_id) are NOT NULL in the target"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(target.count("countries").await, 0, "nothing was written");
+}
+
 /// A subset into a target that already has every row: upsert leaves the other rows as they
 /// are; `replace` on every table leaves exactly the subset, its foreign keys whole.
 async fn subset_modes_scenario<D: TestDb>() {

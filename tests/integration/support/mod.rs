@@ -124,6 +124,19 @@ pub struct PgDb {
 }
 
 impl PgDb {
+    /// The URL of a new login role that may read and write every table of the public schema
+    /// but is no superuser, so it cannot switch foreign-key checks or triggers off.
+    pub async fn without_superuser(&self) -> String {
+        let role = unique_name("dbtwin_plain");
+        self.exec(&format!(
+            "CREATE ROLE {role} LOGIN PASSWORD 'pw';
+             GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA public TO {role};"
+        ))
+        .await;
+        let rest = self.url.split_once('@').expect("a URL with credentials").1;
+        format!("postgres://{role}:pw@{rest}")
+    }
+
     pub async fn conn(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.expect("connect to test database")
     }
