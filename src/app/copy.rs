@@ -360,7 +360,7 @@ fn trigger_plan(left: &[TriggerRef], found: &[TriggerRef], mode: Triggers) -> St
 /// `--dry-run`: `check`'s plan and warnings, then a few masked rows; nothing is written.
 async fn dry_run(plan: &Plan, pair: &Pair, keys: &Keyring, originals: bool, said: &str) -> anyhow::Result<()> {
     let found = findings::findings(plan, &pair.source.schema, pair.source.engine.as_ref()).await?;
-    print!("{}", render_plan(plan, &found));
+    print!("{}", render_plan(plan, &found, &super::check::queries(plan, pair.source.engine.as_ref())));
     print!("{said}");
     print!("{}", preview(plan, pair.source.engine.as_ref(), keys, originals).await?);
     println!("dry run: nothing was written");

@@ -393,6 +393,10 @@ pub trait Source: Send + Sync {
     /// of one run read the same snapshot. Returns the number of rows read. On error, `out` is
     /// dropped unfinished, which tells the writer to roll back.
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError>;
+
+    /// The statement [`Source::read`] runs for `request` without a key list, as the engine
+    /// would send it: for the plan a person reads before copying.
+    fn statement(&self, request: &ReadRequest) -> String;
 }
 
 /// The write side of an engine. One value per run.

@@ -252,6 +252,49 @@ pub fn probes(plan: &Plan) -> Vec<(String, ReadRequest)> {
     out
 }
 
+/// The key-only scans choosing the subset will run, labelled, for the plan a person reads
+/// first: each root's, each table's own `limit`, the tables copied whole, and each tracked
+/// table's scan in the rounds (once per `when` its edges read under). A round may look a
+/// table's children up by key instead, when the parents turn out few (`-v` says so).
+pub fn queries(plan: &Plan) -> Vec<(String, ReadRequest)> {
+    let Some(subset) = plan.subset.as_ref() else { return Vec::new() };
+    let limits = plan.tables.first().map(|t| t.read.limits).unwrap_or(BatchLimits { rows: 1, bytes: 1 });
+    let scan = |t: usize, when: Option<&str>, filter: RowFilter| request(subset, limits, t, when, filter);
+    let mut out = Vec::new();
+    for (n, root) in subset.roots.iter().enumerate() {
+        let filter = RowFilter {
+            condition: root.condition.clone(),
+            order_by: root.order_by.clone(),
+            limit: root.limit,
+            ..Default::default()
+        };
+        out.push((format!("root {}", n + 1), scan(root.table, None, filter)));
+    }
+    for (t, table) in subset.tables.iter().enumerate().filter(|(_, t)| t.tracked) {
+        if table.filter.limit.is_some() {
+            let own = RowFilter { condition: None, ..table.filter.clone() };
+            out.push((format!("{}: its own limit", table.relation.name), scan(t, None, own)));
+        }
+        if table.reach == Reach::Whole {
+            out.push((format!("{}: whole", table.relation.name), scan(t, None, RowFilter::default())));
+        }
+        // Without a `when`, a table is scanned for its parents' sake too.
+        let parent = subset.edges.iter().any(|e| e.parent == t);
+        let edges = |when: Option<&str>| subset.edges.iter().any(|e| e.child == t && e.when.as_deref() == when);
+        for when in variants(subset, t) {
+            if edges(when) || (when.is_none() && parent) {
+                let label = format!(
+                    "{}: rounds{}",
+                    table.relation.name,
+                    when.map(|w| format!(" (where {w})")).unwrap_or_default()
+                );
+                out.push((label, scan(t, when, RowFilter::default())));
+            }
+        }
+    }
+    out
+}
+
 /// Reads `request`, handing each batch to `look`, errors naming the subset's scan.
 async fn scan(source: &dyn Source, request: &ReadRequest, look: impl FnMut(&Batch) + Send) -> Result<(), EngineError> {
     super::sample::scan(source, request, look).await.map_err(|e| match e {

@@ -2,6 +2,7 @@
 //! and reported together before a single row moves; after this, nothing is looked up by name.
 
 mod columns;
+mod graph;
 mod keys;
 mod order;
 mod rules;

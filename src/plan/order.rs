@@ -86,32 +86,8 @@ fn edges(tables: &[TablePlan], source: &Schema) -> Vec<Edge> {
 /// cycle's tables, the breakable key of the table with the fewest rows (it is written twice).
 fn break_a_cycle(tables: &[TablePlan], edges: &[Edge], done: &[bool]) -> Result<usize, String> {
     let open: Vec<usize> = (0..tables.len()).filter(|&i| !done[i]).collect();
-    let reach = |from: usize| {
-        let mut seen = BTreeSet::from([from]);
-        let mut todo = vec![from];
-        while let Some(t) = todo.pop() {
-            for e in edges.iter().filter(|e| e.child == t && !done[e.parent]) {
-                if seen.insert(e.parent) {
-                    todo.push(e.parent);
-                }
-            }
-        }
-        seen
-    };
-    let reaches: BTreeMap<usize, BTreeSet<usize>> = open.iter().map(|&i| (i, reach(i))).collect();
-    // Tables on a cycle together: each reaches the other.
-    let mut cycles: Vec<Vec<usize>> = Vec::new();
-    for &i in &open {
-        if cycles.iter().any(|c| c.contains(&i)) {
-            continue;
-        }
-        let members: Vec<usize> =
-            open.iter().copied().filter(|&j| reaches[&i].contains(&j) && reaches[&j].contains(&i)).collect();
-        if members.len() > 1 {
-            cycles.push(members);
-        }
-    }
-    cycles.sort_by_key(|c| c.len());
+    let links: Vec<(usize, usize)> = edges.iter().map(|e| (e.child, e.parent)).collect();
+    let cycles = super::graph::cycles(&open, &links);
     let cycle = cycles.first().expect("tables that cannot load hold a cycle");
     let within = |e: &&Edge| cycle.contains(&e.child) && cycle.contains(&e.parent);
     let chosen = edges.iter().enumerate().filter(|(_, e)| within(e) && e.breakable(tables)).min_by_key(|(_, e)| {

@@ -98,7 +98,10 @@ impl SubsetPlan {
             let mut how = Vec::new();
             for r in self.roots.iter().filter(|r| r.table == i) {
                 how.push(match (&r.condition, r.percent, r.limit) {
-                    (c, Some(p), _) => format!("root: {p}% by keyed hash{}", on(c)),
+                    (c, Some(p), _) => {
+                        let about = t.row_estimate.map(|n| format!(" (~{})", (n as f64 * p / 100.0).ceil() as u64));
+                        format!("root: {p}% by keyed hash{}{}", on(c), about.unwrap_or_default())
+                    }
                     (c, _, Some(n)) => {
                         format!("root: first {n}{} by {}", on(c), r.order_by.as_deref().unwrap_or("key"))
                     }
@@ -127,9 +130,19 @@ impl SubsetPlan {
             if !t.filter.is_empty() {
                 how.push("within its own where/limit".into());
             }
+            if let Some(n) = t.row_estimate {
+                how.push(format!("of ~{n} rows"));
+            }
             lines.push(format!("{}: {}", t.relation.name, how.join("; ")));
         }
         lines
+    }
+
+    /// The tracked tables on a cycle of edges (a self-reference is one of one table).
+    pub fn cycles(&self) -> Vec<Vec<usize>> {
+        let tracked: Vec<usize> = (0..self.tables.len()).filter(|&i| self.tables[i].tracked).collect();
+        let links: Vec<(usize, usize)> = self.edges.iter().map(|e| (e.child, e.parent)).collect();
+        super::graph::cycles(&tracked, &links)
     }
 }
 

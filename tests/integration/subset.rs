@@ -202,6 +202,15 @@ async fn subset_scenario<S: TestDb, T: TestDb>() {
     for line in ["customers: root: where country = 'DE'", "orders: children of", "members: parents of"] {
         assert!(dry.stdout.contains(line), "missing {line:?} in:\n{}", dry.stdout);
     }
+    // The cycles, how each loads, and the statements the subset's scans run.
+    let plan = dry.stdout.lines().map(str::trim).collect::<Vec<_>>();
+    let has = |start: &str, part: &str| plan.iter().any(|l| l.starts_with(start) && l.contains(part));
+    assert!(has("self-reference: ", "customers → "), "{}", dry.stdout);
+    assert!(has("cycle: ", "teams → ") && has("cycle: ", "members → "), "{}", dry.stdout);
+    assert!(has("cycle: ", "; loaded with the target's foreign-key checks off"), "{}", dry.stdout);
+    assert!(has("root 1: ", "country = 'DE'"), "{}", dry.stdout);
+    assert!(!has("", ".comments: rounds: "), "comments are never read without a `when`: {}", dry.stdout);
+    assert!(has("", ".comments: rounds (where subject_type = 'order'): "), "{}", dry.stdout);
     assert_eq!(again.count("customers").await, 0);
     // It also says what the subset gives, and previews chosen rows, not the table's first ones.
     let shown = copy(source.url(), again.url(), RULES, &["--dry-run", "--show-originals"]).await;

@@ -100,6 +100,10 @@ impl Source for MySqlSource {
         Ok(out)
     }
 
+    fn statement(&self, request: &ReadRequest) -> String {
+        select(request, Q, &Q.table(&request.table.name))
+    }
+
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
         let (_permit, mut conn) = self.take().await?;
         let rows = read_table(&mut conn, request, &out).await?;

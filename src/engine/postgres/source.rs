@@ -77,6 +77,10 @@ impl Source for PgSource {
         super::native::tables(&self.readers, tables).await
     }
 
+    fn statement(&self, request: &ReadRequest) -> String {
+        format!("COPY ({}) TO STDOUT", crate::engine::read::select(request, Q, &relation(&request.table)))
+    }
+
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
         let table = &request.table;
         let mut conn = self.begin_reader(&table.to_string()).await?;

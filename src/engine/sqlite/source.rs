@@ -81,6 +81,10 @@ impl Source for SqliteSource {
         Ok(out)
     }
 
+    fn statement(&self, request: &ReadRequest) -> String {
+        select(request, Q, &Q.table(&request.table.name))
+    }
+
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
         let rows = read_table(&mut *self.conn.lock().await, request, &out).await?;
         out.finish().await?;
