@@ -71,6 +71,10 @@ pub struct VerifyArgs {
     /// sides' keys (the same rows every run with a `secret` or --seed).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub sample: Option<u32>,
+    /// Memory (MiB) a subset's chosen keys may take before they spill to a scratch file in the
+    /// temporary directory (TMPDIR), which goes when the run ends.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=1_048_576))]
+    pub key_memory: u32,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +148,10 @@ pub struct CopyArgs {
     /// Write the run's report as JSON to FILE when it ends, however it ends (replaced whole).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// Memory (MiB) a subset's chosen keys may take before they spill to a scratch file in the
+    /// temporary directory (TMPDIR), which goes when the run ends.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=1_048_576))]
+    pub key_memory: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

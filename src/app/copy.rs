@@ -125,7 +125,14 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
         // A subset is chosen (the source is only read), so the plan says how many rows each
         // table gets and the preview shows chosen rows.
         let mut chosen = String::new();
-        for (table, got) in pipeline::subset::choose(&mut plan, pair.source.engine.as_ref(), &keys).await? {
+        for (table, got) in pipeline::subset::choose(
+            &mut plan,
+            pair.source.engine.as_ref(),
+            &keys,
+            pipeline::subset::Memory::mib(args.key_memory),
+        )
+        .await?
+        {
             let _ = writeln!(chosen, "subset: {table}: {}", got.describe());
         }
         pipeline::subset::preview(&mut plan, PREVIEW_ROWS as usize);
@@ -146,7 +153,14 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
         tracing::warn!("unmasked: {f}");
     }
     // The subset is chosen before anything is written: a scan the source refuses stops here.
-    for (table, chosen) in pipeline::subset::choose(&mut plan, pair.source.engine.as_ref(), &keys).await? {
+    for (table, chosen) in pipeline::subset::choose(
+        &mut plan,
+        pair.source.engine.as_ref(),
+        &keys,
+        pipeline::subset::Memory::mib(args.key_memory),
+    )
+    .await?
+    {
         let note = format!("subset: {table}: {}", chosen.describe());
         tracing::info!("{note}");
         notes.push(note);

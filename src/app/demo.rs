@@ -283,6 +283,7 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         seed: None,
         create_tables: false,
         report: None,
+        key_memory: 64,
     };
     copy::run(cli, &copy_args).await?;
     print!("{}", show(&files).await?);

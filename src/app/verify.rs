@@ -43,7 +43,14 @@ pub async fn run(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     // The subset is chosen from all tables, as the copy chose it, before `--tables` narrows
     // what is compared.
     let mut notes = Vec::new();
-    for (table, chosen) in pipeline::subset::choose(&mut plan, source.engine.as_ref(), &keys).await? {
+    for (table, chosen) in pipeline::subset::choose(
+        &mut plan,
+        source.engine.as_ref(),
+        &keys,
+        pipeline::subset::Memory::mib(args.key_memory),
+    )
+    .await?
+    {
         notes.push(format!("subset: {table}: {}", chosen.describe()));
     }
     keep_listed(&mut plan, &source, &args.tables);

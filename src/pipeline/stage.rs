@@ -53,6 +53,9 @@ impl Stage for Subset<'_> {
                 }
             }
         }
+        if let Some(failure) = self.keep.rows.failure() {
+            return Err(EngineError::Data(failure));
+        }
         Ok(kept)
     }
 }

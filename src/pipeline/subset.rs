@@ -7,11 +7,25 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::data::batch::Batch;
-use crate::data::keyset::{KeySet, cells, pack};
+use crate::data::keyset::{KeySet, Scratch, cells, pack};
 use crate::engine::{BatchLimits, EngineError, KeyList, ReadRequest, RowFilter, Source};
 use crate::mask::Keyring;
 use crate::plan::subset::{Edge, Reach, SubsetPlan};
 use crate::plan::{Keep, Plan};
+
+/// How much memory the subset's key sets may hold before they spill, and where to.
+#[derive(Clone, Debug)]
+pub struct Memory {
+    pub bytes: usize,
+    pub dir: std::path::PathBuf,
+}
+
+impl Memory {
+    /// `mib` MiB, spilling into the system's temporary directory (`TMPDIR`).
+    pub fn mib(mib: u32) -> Self {
+        Memory { bytes: (mib as usize) << 20, dir: std::env::temp_dir() }
+    }
+}
 
 /// How many rows one table got, and why.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -59,7 +73,6 @@ impl Chosen {
 }
 
 /// One table's state while the subset grows.
-#[derive(Default)]
 struct State {
     /// Keys of the rows chosen so far.
     rows: KeySet,
@@ -82,10 +95,19 @@ struct State {
 }
 
 impl State {
-    fn new(groups: usize, variants: usize) -> Self {
-        let sets = || vec![KeySet::default(); groups];
-        let new_up = vec![KeySet::default(); variants];
-        State { values: sets(), new_down: sets(), wanted: sets(), missing: sets(), new_up, ..Default::default() }
+    fn new(scratch: &Arc<Scratch>, groups: usize, variants: usize) -> Self {
+        let sets = |n: usize| (0..n).map(|_| scratch.set()).collect::<Vec<_>>();
+        State {
+            rows: scratch.set(),
+            values: sets(groups),
+            down: scratch.set(),
+            new_down: sets(groups),
+            new_up: sets(variants),
+            wanted: sets(groups),
+            missing: sets(groups),
+            candidates: None,
+            chosen: Chosen::default(),
+        }
     }
 
     fn has(&self, group: usize, value: &[u8]) -> bool {
@@ -110,15 +132,31 @@ pub async fn choose(
     plan: &mut Plan,
     source: &dyn Source,
     keys: &Keyring,
+    memory: Memory,
 ) -> Result<Vec<(crate::schema::TableName, Chosen)>, EngineError> {
     let Some(subset) = plan.subset.as_ref() else { return Ok(Vec::new()) };
     let limits = plan.tables.first().map(|t| t.read.limits).unwrap_or(BatchLimits { rows: 10_000, bytes: 1 << 22 });
-    let scans = Scans::new(subset, source, limits);
-    let mut states: Vec<State> =
-        subset.tables.iter().enumerate().map(|(i, t)| State::new(t.groups.len(), scans.outs[i].len())).collect();
+    let scratch = Scratch::new(memory.dir, memory.bytes);
+    let scans = Scans::new(subset, source, limits, scratch.clone());
+    let mut states: Vec<State> = subset
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| State::new(&scratch, t.groups.len(), scans.outs[i].len()))
+        .collect();
     scans.start(&mut states, keys).await?;
     scans.grow(&mut states).await?;
     scans.prune(&mut states).await?;
+    if let Some(failure) = scratch.failure() {
+        return Err(EngineError::Data(failure));
+    }
+    if scratch.spilled() > 0 {
+        tracing::info!(
+            keys = scratch.spilled(),
+            "subset: the chosen keys outgrew {} MiB of memory and went on to a scratch file",
+            memory.bytes >> 20
+        );
+    }
     let mut out = Vec::new();
     let mut sets = Vec::new();
     for (t, state) in subset.tables.iter().zip(states) {
@@ -174,7 +212,7 @@ fn listed(read: &ReadRequest, keep: &Keep, set: &KeySet, estimate: Option<u64>) 
     if !by_primary_key || !few(set, estimate) {
         return None;
     }
-    key_list(columns, set.iter())
+    key_list_of(columns, set)
 }
 
 /// Keys that are few enough to be looked up one by one rather than found by reading the table.
@@ -184,10 +222,26 @@ fn few(keys: &KeySet, estimate: Option<u64>) -> bool {
 
 /// Packed keys as a key list of `columns`, or `None` if a cell is not text that can be bound.
 fn key_list<'a>(columns: Vec<String>, packed: impl Iterator<Item = &'a [u8]>) -> Option<KeyList> {
-    let rows = packed
-        .map(|p| cells(p).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect())
-        .collect::<Option<Vec<Vec<String>>>>()?;
+    let rows = packed.map(text_cells).collect::<Option<Vec<Vec<String>>>>()?;
     Some(KeyList { columns, rows })
+}
+
+/// [`key_list`] of every key of a set.
+fn key_list_of(columns: Vec<String>, set: &KeySet) -> Option<KeyList> {
+    let mut rows = Some(Vec::with_capacity(set.len()));
+    set.for_each(|p| {
+        if let Some(list) = rows.as_mut() {
+            match text_cells(p) {
+                Some(row) => list.push(row),
+                None => rows = None,
+            }
+        }
+    });
+    Some(KeyList { columns, rows: rows? })
+}
+
+fn text_cells(packed: &[u8]) -> Option<Vec<String>> {
+    cells(packed).into_iter().map(|c| std::str::from_utf8(c).ok().map(String::from)).collect()
 }
 
 /// For `copy --dry-run`: each subset table's read narrowed to the first `n` of its chosen rows
@@ -199,16 +253,16 @@ pub fn preview(plan: &mut Plan, n: usize) {
         if table.read.filter.keys.is_some() {
             continue;
         }
-        let mut first: Vec<&[u8]> = Vec::with_capacity(n + 1);
-        for packed in keep.rows.iter() {
-            if first.len() < n || first.last().is_some_and(|last| packed < *last) {
-                let at = first.partition_point(|k| *k < packed);
-                first.insert(at, packed);
+        let mut first: Vec<Vec<u8>> = Vec::with_capacity(n + 1);
+        keep.rows.for_each(|packed| {
+            if first.len() < n || first.last().is_some_and(|last| packed < last.as_slice()) {
+                let at = first.partition_point(|k| k.as_slice() < packed);
+                first.insert(at, packed.to_vec());
                 first.truncate(n);
             }
-        }
+        });
         let columns = keep.key.iter().map(|&c| table.read.columns[c].clone()).collect();
-        if let Some(keys) = key_list(columns, first.into_iter()) {
+        if let Some(keys) = key_list(columns, first.iter().map(Vec::as_slice)) {
             table.read.filter.keys = Some(keys);
         }
     }
@@ -387,7 +441,7 @@ fn lookup(child: &crate::plan::subset::SubsetTable, edge: &Edge, parents: &KeySe
     if !edge.indexed || !few(parents, child.row_estimate) {
         return None;
     }
-    key_list(edge.columns.iter().map(|&c| child.columns[c].clone()).collect(), parents.iter())
+    key_list_of(edge.columns.iter().map(|&c| child.columns[c].clone()).collect(), parents)
 }
 
 /// What a round works from: the sets the previous round left new.
@@ -404,7 +458,7 @@ impl Taken {
 }
 
 fn take_all(sets: &mut [KeySet]) -> Vec<KeySet> {
-    sets.iter_mut().map(std::mem::take).collect()
+    sets.iter_mut().map(|s| std::mem::replace(s, s.emptied())).collect()
 }
 
 /// A scan of table `t`'s key and edge columns, within its own `where`, `extra` and `filter`.
@@ -434,10 +488,11 @@ struct Scans<'a> {
     limits: BatchLimits,
     /// Per table, per `when` of [`variants`]: the indices of its edges read under it.
     outs: Vec<Vec<Vec<usize>>>,
+    scratch: Arc<Scratch>,
 }
 
 impl<'a> Scans<'a> {
-    fn new(plan: &'a SubsetPlan, source: &'a dyn Source, limits: BatchLimits) -> Self {
+    fn new(plan: &'a SubsetPlan, source: &'a dyn Source, limits: BatchLimits, scratch: Arc<Scratch>) -> Self {
         let outs = (0..plan.tables.len())
             .map(|t| {
                 variants(plan, t)
@@ -449,7 +504,7 @@ impl<'a> Scans<'a> {
                     .collect()
             })
             .collect();
-        Scans { plan, source, limits, outs }
+        Scans { plan, source, limits, outs, scratch }
     }
 
     fn at(&self, t: usize, variant: usize) -> At<'_> {
@@ -471,7 +526,7 @@ impl<'a> Scans<'a> {
         for (t, table) in tables.iter().enumerate() {
             if table.tracked && table.filter.limit.is_some() {
                 let own = RowFilter { condition: None, ..table.filter.clone() };
-                let mut set = KeySet::default();
+                let mut set = self.scratch.set();
                 scan(self.source, &self.request(t, None, own), |b| {
                     for row in 0..b.rows() {
                         if pack(b, row, &table.groups[0], &mut packed) {
@@ -614,11 +669,11 @@ impl<'a> Scans<'a> {
             }
             for (t, taken) in taken.iter().enumerate() {
                 for (g, wanted) in taken.wanted.iter().enumerate() {
-                    for value in wanted.iter() {
+                    wanted.for_each(|value| {
                         if !states[t].has(g, value) {
                             states[t].missing[g].insert(value);
                         }
-                    }
+                    });
                 }
             }
         }
@@ -630,7 +685,8 @@ impl<'a> Scans<'a> {
         let tables = &self.plan.tables;
         let mut gone: Vec<Vec<KeySet>> = states.iter_mut().map(|s| take_all(&mut s.missing)).collect();
         while gone.iter().flatten().any(|g| !g.is_empty()) {
-            let mut next: Vec<Vec<KeySet>> = tables.iter().map(|t| vec![KeySet::default(); t.groups.len()]).collect();
+            let mut next: Vec<Vec<KeySet>> =
+                tables.iter().map(|t| (0..t.groups.len()).map(|_| self.scratch.set()).collect()).collect();
             for t in (0..tables.len()).filter(|&t| tables[t].tracked) {
                 for when in self.variants(t) {
                     let outs: Vec<&Edge> = self
