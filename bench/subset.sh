@@ -7,12 +7,17 @@
 #
 #   bench/subset.sh             # SCALE=10
 #   SCALE=1 bench/subset.sh     # a quicker look (1M rows)
+#   BIG=0 bench/subset.sh       # without the 30% cases
 #
 # Target (issue 13): the subset takes ≤ 0.25× the full copy's time, dbtwin's peak RSS ≤ 256 MB.
+# On PostgreSQL it then takes a 30% subset (some 3M chosen rows) twice: with the default
+# --key-memory (64 MiB, the key sets spill to a scratch file) and with 4096 MiB (all in memory),
+# to show what the bound saves in memory and costs in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE=${SCALE:-10}
 REPEAT=${REPEAT:-3}
+BIG=${BIG:-1}
 CUSTOMERS=$((SCALE * 100000))
 ROWS=$((CUSTOMERS * 10 + 11000))
 
@@ -31,7 +36,7 @@ mysql_client "$MY"
 cargo build --release --quiet
 RESULTS=$(mktemp)
 
-config() { # NAME SOURCE_URL TARGET_URL
+config() { # NAME SOURCE_URL TARGET_URL [PERCENT]
     cat > "$RESULTS.$1.yaml" <<YAML
 source: $2
 target: $3
@@ -42,23 +47,24 @@ YAML
     case $1 in *subset*) cat >> "$RESULTS.$1.yaml" <<YAML
 subset:
   roots:
-    - { table: customers, percent: 1 }
+    - { table: customers, percent: ${4:-1} }
 YAML
     esac
     echo "$RESULTS.$1.yaml"
 }
 
 # check_counts NAME COUNT_FN: the full copy has every row; the subset 1% of the customers
-# (within a fifth of the share), 3 orders each, and 0 orphans.
+# (30% for a -30pct case; within a fifth of the share), 3 orders each, and 0 orphans.
 check_counts() {
-    local name=$1 count=$2 customers
+    local name=$1 count=$2 customers low=$((CUSTOMERS / 125)) high=$((CUSTOMERS / 83))
+    case $name in *30pct*) low=$((CUSTOMERS * 24 / 100)) high=$((CUSTOMERS * 36 / 100)) ;; esac
     case $name in
     *full*)
         local got; got=$(( $($count items) + $($count orders) + $($count customers) + $($count products) + $($count categories) ))
         [ "$got" = "$ROWS" ] || { echo "$name copied $got rows, expected $ROWS"; exit 1; } ;;
     *)
         customers=$($count customers)
-        [ "$customers" -gt $((CUSTOMERS / 125)) ] && [ "$customers" -lt $((CUSTOMERS / 83)) ] \
+        [ "$customers" -gt "$low" ] && [ "$customers" -lt "$high" ] \
             || { echo "$name chose $customers customers of $CUSTOMERS"; exit 1; }
         [ "$($count orders)" = $((customers * 3)) ] || { echo "$name: $($count orders) orders for $customers customers"; exit 1; }
         [ "$($count orphans)" = 0 ] || { echo "$name left $($count orphans) orphans"; exit 1; } ;;
@@ -103,6 +109,13 @@ INSERT INTO items SELECT g, g % $((CUSTOMERS * 3)) + 1, g % 10000 + 1, g % 5 + 1
         --config "$(config full "$PG/bench_sub_src" "$PG/bench_sub_dst")"
     bench_time dbtwin-subset-1pct pg_reset pg_check target/release/dbtwin copy --progress none -q \
         --config "$(config subset "$PG/bench_sub_src" "$PG/bench_sub_dst")"
+    if [ "$BIG" = 1 ]; then
+        big=$(config subset-30 "$PG/bench_sub_src" "$PG/bench_sub_dst" 30)
+        bench_time dbtwin-30pct-spilled pg_reset pg_check target/release/dbtwin copy --progress none -q \
+            --config "$big"
+        bench_time dbtwin-30pct-in-memory pg_reset pg_check target/release/dbtwin copy --progress none -q \
+            --key-memory 4096 --config "$big"
+    fi
 fi
 
 if [[ " $ENGINES " == *" mariadb "* ]]; then
@@ -146,5 +159,6 @@ ratio() { # SUBSET FULL
         'BEGIN { if (a != "" && b != "") printf "%.2f", a / b; else printf "-" }'
 }
 echo "subset / full copy: PostgreSQL $(ratio dbtwin-subset-1pct dbtwin-full), MariaDB $(ratio mariadb-subset-1pct mariadb-full)"
+[ "$BIG" = 1 ] && echo "30% subset, spilled / in memory: $(ratio dbtwin-30pct-spilled dbtwin-30pct-in-memory)"
 echo "(rows/s of the subset cases counts the whole source's rows, which the key-only scans read)"
 rm -f "$RESULTS" "$RESULTS".*
