@@ -102,7 +102,7 @@ fn break_a_cycle(tables: &[TablePlan], edges: &[Edge], done: &[bool]) -> Result<
     keys.sort();
     Err(format!(
         "foreign keys form a cycle among {}, and none of its keys can be loaded NULL first ({} are NOT NULL in the \
-         target or not all copied); make one nullable in the target, or let the target user switch foreign-key \
+         target, not all copied, or of a table without a primary key to fill them in by); make one nullable in the target, or let the target user switch foreign-key \
          checks off (PostgreSQL: superuser, or SET on session_replication_role)",
         names.join(", "),
         keys.join(", ")

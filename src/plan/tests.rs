@@ -320,3 +320,62 @@ fn a_bare_table_name_in_a_schema_not_copied_says_where_it_is() {
     let err = plan("tables:\n  nowhere: email\n", true).unwrap_err();
     assert_eq!(err.problems, ["table nowhere: not found in the source"]);
 }
+
+/// `id` key and a `ref_id` to `to`, nullable or not, with `rows` estimated.
+fn linked(name: &str, to: &str, nullable: bool, rows: u64) -> Table {
+    let int = TypeClass::Int { bytes: 4 };
+    Table {
+        name: TableName::new("public", name),
+        columns: vec![
+            Column { nullable: false, ..col("id", "integer", int) },
+            Column { nullable, ..col("ref_id", "integer", int) },
+        ],
+        primary_key: vec![0],
+        unique_keys: vec![],
+        indexes: vec![],
+        foreign_keys: vec![ForeignKey {
+            name: format!("{name}_ref"),
+            columns: vec![1],
+            references: TableName::new("public", to),
+            referenced_columns: vec!["id".into()],
+            on_delete: FkAction::NoAction,
+            on_update: FkAction::NoAction,
+        }],
+        row_estimate: Some(rows),
+        partitioned: false,
+        readable: true,
+        checks: Vec::new(),
+        trigger_writes: Vec::new(),
+    }
+}
+
+#[test]
+fn a_cycle_with_checks_on_loads_the_smallest_nullable_key_null_first() {
+    // a → b → c → a; c's key is NOT NULL, b is the smallest of the others; d hangs off a.
+    let s = Schema {
+        tables: vec![
+            linked("a", "b", true, 100),
+            linked("b", "c", true, 5),
+            linked("c", "a", false, 1),
+            linked("d", "a", false, 7),
+        ],
+        elsewhere: vec![],
+    };
+    let config = config::parse("tables: {}\n", "m.yaml").unwrap();
+    let p = resolve(&config, &s, &s, options(false)).unwrap();
+    let names = |wave: &Vec<usize>| wave.iter().map(|&i| p.tables[i].name().name.clone()).collect::<Vec<_>>();
+    assert_eq!(p.waves.iter().map(names).collect::<Vec<_>>(), [vec!["b"], vec!["a"], vec!["d", "c"]]);
+    let b = p.tables.iter().find(|t| t.name().name == "b").unwrap();
+    assert_eq!(b.deferred, [1], "b loads with ref_id NULL");
+    assert!(b.note.as_deref().unwrap().contains("loaded with ref_id NULL, then filled in once public.c was loaded"));
+    assert!(p.tables.iter().filter(|t| t.name().name != "b").all(|t| t.deferred.is_empty()));
+
+    // With every key NOT NULL, the cycle is refused, naming its keys and not d.
+    let s = Schema {
+        tables: vec![linked("a", "b", false, 1), linked("b", "a", false, 1), linked("d", "a", false, 1)],
+        elsewhere: vec![],
+    };
+    let err = resolve(&config, &s, &s, options(false)).unwrap_err().to_string();
+    assert!(err.starts_with("foreign keys form a cycle among public.a, public.b, and none of its keys"), "{err}");
+    assert!(err.contains("(public.a(ref_id), public.b(ref_id) are NOT NULL in the target"), "{err}");
+}
