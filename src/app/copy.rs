@@ -111,6 +111,7 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
                 target: t.write.table.name.clone(),
                 mode: t.write.mode,
                 masked: t.masks.columns().iter().map(|m| m.column.clone()).collect(),
+                note: t.note.clone(),
             })
             .collect(),
     );

@@ -39,8 +39,8 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run, pass: Pass) -> Result<T
         Some(task) => task.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())),
         None => Ok(()),
     };
-    let written = match (read, staged, written) {
-        (Ok(_), Ok(()), Ok(written)) => written,
+    let (read, written) = match (read, staged, written) {
+        (Ok(read), Ok(()), Ok(written)) => (read, written),
         (read, staged, written) => {
             // The task that failed is the cause; the others only saw their channel close.
             let error = super::cause([read.err(), staged.err(), written.err()]);
@@ -57,6 +57,7 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run, pass: Pass) -> Result<T
         table: plan.write.table.name.clone(),
         mode: plan.write.mode,
         rows: written.rows,
+        read,
         deleted: written.deleted,
         masked: plan.masks.columns().iter().map(|m| m.column.clone()).collect(),
         elapsed,

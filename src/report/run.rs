@@ -38,6 +38,8 @@ pub struct Planned {
     pub target: TableName,
     pub mode: Mode,
     pub masked: Vec<String>,
+    /// What the plan says of how the table is copied (a mode that could not apply, a cycle).
+    pub note: Option<String>,
 }
 
 impl RunRecord {
@@ -106,22 +108,28 @@ impl RunReport {
 
     fn document(&self, record: &RunRecord, ending: Ending<'_>) -> Value {
         let noted = record.noted();
+        let note = |table: &TableName| noted.planned.iter().find(|p| &p.target == table).and_then(|p| p.note.clone());
         let mut tables: Vec<Value> = noted
             .done
             .iter()
             .map(|s| {
-                json!({
+                let mut t = json!({
                     "table": s.table.to_string(),
                     "mode": s.mode.to_string(),
                     "status": "copied",
+                    "rows_read": s.read,
                     "rows_written": s.rows,
                     "rows_deleted": s.deleted,
                     "masked_columns": s.masked,
                     "seconds": (s.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
-                })
+                });
+                if let Some(note) = note(&s.table) {
+                    t["note"] = json!(note);
+                }
+                t
             })
             .collect();
-        for Planned { source, target: table, mode, masked } in &noted.planned {
+        for Planned { source, target: table, mode, masked, note } in &noted.planned {
             if noted.done.iter().any(|s| &s.table == table) {
                 continue;
             }
@@ -137,6 +145,9 @@ impl RunReport {
             });
             if failed && let Some(error) = &ending.error {
                 t["error"] = json!(error);
+            }
+            if let Some(note) = note {
+                t["note"] = json!(note);
             }
             tables.push(t);
         }
@@ -203,6 +214,7 @@ mod tests {
             target: t.clone(),
             mode,
             masked: masked.iter().map(|m| m.to_string()).collect(),
+            note: None,
         };
         record.planned(vec![
             planned(&a, Mode::Mirror, &["email"]),
@@ -213,6 +225,7 @@ mod tests {
             table: a,
             mode: Mode::Mirror,
             rows: 10,
+            read: 10,
             deleted: 2,
             masked: vec!["email".into()],
             elapsed: Duration::from_millis(1500),

@@ -12,6 +12,8 @@ pub struct TableStats {
     pub table: TableName,
     pub mode: Mode,
     pub rows: u64,
+    /// Rows the source gave (before a subset kept its own).
+    pub read: u64,
     /// Rows a mirror deleted.
     pub deleted: u64,
     pub masked: Vec<String>,
@@ -105,6 +107,7 @@ mod tests {
             table: TableName::new("public", "users"),
             mode: Mode::Upsert,
             rows: 1200,
+            read: 1200,
             deleted: 0,
             masked: vec!["email".into()],
             elapsed: Duration::from_millis(500),

@@ -125,7 +125,11 @@ async fn report_scenario<D: TestDb>() {
     assert_eq!((owners["mode"].as_str(), owners["status"].as_str()), (Some("mirror"), Some("copied")));
     assert_eq!(owners["rows_written"], 30);
     assert_eq!(owners["masked_columns"], serde_json::json!(["email"]));
-    assert_eq!(table(&doc, "visits")["mode"], "replace");
+    assert_eq!(owners["rows_read"], 30);
+    let visits = table(&doc, "visits");
+    assert_eq!(visits["mode"], "replace");
+    assert!(visits["note"].as_str().unwrap_or_default().contains("has no primary key, so it is replaced"), "{doc}");
+    assert!(owners.get("note").is_none(), "{doc}");
 
     // A table the target refuses: the run fails, and the report says which and why.
     source.exec("UPDATE pets SET name = 'Twin' WHERE id IN (3, 4)").await;
