@@ -125,17 +125,12 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
         let left = pair.target.engine.left_suspended().await?;
         // A subset is chosen (the source is only read), so the plan says how many rows each
         // table gets and the preview shows chosen rows.
-        let mut chosen = String::new();
-        for (table, got) in pipeline::subset::choose(
-            &mut plan,
-            pair.source.engine.as_ref(),
-            &keys,
-            pipeline::subset::Memory::mib(args.key_memory),
-        )
-        .await?
-        {
-            let _ = writeln!(chosen, "subset: {table}: {}", got.describe());
-        }
+        let memory = pipeline::subset::Memory::mib(args.key_memory);
+        let chosen: String = pipeline::subset::choose(&mut plan, pair.source.engine.as_ref(), &keys, memory)
+            .await?
+            .into_iter()
+            .map(|line| line + "\n")
+            .collect();
         pipeline::subset::preview(&mut plan, PREVIEW_ROWS as usize);
         let triggers = trigger_plan(&left, &found, config.triggers);
         return dry_run(&plan, &pair, &keys, originals, &format!("{triggers}{chosen}")).await;
@@ -154,15 +149,8 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
         tracing::warn!("unmasked: {f}");
     }
     // The subset is chosen before anything is written: a scan the source refuses stops here.
-    for (table, chosen) in pipeline::subset::choose(
-        &mut plan,
-        pair.source.engine.as_ref(),
-        &keys,
-        pipeline::subset::Memory::mib(args.key_memory),
-    )
-    .await?
-    {
-        let note = format!("subset: {table}: {}", chosen.describe());
+    let memory = pipeline::subset::Memory::mib(args.key_memory);
+    for note in pipeline::subset::choose(&mut plan, pair.source.engine.as_ref(), &keys, memory).await? {
         tracing::info!("{note}");
         notes.push(note);
     }

@@ -42,17 +42,13 @@ pub async fn run(cli: &Cli, args: &VerifyArgs) -> anyhow::Result<()> {
     let keys = session::keyring(&config, args.seed);
     // The subset is chosen from all tables, as the copy chose it, before `--tables` narrows
     // what is compared.
-    let mut notes = Vec::new();
-    for (table, chosen) in pipeline::subset::choose(
+    let mut notes = pipeline::subset::choose(
         &mut plan,
         source.engine.as_ref(),
         &keys,
         pipeline::subset::Memory::mib(args.key_memory),
     )
-    .await?
-    {
-        notes.push(format!("subset: {table}: {}", chosen.describe()));
-    }
+    .await?;
     keep_listed(&mut plan, &source, &args.tables);
     notes.push(source.profile.snapshot.clone());
     if !exact {

@@ -127,13 +127,14 @@ enum Join {
 type Tables = [crate::plan::subset::SubsetTable];
 
 /// Chooses the rows of every tracked table and hands each table's plan its keys. Returns, per
-/// tracked table, how many rows it got and why.
+/// tracked table, how many rows it got and why, as the run's notes say it
+/// (`subset: public.customers: 8 rows (6 roots, …)`).
 pub async fn choose(
     plan: &mut Plan,
     source: &dyn Source,
     keys: &Keyring,
     memory: Memory,
-) -> Result<Vec<(crate::schema::TableName, Chosen)>, EngineError> {
+) -> Result<Vec<String>, EngineError> {
     let Some(subset) = plan.subset.as_ref() else { return Ok(Vec::new()) };
     let limits = plan.tables.first().map(|t| t.read.limits).unwrap_or(BatchLimits { rows: 10_000, bytes: 1 << 22 });
     let scratch = Scratch::new(memory.dir, memory.bytes);
@@ -197,7 +198,7 @@ pub async fn choose(
             }
         }
     }
-    Ok(out)
+    Ok(out.into_iter().map(|(table, chosen)| format!("subset: {table}: {}", chosen.describe())).collect())
 }
 
 /// The chosen rows as a key list the source reads by, when that beats reading the table: the
