@@ -152,6 +152,10 @@ pub struct CopyArgs {
     /// temporary directory (TMPDIR), which goes when the run ends.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=1_048_576))]
     pub key_memory: u32,
+    /// Read every row of the incremental tables, as if no run had come before (the state
+    /// table's marks are replaced when each table commits).
+    #[arg(long)]
+    pub restart: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -49,6 +49,21 @@ pub struct Config {
     pub subset: Option<Subset>,
     /// The mode of every table whose rules do not name one.
     pub mode: Option<Mode>,
+    /// The target table where dbtwin keeps what must outlive a run (each incremental table's
+    /// high-water mark), plain or `schema.name`.
+    pub state_table: String,
+}
+
+/// The state table's name when the config names none.
+pub const STATE_TABLE: &str = "dbtwin_state";
+
+/// How far before the last run's high-water mark the next run starts reading, as written: a
+/// count for a number column, a span (`5m`) for a date or timestamp.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum OverlapSpec {
+    Count(i64),
+    Span(String),
 }
 
 /// What the target's triggers do while a copy loads, where the engine cannot switch them off
@@ -158,6 +173,10 @@ pub struct TableRules {
     pub skip_columns: Vec<String>,
     /// The target table's name (`name` or `schema.name`), where it is not the source's.
     pub target: Option<String>,
+    /// A source column that grows when a row changes: a run reads only the rows at or past the
+    /// last run's high-water mark (less `overlap`).
+    pub incremental: Option<String>,
+    pub overlap: Option<OverlapSpec>,
 }
 
 /// The file as written.
@@ -180,6 +199,7 @@ struct RawConfig {
     triggers: Triggers,
     subset: Option<subset::RawSubset>,
     mode: Option<Mode>,
+    state_table: Option<String>,
 }
 
 #[derive(Debug)]
@@ -204,10 +224,12 @@ struct RawTableRules {
     #[serde(default)]
     skip_columns: Vec<String>,
     target: Option<String>,
+    incremental: Option<String>,
+    overlap: Option<OverlapSpec>,
 }
 
 impl Forms for RawTable {
-    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode`, `columns`, `recompute`, `where`, `limit`, `order_by`, `skip_columns` and `target`";
+    const EXPECTING: &'static str = "a comma-separated column list or a map with `mode`, `columns`, `recompute`, `where`, `limit`, `order_by`, `skip_columns`, `target`, `incremental` and `overlap`";
 
     fn from_str<E: de::Error>(v: &str) -> Result<Self, E> {
         let text = interpolate(v, |name| std::env::var(name).ok()).map_err(E::custom)?;
@@ -319,10 +341,24 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                 if rules.limit == Some(0) {
                     problems.push(format!("table {table}: limit must be at least 1"));
                 }
-                for (key, sql) in [("where", &rules.condition), ("order_by", &rules.order_by)] {
+                for (key, sql) in
+                    [("where", &rules.condition), ("order_by", &rules.order_by), ("incremental", &rules.incremental)]
+                {
                     if sql.as_deref().is_some_and(|s| s.trim().is_empty()) {
                         problems.push(format!("table {table}: `{key}` is empty"));
                     }
+                }
+                if rules.overlap.is_some() && rules.incremental.is_none() {
+                    problems.push(format!(
+                        "table {table}: `overlap` says how far back an incremental run reads, and the table has no \
+                         `incremental` column"
+                    ));
+                }
+                if rules.incremental.is_some() && rules.limit.is_some() {
+                    problems.push(format!(
+                        "table {table}: `incremental` reads the rows changed since the last run and `limit` the first \
+                         rows in order; they cannot be combined"
+                    ));
                 }
                 TableSpec::Full(TableRules {
                     mode: rules.mode,
@@ -333,6 +369,8 @@ fn check(raw: RawConfig) -> Result<Config, String> {
                     order_by: rules.order_by,
                     skip_columns: rules.skip_columns,
                     target: rules.target,
+                    incremental: rules.incremental,
+                    overlap: rules.overlap,
                 })
             }
         };
@@ -347,6 +385,11 @@ fn check(raw: RawConfig) -> Result<Config, String> {
     };
     let (source, target) = (side(raw.source, "source"), side(raw.target, "target"));
     let subset = raw.subset.map(|s| s.check(&mut problems));
+    let state_table = raw.state_table.unwrap_or_else(|| STATE_TABLE.to_string());
+    let parts: Vec<&str> = state_table.split('.').collect();
+    if parts.len() > 2 || parts.iter().any(|p| p.trim().is_empty()) {
+        problems.push(format!("state_table {state_table:?}: give a table name, or schema.name"));
+    }
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }
@@ -361,6 +404,7 @@ fn check(raw: RawConfig) -> Result<Config, String> {
         triggers: raw.triggers,
         mode: raw.mode,
         subset,
+        state_table,
     })
 }
 

@@ -20,7 +20,7 @@ use crate::mask::Keyring;
 use crate::pipeline::TableError;
 use crate::pipeline::{self, Settings, sample::sample};
 use crate::plan::Plan;
-use crate::report::{self, Activity, Ending, Planned, RunRecord, RunReport};
+use crate::report::{self, Activity, Ending, Planned, RunRecord, RunReport, Watermark};
 use crate::schema::TableName;
 
 /// Rows shown per table by `copy --dry-run`.
@@ -133,7 +133,12 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
             .collect();
         pipeline::subset::preview(&mut plan, PREVIEW_ROWS as usize);
         let triggers = trigger_plan(&left, &found, config.triggers);
-        return dry_run(&plan, &pair, &keys, originals, &format!("{triggers}{chosen}")).await;
+        let since: String = super::incremental::settle(&mut plan, &pair, &config, &keys, args.restart, false)
+            .await?
+            .into_iter()
+            .map(|line| line + "\n")
+            .collect();
+        return dry_run(&plan, &pair, &keys, originals, &format!("{triggers}{chosen}{since}")).await;
     }
     // Triggers a killed run left suspended go back before this run writes anything (a dry run
     // writes nothing, so it leaves them for the next copy).
@@ -154,6 +159,24 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
         tracing::info!("{note}");
         notes.push(note);
     }
+    for note in super::incremental::settle(&mut plan, &pair, &config, &keys, args.restart, true).await? {
+        tracing::info!("{note}");
+        notes.push(note);
+    }
+    record.watermarks(
+        plan.tables
+            .iter()
+            .filter_map(|t| {
+                let state = t.write.state.as_ref()?;
+                Some(Watermark {
+                    table: t.write.table.name.clone(),
+                    column: state.row.column.clone()?,
+                    from: t.read.filter.since.as_ref().map(|s| s.value.clone()),
+                    after: state.row.watermark.clone(),
+                })
+            })
+            .collect(),
+    );
     let suspended = match config.triggers {
         Triggers::Suspend => match pair.target.engine.suspend_triggers(&tables).await {
             Ok(s) => s,

@@ -117,6 +117,7 @@ async fn load(target: &ConnectedTarget, table: &str, rows: Vec<Vec<String>>) -> 
         referenced: false,
         auto_increment: Vec::new(),
         recompute: Vec::new(),
+        state: None,
     };
     let mut batch = Batch::new(def.columns.len(), rows.len(), 1 << 16);
     for cell in rows.iter().flatten() {
@@ -127,7 +128,7 @@ async fn load(target: &ConnectedTarget, table: &str, rows: Vec<Vec<String>>) -> 
         tx.send(batch).await?;
         tx.finish().await
     };
-    let (written, sent) = tokio::join!(target.engine.write(&request, rx), send);
+    let (written, sent) = tokio::join!(target.engine.write(&request, rx, None), send);
     sent?;
     written.with_context(|| format!("writing the demo's {name}"))?;
     Ok(())
@@ -284,6 +285,7 @@ pub async fn run(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
         create_tables: false,
         report: None,
         key_memory: 64,
+        restart: false,
     };
     copy::run(cli, &copy_args).await?;
     print!("{}", show(&files).await?);

@@ -6,6 +6,7 @@ mod check;
 mod copy;
 mod create_tables;
 mod demo;
+mod incremental;
 mod init;
 mod logging;
 mod session;

@@ -167,11 +167,26 @@ pub struct RowFilter {
     pub by_key: bool,
     /// Only the rows with one of these keys (`verify --sample`).
     pub keys: Option<KeyList>,
+    /// Only the rows changed since the last run (an incremental table).
+    pub since: Option<Since>,
+}
+
+/// The rows whose `column` is at or past `value`: the source's text form of a number, date or
+/// timestamp, bound (never pasted into SQL) and compared in the column's own type. Rows whose
+/// column is NULL are not among them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Since {
+    pub column: String,
+    pub value: String,
 }
 
 impl RowFilter {
     pub fn is_empty(&self) -> bool {
-        self.condition.is_none() && self.order_by.is_none() && self.limit.is_none() && self.keys.is_none()
+        self.condition.is_none()
+            && self.order_by.is_none()
+            && self.limit.is_none()
+            && self.keys.is_none()
+            && self.since.is_none()
     }
 }
 
@@ -206,6 +221,32 @@ pub struct WriteRequest {
     /// Columns the target computes from the loaded row, in the load's transaction, after the
     /// rows are in: left out of `columns`.
     pub recompute: Vec<Recompute>,
+    /// The state row to write in the load's transaction, so the state says exactly what the
+    /// committed rows cover.
+    pub state: Option<StateWrite>,
+}
+
+/// One table's row in the state table ([`Target::state`]): what the run that last committed
+/// it saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateRow {
+    /// The source table, as `schema.name`.
+    pub table: String,
+    /// Hash of the rules and selection the rows were copied by: another config reads in full.
+    pub config_hash: String,
+    /// The incremental column and the largest value it had in the run's snapshot (the source's
+    /// text form), if any row had one.
+    pub column: Option<String>,
+    pub watermark: Option<String>,
+    /// When the run that wrote it started (UTC, RFC 3339).
+    pub run_started: String,
+}
+
+/// A state row and the table it goes into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateWrite {
+    pub table: TableName,
+    pub row: StateRow,
 }
 
 /// A column the target computes again, and the expression (in the target's SQL) it computes.
@@ -397,6 +438,10 @@ pub trait Source: Send + Sync {
     /// The statement [`Source::read`] runs for `request` without a key list, as the engine
     /// would send it: for the plan a person reads before copying.
     fn statement(&self, request: &ReadRequest) -> String;
+
+    /// The largest value of `column` in the run's snapshot, in the engine's text form; `None`
+    /// when no row has one.
+    async fn high_water(&self, table: &Relation, column: &str) -> Result<Option<String>, EngineError>;
 }
 
 /// The write side of an engine. One value per run.
@@ -427,7 +472,21 @@ pub trait Target: Send + Sync {
     /// Load one table from `input` in one transaction (see the module docs). Called once per
     /// table per run. Returns the rows written and, in mirror mode, deleted. (The channel
     /// counts rows for progress.)
-    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<Written, EngineError>;
+    ///
+    /// `present`, in mirror mode when `input` holds only the rows that changed: the key of
+    /// every row the source holds, in [`WriteRequest::key`] order and the target's form. Then
+    /// the rows deleted are those whose key it lacks, instead of those not among `input`. It is
+    /// read after `input` ended; an empty target table need not read it.
+    async fn write(
+        &self,
+        request: &WriteRequest,
+        input: BatchReceiver,
+        present: Option<BatchReceiver>,
+    ) -> Result<Written, EngineError>;
+
+    /// The rows of the state table `table`, created first (if missing) when `create`; without
+    /// it, a missing table has no rows.
+    async fn state(&self, table: &TableName, create: bool) -> Result<Vec<StateRow>, EngineError>;
 
     /// The triggers of `tables` that would fire for the rows a load writes, where the engine
     /// cannot switch them off for its own sessions (an engine that can, or has none, says none).

@@ -56,19 +56,31 @@ fn new_batch(width: usize, limits: BatchLimits) -> Batch {
 }
 
 /// `SELECT cols FROM relation [WHERE …] [ORDER BY …] [LIMIT n]` for a request: its filter,
-/// and a sample's limit within the filter's.
-pub fn select(request: &ReadRequest, quote: Quote, relation: &str) -> String {
-    select_with(request, quote, relation, &quote.list(request.columns.iter().map(String::as_str)), None)
+/// and a sample's limit within the filter's. `since` is the engine's predicate for the
+/// filter's [`crate::engine::Since`], on the value it bound apart.
+pub fn select(request: &ReadRequest, quote: Quote, relation: &str, since: Option<&str>) -> String {
+    select_with(request, quote, relation, &quote.list(request.columns.iter().map(String::as_str)), None, since)
 }
 
 /// [`select`] with the select list as given (`columns`, in the request's order), and a
 /// predicate that picks the rows of a key list (the engine's own, on bound values) in front of
 /// the filter's `where`.
-pub fn select_with(request: &ReadRequest, quote: Quote, relation: &str, columns: &str, keys: Option<&str>) -> String {
+pub fn select_with(
+    request: &ReadRequest,
+    quote: Quote,
+    relation: &str,
+    columns: &str,
+    keys: Option<&str>,
+    since: Option<&str>,
+) -> String {
     let f = &request.filter;
     let mut sql = format!("SELECT {columns} FROM {relation}");
-    let conditions: Vec<String> =
-        keys.map(|k| format!("({k})")).into_iter().chain(f.condition.iter().map(|c| format!("({c})"))).collect();
+    let conditions: Vec<String> = keys
+        .into_iter()
+        .chain(since)
+        .map(|k| format!("({k})"))
+        .chain(f.condition.iter().map(|c| format!("({c})")))
+        .collect();
     if !conditions.is_empty() {
         sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
     }
@@ -118,10 +130,17 @@ mod tests {
         let q = Quote::Double;
         let key = vec!["id".to_string()];
         let plain = request(RowFilter { key: key.clone(), ..Default::default() }, None);
-        assert_eq!(select(&plain, q, "t"), r#"SELECT "id", "v" FROM t"#);
+        assert_eq!(select(&plain, q, "t", None), r#"SELECT "id", "v" FROM t"#);
+        assert_eq!(select(&plain, q, "t", Some("\"v\" >= ?")), r#"SELECT "id", "v" FROM t WHERE ("v" >= ?)"#);
         let limited = RowFilter { limit: Some(5), key: key.clone(), ..Default::default() };
-        assert_eq!(select(&request(limited.clone(), None), q, "t"), r#"SELECT "id", "v" FROM t ORDER BY "id" LIMIT 5"#);
-        assert_eq!(select(&request(limited, Some(0)), q, "t"), r#"SELECT "id", "v" FROM t ORDER BY "id" LIMIT 0"#);
+        assert_eq!(
+            select(&request(limited.clone(), None), q, "t", None),
+            r#"SELECT "id", "v" FROM t ORDER BY "id" LIMIT 5"#
+        );
+        assert_eq!(
+            select(&request(limited, Some(0)), q, "t", None),
+            r#"SELECT "id", "v" FROM t ORDER BY "id" LIMIT 0"#
+        );
         let all = RowFilter {
             condition: Some("v = 'a' OR v = 'b'".into()),
             order_by: Some("v desc".into()),
@@ -129,9 +148,10 @@ mod tests {
             key,
             by_key: false,
             keys: None,
+            since: None,
         };
         assert_eq!(
-            select(&request(all, Some(10)), q, "t"),
+            select(&request(all, Some(10)), q, "t", None),
             r#"SELECT "id", "v" FROM t WHERE (v = 'a' OR v = 'b') ORDER BY v desc LIMIT 3"#
         );
     }
@@ -148,7 +168,7 @@ mod tests {
         };
         let r = request(filter, None);
         assert_eq!(
-            select_with(&r, q, "t", "x", Some("\"id\" IN ($1)")),
+            select_with(&r, q, "t", "x", Some("\"id\" IN ($1)"), None),
             r#"SELECT x FROM t WHERE ("id" IN ($1)) AND (v > 1) ORDER BY "id""#
         );
         assert_eq!(key_tuple(q, &["a".into(), "b".into()]), r#"("a", "b")"#);

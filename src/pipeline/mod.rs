@@ -2,6 +2,7 @@
 //! writer, joined by bounded channels ([`table`]); up to `jobs` tables at once, wave after
 //! wave; the first failure stops the run.
 
+mod present;
 pub mod sample;
 mod stage;
 pub mod subset;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::present::KeyRead;
 use super::stage::{Convert, Mask, Nulls, Stage, Subset};
 use super::{Pass, Run, TableError};
 use crate::data::channel::{self, BatchReceiver, BatchSender};
@@ -31,19 +32,42 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run, pass: Pass) -> Result<T
     } else {
         (rx, None)
     };
-    // The second pass writes every column again over the rows the first left with NULLs.
-    let fill = (pass == Pass::Fill).then(|| WriteRequest { mode: Mode::Upsert, ..plan.write.clone() });
-    let written = run.target.write(fill.as_ref().unwrap_or(&plan.write), write_rx.counted(progress.clone())).await;
+    // The second pass writes every column again over the rows the first left with NULLs; the
+    // state row goes with the pass that completes the rows.
+    let request = match pass {
+        Pass::Fill => Some(WriteRequest { mode: Mode::Upsert, ..plan.write.clone() }),
+        Pass::Load if !plan.deferred.is_empty() => Some(WriteRequest { state: None, ..plan.write.clone() }),
+        Pass::Load => None,
+    };
+    let request = request.as_ref().unwrap_or(&plan.write);
+    // A mirror that reads only the changed rows deletes by every key the source holds.
+    let (present, present_rx) = if request.mode == Mode::Mirror && plan.read.filter.since.is_some() {
+        let (ktx, krx) = channel::channel(depth);
+        let (plan, source, keys) = (plan.clone(), run.source.clone(), run.keys.clone());
+        let task = tokio::spawn(async move { KeyRead::of(&plan).send(&plan, source, &keys, ktx).await });
+        (Some(task), Some(krx))
+    } else {
+        (None, None)
+    };
+    let written = run.target.write(request, write_rx.counted(progress.clone()), present_rx).await;
+    let present = match present {
+        Some(task) => match task.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())) {
+            // A writer that needed none of them (the target table was empty) stopped reading.
+            Err(e) if e.is_cancelled() && written.is_ok() => Ok(()),
+            other => other.map(drop),
+        },
+        None => Ok(()),
+    };
     let read = reader.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
     let staged = match staging {
         Some(task) => task.await.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic())),
         None => Ok(()),
     };
-    let (read, written) = match (read, staged, written) {
-        (Ok(read), Ok(()), Ok(written)) => (read, written),
-        (read, staged, written) => {
+    let (read, written) = match (read, staged, present, written) {
+        (Ok(read), Ok(()), Ok(()), Ok(written)) => (read, written),
+        (read, staged, present, written) => {
             // The task that failed is the cause; the others only saw their channel close.
-            let error = super::cause([read.err(), staged.err(), written.err()]);
+            let error = super::cause([read.err(), staged.err(), present.err(), written.err()]);
             let error = match pass {
                 Pass::Load => error,
                 Pass::Fill => error.context("filling in the foreign keys it was loaded without"),

@@ -3,6 +3,7 @@
 
 mod columns;
 mod graph;
+pub mod incremental;
 mod keys;
 mod order;
 mod rules;
@@ -58,6 +59,8 @@ pub struct TablePlan {
     /// second, upserting pass once every wave has loaded: a foreign key of a cycle, with the
     /// target's checks on.
     pub deferred: Vec<usize>,
+    /// Read only the rows changed since the last run, by this column.
+    pub incremental: Option<incremental::Incremental>,
 }
 
 /// The rows of a table a subset keeps, by their key's cells (in the read's columns).
@@ -121,6 +124,7 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
     let mut recomputed: BTreeMap<TableName, &BTreeMap<String, String>> = BTreeMap::new();
     let mut skipped: BTreeMap<TableName, &[String]> = BTreeMap::new();
     let mut filters: BTreeMap<TableName, RowFilter> = BTreeMap::new();
+    let mut incrementals: BTreeMap<TableName, incremental::Incremental> = BTreeMap::new();
     let mut wanted: keys::WantedColumns = BTreeMap::new();
     for (name, spec) in &config.tables {
         match find_table(source, name) {
@@ -146,8 +150,17 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
                         key: Vec::new(),
                         by_key: false,
                         keys: None,
+                        since: None,
                     };
                     filters.insert(t.name.clone(), filter);
+                    if let Some(column) = &rules.incremental {
+                        match incremental::resolve(t, column, rules.overlap.as_ref()) {
+                            Ok(i) => {
+                                incrementals.insert(t.name.clone(), i);
+                            }
+                            Err(p) => problems.push(p),
+                        }
+                    }
                 }
             }
             Err(p) => problems.push(p),
@@ -181,8 +194,36 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
         let skip = skipped.get(&table.name).copied().unwrap_or_default();
         let asked = Asked { mode, default_mode: config.mode, wanted: wanted.get(&table.name), recompute, filter, skip };
         match plan_table(table, target, &renames, asked, options, config.zero_dates) {
-            Ok(p) => tables.push(p),
+            Ok(mut p) => {
+                p.incremental = incrementals.remove(&table.name);
+                if p.incremental.is_some() && p.write.mode == Mode::Replace {
+                    let keyless = if p.write.key.is_empty() { " (the target table has no primary key)" } else { "" };
+                    problems.push(format!(
+                        "table {}: incremental reads only the rows changed since the last run, and mode replace{keyless} \
+                         would leave the table holding only those; use mode upsert or mirror",
+                        table.name
+                    ));
+                }
+                tables.push(p)
+            }
             Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if tables.iter().any(|t| t.incremental.is_some()) {
+        let (schema, name) = match config.state_table.split_once('.') {
+            Some((s, n)) => (Some(s), n),
+            None => (None, config.state_table.as_str()),
+        };
+        for t in &tables {
+            let to = &t.write.table.name;
+            if to.name == name && schema.is_none_or(|s| s == to.schema) {
+                problems.push(format!(
+                    "state_table {}: the target table {to} is copied too (from {}); name another state_table, or \
+                     exclude the table",
+                    config.state_table,
+                    t.name()
+                ));
+            }
         }
     }
     let subset = subset::plan(config.subset.as_ref(), source, &tables, &mut problems);
@@ -409,6 +450,7 @@ fn plan_table(
             referenced,
             auto_increment,
             recompute,
+            state: None,
         },
         masks: RowMask::new(masked),
         kept,
@@ -417,6 +459,7 @@ fn plan_table(
         keep: None,
         note,
         deferred: Vec::new(),
+        incremental: None,
     })
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use bars::{Bars, BarsWriter};
-pub use run::{Ending, Planned, RunRecord, RunReport};
+pub use run::{Ending, Planned, RunRecord, RunReport, Watermark, timestamp};
 pub use summary::{TableStats, render as render_summary};
 
 use crate::data::progress::{TableProgress, Uncounted};

@@ -29,6 +29,30 @@ struct Noted {
     target: Option<String>,
     planned: Vec<Planned>,
     done: Vec<TableStats>,
+    watermarks: Vec<Watermark>,
+}
+
+/// Where an incremental table's read started and the mark its commit stores.
+#[derive(Clone, Debug)]
+pub struct Watermark {
+    /// By its target name, as the table's lines are.
+    pub table: TableName,
+    pub column: String,
+    /// The lower bound read from (`None`: every row).
+    pub from: Option<String>,
+    /// The mark stored with the rows: the largest value in this run's snapshot.
+    pub after: Option<String>,
+}
+
+impl Watermark {
+    fn json(&self, committed: bool) -> Value {
+        json!({
+            "column": self.column,
+            "read_from": self.from,
+            // A table that did not commit left the mark as it was.
+            "after": if committed { self.after.clone() } else { None },
+        })
+    }
 }
 
 /// A table the run will write.
@@ -56,6 +80,11 @@ impl RunRecord {
     /// The tables the run will write.
     pub fn planned(&self, tables: Vec<Planned>) {
         self.noted().planned = tables;
+    }
+
+    /// The incremental tables' bounds, once settled.
+    pub fn watermarks(&self, marks: Vec<Watermark>) {
+        self.noted().watermarks = marks;
     }
 
     /// A table committed.
@@ -109,6 +138,7 @@ impl RunReport {
     fn document(&self, record: &RunRecord, ending: Ending<'_>) -> Value {
         let noted = record.noted();
         let note = |table: &TableName| noted.planned.iter().find(|p| &p.target == table).and_then(|p| p.note.clone());
+        let mark = |table: &TableName| noted.watermarks.iter().find(|w| &w.table == table);
         let mut tables: Vec<Value> = noted
             .done
             .iter()
@@ -125,6 +155,9 @@ impl RunReport {
                 });
                 if let Some(note) = note(&s.table) {
                     t["note"] = json!(note);
+                }
+                if let Some(w) = mark(&s.table) {
+                    t["watermark"] = w.json(true);
                 }
                 t
             })
@@ -148,6 +181,9 @@ impl RunReport {
             }
             if let Some(note) = note {
                 t["note"] = json!(note);
+            }
+            if let Some(w) = mark(table) {
+                t["watermark"] = w.json(false);
             }
             tables.push(t);
         }
@@ -182,7 +218,7 @@ fn status(code: i32) -> &'static str {
 }
 
 /// `2026-12-03T15:04:05Z`, in UTC.
-fn timestamp(t: SystemTime) -> String {
+pub fn timestamp(t: SystemTime) -> String {
     let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);

@@ -168,3 +168,128 @@ async fn pg_mirror_of_a_referenced_table_needs_fk_checks_off() {
     assert_ok(&copy(&source.url, &as_role, upsert, &[]).await);
     assert_eq!(target.count("pets").await, 60);
 }
+
+const ORDERS: &str = "CREATE TABLE orders (id int PRIMARY KEY, email varchar(60), amount int, rev int);";
+
+const INCREMENTAL: &str =
+    "secret: refresh\nmode: mirror\ntables:\n  orders:\n    incremental: rev\n    columns:\n      email: email\n";
+
+/// `incremental: rev`: after a full first pass, a run reads only the rows at or past the last
+/// run's mark (counted in the report), and a mirror still deletes what the source no longer
+/// has; a run the target refuses leaves the state as it was; a changed config and `--restart`
+/// read every row again.
+async fn incremental_scenario<S: TestDb, T: TestDb>() {
+    let (source, target) = (S::create().await, T::create().await);
+    let rows: Vec<String> = (1..=50).map(|i| format!("({i}, 'c{i}@example.com', {}, {i})", i * 10)).collect();
+    source.exec(&format!("{ORDERS} INSERT INTO orders VALUES {};", rows.join(", "))).await;
+    // The target refuses a negative amount: a way to make one run fail on its rows.
+    target
+        .exec("CREATE TABLE orders (id int PRIMARY KEY, email varchar(60), amount int CHECK (amount >= 0), rev int);")
+        .await;
+    let dir = std::env::temp_dir().join(format!("dbtwin-incr-{}-{}-{}", std::process::id(), S::ENGINE, T::ENGINE));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.json");
+    let report = path.to_str().unwrap();
+    let same = "SELECT id, amount, rev FROM orders ORDER BY id";
+
+    let first = copy(source.url(), target.url(), INCREMENTAL, &["--report", report]).await;
+    assert_ok(&first);
+    assert!(first.stdout.contains("orders: incremental: every row (its first run here)"), "{}", first.stdout);
+    assert_eq!(table(&report_of(&path), "orders")["rows_read"], 50);
+    assert_eq!(ids(target.rows(same).await), ids(source.rows(same).await));
+
+    // Three rows change, two are new, four go (rev 50, the mark, among them).
+    source
+        .exec(
+            "UPDATE orders SET amount = amount + 1, rev = 100 + id WHERE id IN (1, 2, 3);
+             INSERT INTO orders VALUES (51, 'c51@example.com', 510, 151), (52, 'c52@example.com', 520, 152);
+             DELETE FROM orders WHERE id IN (10, 20, 30, 50);",
+        )
+        .await;
+    let second = copy(source.url(), target.url(), INCREMENTAL, &["--report", report]).await;
+    assert_ok(&second);
+    assert!(second.stdout.contains("orders: incremental: rows with rev >= 50 (last mark 50"), "{}", second.stdout);
+    let doc = report_of(&path);
+    let orders = table(&doc, "orders");
+    assert_eq!((orders["rows_read"].as_i64(), orders["rows_deleted"].as_i64()), (Some(5), Some(4)), "{doc}");
+    let mark = &orders["watermark"];
+    assert_eq!(
+        (mark["column"].as_str(), mark["read_from"].as_str(), mark["after"].as_str()),
+        (Some("rev"), Some("50"), Some("152")),
+        "{doc}"
+    );
+    assert_eq!(ids(target.rows(same).await), ids(source.rows(same).await));
+    let leaked = "SELECT COUNT(*) FROM orders WHERE email IN ('c1@example.com', 'c4@example.com', 'c51@example.com')";
+    assert_eq!(ids(target.rows(leaked).await), ["0"]);
+    // The masks are keyed: a changed row's pseudonym is the one a full copy gives.
+    let email = "SELECT email FROM orders WHERE id IN (1, 51) ORDER BY id";
+    let masked = ids(target.rows(email).await);
+
+    // The target refuses a changed row: nothing of the run commits, the mark stays at 152.
+    source
+        .exec("UPDATE orders SET amount = -1, rev = 200 WHERE id = 4; UPDATE orders SET rev = 201 WHERE id = 5;")
+        .await;
+    let refused = copy(source.url(), target.url(), INCREMENTAL, &[]).await;
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    source.exec("UPDATE orders SET amount = 40 WHERE id = 4").await;
+    let after = copy(source.url(), target.url(), INCREMENTAL, &["--report", report]).await;
+    assert_ok(&after);
+    assert!(after.stdout.contains("rows with rev >= 152 (last mark 152"), "{}", after.stdout);
+    assert_eq!(table(&report_of(&path), "orders")["rows_read"], 3, "rows 4, 5 and 52 (at the mark)");
+    assert_eq!(ids(target.rows(same).await), ids(source.rows(same).await));
+
+    // Another rule: every row again, with the new mask; then --restart does the same.
+    let changed = format!("{INCREMENTAL}      amount: {{ kind: set, value: '7' }}\n");
+    let full = copy(source.url(), target.url(), &changed, &["--report", report]).await;
+    assert_ok(&full);
+    assert!(full.stdout.contains("every row (the config changed since the last run)"), "{}", full.stdout);
+    assert_eq!(table(&report_of(&path), "orders")["rows_read"], 48);
+    assert_eq!(ids(target.rows("SELECT DISTINCT amount FROM orders").await), ["7"]);
+    let restart = copy(source.url(), target.url(), INCREMENTAL, &["--restart", "--report", report]).await;
+    assert_ok(&restart);
+    assert!(restart.stdout.contains("orders: incremental: every row (--restart)"), "{}", restart.stdout);
+    assert_eq!(ids(target.rows(same).await), ids(source.rows(same).await));
+    assert_eq!(ids(target.rows(email).await), masked);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+crate::on_every_engine_pair!(incremental_scenario);
+
+/// What an incremental config can get wrong is refused before anything is written, one line
+/// each, exit 2.
+async fn incremental_bad_input_scenario<D: TestDb>() {
+    let (source, target) = (D::create().await, D::create().await);
+    source.exec(&format!("{ORDERS} INSERT INTO orders VALUES (1, 'a@example.com', 10, 1);")).await;
+    target.exec(ORDERS).await;
+    let base = "tables:\n  orders:\n";
+    for (rules, wanted) in [
+        ("    incremental: nope\n", "orders, incremental column nope: the source table has no such column"),
+        ("    incremental: email\n", "orders, incremental column email: its type "),
+        ("    incremental: rev\n    overlap: 5m\n", "orders, incremental column rev: overlap \"5m\" is not a count"),
+        (
+            "    mode: replace\n    incremental: rev\n",
+            "orders: incremental reads only the rows changed since the last run, and mode replace would leave",
+        ),
+        ("    overlap: 5\n", "orders: `overlap` says how far back an incremental run reads"),
+        (
+            "    incremental: rev\n    limit: 5\n",
+            "orders: `incremental` reads the rows changed since the last run and `limit`",
+        ),
+    ] {
+        let run = copy(source.url(), target.url(), &format!("{base}{rules}"), &[]).await;
+        assert_eq!(run.code, 2, "{rules}: {}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{rules}: wanted {wanted:?} in {}", run.stderr);
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+    }
+    let colliding = format!("state_table: orders\n{base}    incremental: rev\n");
+    let run = copy(source.url(), target.url(), &colliding, &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("state_table orders: the target table ") && run.stderr.contains("orders is copied too"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(target.count("orders").await, 0, "nothing was written");
+}
+
+crate::on_every_engine!(incremental_bad_input_scenario);

@@ -12,7 +12,7 @@ use tokio::sync::{Mutex, Semaphore};
 use super::{Q, connect, connect_options, identity, prepare_session, snapshot};
 use crate::data::channel::BatchSender;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, KeyList, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
+    ConnectOptions, EngineError, KeyList, NativeDdl, OwedKind, ReadRequest, Relation, Side, Source, SourceProfile,
 };
 use crate::engine::driver::{failed, probe_sessions, push_rows, stream_rows};
 use crate::engine::read::{Batcher, key_tuple, select, select_with};
@@ -101,7 +101,18 @@ impl Source for MySqlSource {
     }
 
     fn statement(&self, request: &ReadRequest) -> String {
-        select(request, Q, &Q.table(&request.table.name))
+        select(request, Q, &Q.table(&request.table.name), since(request).as_deref())
+    }
+
+    async fn high_water(&self, table: &Relation, column: &str) -> Result<Option<String>, EngineError> {
+        let (_permit, mut conn) = self.take().await?;
+        // Text protocol, so the value comes in the server's text form, as a read gives it.
+        let sql = format!("SELECT MAX({}) FROM {}", Q.ident(column), Q.table(&table.name));
+        let found = conn.fetch_one(sqlx::raw_sql(AssertSqlSafe(sql))).await.and_then(|row| {
+            row.try_get_unchecked::<Option<&[u8]>, _>(0).map(|v| v.map(|v| String::from_utf8_lossy(v).into_owned()))
+        });
+        self.idle.lock().await.push(conn);
+        found.map_err(|e| failed(format!("source: reading the largest {column} of {table}"), e))
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
@@ -112,6 +123,11 @@ impl Source for MySqlSource {
         out.finish().await?;
         Ok(rows)
     }
+}
+
+/// The predicate of the request's `since`, on the session variable its value is bound into.
+fn since(request: &ReadRequest) -> Option<String> {
+    request.filter.since.as_ref().map(|s| format!("{} >= @dbtwin_since", Q.ident(&s.column)))
 }
 
 /// `SHOW CREATE TABLE` text without its foreign keys, and those as statements for after the
@@ -145,8 +161,17 @@ async fn read_table(conn: &mut MySqlConnection, request: &ReadRequest, out: &Bat
     if let Some(keys) = &request.filter.keys {
         return read_listed(conn, request, keys, out).await;
     }
+    if let Some(since) = &request.filter.since {
+        // Bound into a session variable by a prepared SET (the text-protocol read binds
+        // nothing); the variable compares in the column's type.
+        sqlx::query("SET @dbtwin_since = ?")
+            .bind(since.value.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| failed(format!("source: reading {}", request.table), e))?;
+    }
     // Text protocol: raw_sql is not prepared, so values come in the server's text form.
-    let sql = select(request, Q, &Q.table(&request.table.name));
+    let sql = select(request, Q, &Q.table(&request.table.name), since(request).as_deref());
     let stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(&mut *conn);
     stream_rows(stream, request, out, |row, i, batch| {
         batch.push_cell(row.try_get_unchecked::<Option<&[u8]>, _>(i)?);
@@ -187,7 +212,7 @@ async fn read_listed(
             .collect();
         let listed = format!("{} IN ({})", key_tuple(Q, &keys.columns), tuples.join(", "));
         let columns = Q.list(request.columns.iter().map(String::as_str));
-        let sql = select_with(request, Q, &Q.table(&request.table.name), &columns, Some(&listed));
+        let sql = select_with(request, Q, &Q.table(&request.table.name), &columns, Some(&listed), None);
         let stream = sqlx::raw_sql(AssertSqlSafe(sql)).fetch(&mut *conn);
         push_rows(stream, request, &mut rows, |row: &sqlx::mysql::MySqlRow, i, batch| {
             batch.push_cell(row.try_get_unchecked::<Option<&[u8]>, _>(i)?);

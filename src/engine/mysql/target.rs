@@ -18,7 +18,8 @@ use crate::data::batch::Batch;
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest, Written,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, StateRow, StateWrite, Target, TargetProfile, TriggerRef,
+    WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed, failed_on, probe_sessions, session};
 use crate::engine::url::DbUrl;
@@ -156,7 +157,50 @@ impl Target for MySqlTarget {
         probed.map(drop).map_err(|e| describe(&e))
     }
 
-    async fn write(&self, request: &WriteRequest, mut input: BatchReceiver) -> Result<Written, EngineError> {
+    async fn state(&self, table: &TableName, create: bool) -> Result<Vec<StateRow>, EngineError> {
+        let fail = |e| failed(format!("target: reading the state table {table}"), e);
+        let quoted = Q.table(table);
+        if create {
+            let sql = format!(
+                "CREATE TABLE IF NOT EXISTS {quoted} (table_name varchar(255) NOT NULL PRIMARY KEY, \
+                 config_hash varchar(64) NOT NULL, watermark_column varchar(255), watermark text, \
+                 run_started varchar(40) NOT NULL) DEFAULT CHARSET = utf8mb4"
+            );
+            (&self.pool).execute(sqlx::raw_sql(AssertSqlSafe(sql))).await.map_err(fail)?;
+        } else {
+            let (found,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            )
+            .bind(&table.schema)
+            .bind(&table.name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(fail)?;
+            if found == 0 {
+                return Ok(Vec::new());
+            }
+        }
+        let sql = format!("SELECT table_name, config_hash, watermark_column, watermark, run_started FROM {quoted}");
+        let rows: Vec<(String, String, Option<String>, Option<String>, String)> =
+            sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(fail)?;
+        Ok(rows
+            .into_iter()
+            .map(|(table, config_hash, column, watermark, run_started)| StateRow {
+                table,
+                config_hash,
+                column,
+                watermark,
+                run_started,
+            })
+            .collect())
+    }
+
+    async fn write(
+        &self,
+        request: &WriteRequest,
+        mut input: BatchReceiver,
+        present: Option<BatchReceiver>,
+    ) -> Result<Written, EngineError> {
         // Binary, bit and geometry values are bound as bytes, everything else as text.
         let as_bytes: Vec<bool> = request.columns.iter().map(|c| is_byte_valued(c.class, &c.declared_type)).collect();
         let fail = |what| failed_on(what, &request.table);
@@ -198,9 +242,10 @@ impl Target for MySqlTarget {
                 let limits = Limits { max_value: self.max_packet.saturating_sub(1024), first_row: rows + 1 };
                 let args = pending.bind(n, &as_bytes, request, limits)?;
                 let query = sqlx::query_with(AssertSqlSafe(sql), args);
+                // The source's keys, when they come apart, are noted from those instead.
                 let keys = match &seen {
-                    Some(seen) => Some(seen.insert(&pending, n, &as_bytes, request)?),
-                    None => None,
+                    Some(seen) if present.is_none() => Some(seen.insert(&pending, n, &as_bytes, request)?),
+                    _ => None,
                 };
                 // The statement holds its values encoded: a huge value's batch copy goes before
                 // the driver writes the packet.
@@ -215,6 +260,9 @@ impl Target for MySqlTarget {
                 break;
             }
         }
+        if let (Some(seen), Some(present)) = (&seen, present) {
+            seen.note_present(&mut tx, present, &as_bytes, request).await?;
+        }
         let deleted = match seen {
             Some(seen) => {
                 let deleting = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(seen.delete_sql(request))));
@@ -227,6 +275,9 @@ impl Target for MySqlTarget {
         if let Some(sql) = request.recompute_sql(Q, &Q.table(&request.table.name)) {
             let recomputing = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(sql)));
             waiting.run(recomputing, "recomputing columns of", &request.table).await?;
+        }
+        if let Some(state) = &request.state {
+            write_state(&mut tx, state).await?;
         }
         tx.commit().await.map_err(fail("committing"))?;
         Ok(Written { rows, deleted })
@@ -293,11 +344,69 @@ impl Seen {
         Ok(sqlx::query_with(AssertSqlSafe(sql), args))
     }
 
+    /// Note every key `present` gives (key columns only, in the key's order), statement by
+    /// statement.
+    async fn note_present(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::MySql>,
+        mut present: BatchReceiver,
+        as_bytes: &[bool],
+        request: &WriteRequest,
+    ) -> Result<(), EngineError> {
+        let only_keys = Seen { key: (0..self.key.len()).collect() };
+        let key_bytes: Vec<bool> = self.key.iter().map(|&c| as_bytes[c]).collect();
+        let full = (MAX_PLACEHOLDERS / self.key.len().max(1)).min(MAX_ROWS_PER_STATEMENT);
+        let mut pending = Pending::default();
+        loop {
+            let finished = match present.recv().await {
+                Ok(Some(batch)) => {
+                    pending.push(batch);
+                    false
+                }
+                Ok(None) => true,
+                Err(Cancelled) => return Err(EngineError::Cancelled(Cancelled)),
+            };
+            while pending.rows >= full || (finished && pending.rows > 0) {
+                let n = pending.rows.min(full);
+                let statement = only_keys.insert(&pending, n, &key_bytes, request)?;
+                pending.consume(n);
+                statement
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| failed(format!("target: noting the source's keys for {}", request.table), e))?;
+            }
+            if finished {
+                return Ok(());
+            }
+        }
+    }
+
     fn delete_sql(&self, request: &WriteRequest) -> String {
         let table = Q.table(&request.table.name);
         let same: Vec<String> = request.key.iter().map(|k| format!("s.{0} = {table}.{0}", Q.ident(k))).collect();
         format!("DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM dbtwin_seen AS s WHERE {})", same.join(" AND "))
     }
+}
+
+/// The table's state row, in the load's transaction.
+async fn write_state(tx: &mut sqlx::Transaction<'_, sqlx::MySql>, state: &StateWrite) -> Result<(), EngineError> {
+    let sql = format!(
+        "INSERT INTO {} (table_name, config_hash, watermark_column, watermark, run_started) VALUES (?, ?, ?, ?, ?) \
+         ON DUPLICATE KEY UPDATE config_hash = VALUES(config_hash), watermark_column = VALUES(watermark_column), \
+         watermark = VALUES(watermark), run_started = VALUES(run_started)",
+        Q.table(&state.table)
+    );
+    let row = &state.row;
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&row.table)
+        .bind(&row.config_hash)
+        .bind(&row.column)
+        .bind(&row.watermark)
+        .bind(&row.run_started)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+        .map_err(|e| failed(format!("target: writing the state of {} to {}", row.table, state.table), e))
 }
 
 /// Rows received and not yet written, possibly spanning several batches.
@@ -523,6 +632,7 @@ mod tests {
             referenced: false,
             auto_increment: vec![],
             recompute: Vec::new(),
+            state: None,
         }
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::Mutex;
 use super::{Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::BatchSender;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, KeyList, NativeDdl, ReadRequest, Side, Source, SourceProfile,
+    ConnectOptions, EngineError, KeyList, NativeDdl, ReadRequest, Relation, Side, Source, SourceProfile,
 };
 use crate::engine::driver::{connecting, failed, noting_a_lock_wait, push_rows};
 use crate::engine::read::{Batcher, key_tuple, select_with};
@@ -78,7 +78,21 @@ impl Source for PgSource {
     }
 
     fn statement(&self, request: &ReadRequest) -> String {
-        format!("COPY ({}) TO STDOUT", crate::engine::read::select(request, Q, &relation(&request.table)))
+        let since = request.filter.since.as_ref().map(|s| since_predicate(&s.column, "its type"));
+        format!(
+            "COPY ({}) TO STDOUT",
+            crate::engine::read::select(request, Q, &relation(&request.table), since.as_deref())
+        )
+    }
+
+    async fn high_water(&self, table: &Relation, column: &str) -> Result<Option<String>, EngineError> {
+        let mut conn = self.begin_reader(&table.to_string()).await?;
+        let fail = |e| failed(format!("source: reading the largest {column} of {table}"), e);
+        // `::text` is the type's output function: the form COPY sends.
+        let sql = format!("SELECT max({})::text FROM {}", Q.ident(column), relation(table));
+        let (top,): (Option<String>,) = sqlx::query_as(AssertSqlSafe(sql)).fetch_one(&mut *conn).await.map_err(fail)?;
+        (&mut *conn).execute("COMMIT").await.map_err(fail)?;
+        Ok(top)
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
@@ -90,8 +104,29 @@ impl Source for PgSource {
             out.finish().await?;
             return Ok(rows);
         }
+        // COPY takes no parameters: the bound is bound into a setting of the transaction, which
+        // the query casts to the column's type.
+        let since = match &request.filter.since {
+            Some(since) => {
+                let fail = |e| failed(format!("source: reading {table}"), e);
+                sqlx::query("SELECT set_config('dbtwin.since', $1, true)")
+                    .bind(&since.value)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(fail)?;
+                let types = column_types(&mut conn, request).await?;
+                let Some((_, ty)) = types.iter().find(|(name, _)| name == &since.column) else {
+                    return Err(EngineError::Data(format!(
+                        "source: reading {table}: it has no column {}",
+                        since.column
+                    )));
+                };
+                Some(since_predicate(&since.column, ty))
+            }
+            None => None,
+        };
         // ONLY: an inheritance parent's rows without its children's, which are tables of their own.
-        let select = crate::engine::read::select(request, Q, &relation(table));
+        let select = crate::engine::read::select(request, Q, &relation(table), since.as_deref());
         let sql = format!("COPY ({select}) TO STDOUT");
         let result = {
             let stream = conn.copy_out_raw(&sql).await.map_err(|e| failed(format!("source: reading {table}"), e))?;
@@ -127,15 +162,7 @@ async fn read_listed(
     out: &BatchSender,
 ) -> Result<u64, EngineError> {
     let table = &request.table;
-    let fail = |e| failed(format!("source: reading {table}"), e);
-    let types: Vec<(String, String)> = sqlx::query_as(
-        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
-         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
-    )
-    .bind(Q.table(&table.name))
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(fail)?;
+    let types = column_types(conn, request).await?;
     let mut casts = Vec::new();
     for (i, column) in keys.columns.iter().enumerate() {
         let Some((_, ty)) = types.iter().find(|(name, _)| name == column) else {
@@ -160,7 +187,7 @@ async fn read_listed(
             format!("CASE WHEN num_nulls({c}) = 0 THEN format('%s', {c}) END")
         })
         .collect();
-    let sql = select_with(request, Q, &relation(table), &cells.join(", "), Some(&listed));
+    let sql = select_with(request, Q, &relation(table), &cells.join(", "), Some(&listed), None);
     let mut rows = Batcher::new(request, out);
     for chunk in keys.rows.chunks(KeyList::PER_STATEMENT) {
         let mut query = sqlx::query(AssertSqlSafe(sql.clone()));
@@ -175,6 +202,24 @@ async fn read_listed(
         .await?;
     }
     Ok(rows.finish().await?)
+}
+
+/// Each column of the request's table and its type, as the catalog spells it (what a cast of a
+/// bound text value names).
+async fn column_types(conn: &mut PgConnection, request: &ReadRequest) -> Result<Vec<(String, String)>, EngineError> {
+    sqlx::query_as(
+        "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+         WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+    )
+    .bind(Q.table(&request.table.name))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(|e| failed(format!("source: reading {}", request.table), e))
+}
+
+/// `column >= the since value`, cast to `ty` from the transaction's setting.
+fn since_predicate(column: &str, ty: &str) -> String {
+    format!("{} >= CAST(current_setting('dbtwin.since') AS {ty})", Q.ident(column))
 }
 
 /// How long the snapshot waits for a table that another session holds (a running TRUNCATE or

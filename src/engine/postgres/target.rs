@@ -9,15 +9,18 @@ use super::{DIALECT, Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, Target, TargetProfile, WriteRequest, Written,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, StateRow, StateWrite, Target, TargetProfile,
+    WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed, failed_on, session, waiting_for_lock};
 use crate::engine::url::DbUrl;
-use crate::schema::Schema;
+use crate::schema::{Schema, TableName};
 
 /// `PgCopyIn::send` flushes on every call: gather this much first.
 const SEND_BYTES: usize = 1 << 20;
 const STAGE: &str = "\"dbtwin_stage\"";
+/// The keys of every row the source holds, for a mirror that read only the changed rows.
+const PRESENT: &str = "\"dbtwin_present\"";
 
 pub struct PgTarget {
     pool: PgPool,
@@ -77,7 +80,46 @@ impl Target for PgTarget {
         probed.map(drop).map_err(|e| describe(&e))
     }
 
-    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<Written, EngineError> {
+    async fn state(&self, table: &TableName, create: bool) -> Result<Vec<StateRow>, EngineError> {
+        let fail = |e| failed(format!("target: reading the state table {table}"), e);
+        let quoted = Q.table(table);
+        if create {
+            let sql = format!(
+                "CREATE TABLE IF NOT EXISTS {quoted} (table_name text PRIMARY KEY, config_hash text NOT NULL, \
+                 watermark_column text, watermark text, run_started text NOT NULL)"
+            );
+            (&self.pool).execute(sqlx::raw_sql(AssertSqlSafe(sql))).await.map_err(fail)?;
+        } else {
+            let (exists,): (bool,) = sqlx::query_as("SELECT to_regclass($1) IS NOT NULL")
+                .bind(&quoted)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(fail)?;
+            if !exists {
+                return Ok(Vec::new());
+            }
+        }
+        let sql = format!("SELECT table_name, config_hash, watermark_column, watermark, run_started FROM {quoted}");
+        let rows: Vec<(String, String, Option<String>, Option<String>, String)> =
+            sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(fail)?;
+        Ok(rows
+            .into_iter()
+            .map(|(table, config_hash, column, watermark, run_started)| StateRow {
+                table,
+                config_hash,
+                column,
+                watermark,
+                run_started,
+            })
+            .collect())
+    }
+
+    async fn write(
+        &self,
+        request: &WriteRequest,
+        input: BatchReceiver,
+        present: Option<BatchReceiver>,
+    ) -> Result<Written, EngineError> {
         let fail = |what| failed_on(what, &request.table);
         let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
         let mut tx = conn.begin().await.map_err(fail("starting the transaction for"))?;
@@ -142,8 +184,27 @@ impl Target for PgTarget {
                 .await
                 .map_err(fail("merging into"))?;
             if request.mode == Mode::Mirror {
+                let holding = match present {
+                    Some(keys) => {
+                        let key = Q.list(request.key.iter().map(String::as_str));
+                        let create = format!(
+                            "CREATE TEMPORARY TABLE {PRESENT} ON COMMIT DROP AS SELECT {key} FROM {relation} WITH NO DATA"
+                        );
+                        (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(create))).await.map_err(fail("staging"))?;
+                        copy_in(&mut tx, PRESENT, &key, keys).await.map_err(|e| match e {
+                            CopyError::Cancelled => EngineError::Cancelled(Cancelled),
+                            CopyError::Db(e) => fail("noting the source's keys for")(e),
+                            CopyError::Unfit { row, why, .. } => EngineError::Data(format!(
+                                "target: table {}, the key of source row {row}: {why}",
+                                request.table
+                            )),
+                        })?;
+                        PRESENT
+                    }
+                    None => STAGE,
+                };
                 let gone = (&mut *tx)
-                    .execute(sqlx::raw_sql(AssertSqlSafe(mirror_delete_sql(request, &relation))))
+                    .execute(sqlx::raw_sql(AssertSqlSafe(mirror_delete_sql(request, &relation, holding))))
                     .await
                     .map_err(fail("deleting rows the source no longer has from"))?;
                 deleted = gone.rows_affected();
@@ -153,6 +214,9 @@ impl Target for PgTarget {
             (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(sql))).await.map_err(fail("recomputing columns of"))?;
         }
         continue_sequences(&mut tx, request, &relation).await?;
+        if let Some(state) = &request.state {
+            write_state(&mut tx, state).await?;
+        }
         tx.commit().await.map_err(fail("committing"))?;
         Ok(Written { rows, deleted })
     }
@@ -318,10 +382,32 @@ fn upsert_sql(request: &WriteRequest) -> String {
     )
 }
 
-/// A mirror's deletions: the rows whose key is not among the staged ones (all the source gave).
-fn mirror_delete_sql(request: &WriteRequest, relation: &str) -> String {
+/// A mirror's deletions: the rows whose key is not among those `holding` has (the staged rows,
+/// when they are all the source gave; else the source's keys).
+fn mirror_delete_sql(request: &WriteRequest, relation: &str, holding: &str) -> String {
     let same: Vec<String> = request.key.iter().map(|k| format!("s.{0} = t.{0}", Q.ident(k))).collect();
-    format!("DELETE FROM {relation} AS t WHERE NOT EXISTS (SELECT 1 FROM {STAGE} AS s WHERE {})", same.join(" AND "))
+    format!("DELETE FROM {relation} AS t WHERE NOT EXISTS (SELECT 1 FROM {holding} AS s WHERE {})", same.join(" AND "))
+}
+
+/// The table's state row, in the load's transaction.
+async fn write_state(conn: &mut PgConnection, state: &StateWrite) -> Result<(), EngineError> {
+    let sql = format!(
+        "INSERT INTO {} (table_name, config_hash, watermark_column, watermark, run_started) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (table_name) DO UPDATE SET config_hash = EXCLUDED.config_hash, \
+         watermark_column = EXCLUDED.watermark_column, watermark = EXCLUDED.watermark, run_started = EXCLUDED.run_started",
+        Q.table(&state.table)
+    );
+    let row = &state.row;
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&row.table)
+        .bind(&row.config_hash)
+        .bind(&row.column)
+        .bind(&row.watermark)
+        .bind(&row.run_started)
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(|e| failed(format!("target: writing the state of {} to {}", row.table, state.table), e))
 }
 
 /// Advisory-lock space of the sequences dbtwin moves (`dbtw` in the high half, the OID below).
@@ -400,6 +486,7 @@ mod tests {
             referenced: false,
             auto_increment: vec![],
             recompute: Vec::new(),
+            state: None,
         };
         assert_eq!(
             upsert_sql(&request),

@@ -13,7 +13,7 @@ use super::Q;
 use crate::data::batch::Batch;
 use crate::data::channel::BatchSender;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, KeyList, NativeDdl, OwedKind, ReadRequest, Side, Source, SourceProfile,
+    ConnectOptions, EngineError, KeyList, NativeDdl, OwedKind, ReadRequest, Relation, Side, Source, SourceProfile,
 };
 use crate::engine::driver::{failed, push_rows, stream_rows};
 use crate::engine::read::{Batcher, key_tuple, select, select_with};
@@ -82,7 +82,7 @@ impl Source for SqliteSource {
     }
 
     fn statement(&self, request: &ReadRequest) -> String {
-        select(request, Q, &Q.table(&request.table.name))
+        select(request, Q, &Q.table(&request.table.name), since(request).as_deref())
     }
 
     async fn read(&self, request: &ReadRequest, out: BatchSender) -> Result<u64, EngineError> {
@@ -90,14 +90,33 @@ impl Source for SqliteSource {
         out.finish().await?;
         Ok(rows)
     }
+
+    async fn high_water(&self, table: &Relation, column: &str) -> Result<Option<String>, EngineError> {
+        let sql = format!("SELECT max({}) FROM {}", Q.ident(column), Q.table(&table.name));
+        let fail = |e| failed(format!("source: reading the largest {column} of {table}"), e);
+        let row = sqlx::query(AssertSqlSafe(sql)).fetch_one(&mut *self.conn.lock().await).await.map_err(fail)?;
+        let mut cell = Batch::new(1, 1, 64);
+        push_value(&row, 0, &mut cell).map_err(fail)?;
+        Ok(cell.cell(0, 0).map(|v| String::from_utf8_lossy(v).into_owned()))
+    }
+}
+
+/// The predicate of the request's `since`, on a bound value: the column's affinity turns the
+/// text into the column's storage class as it compares.
+fn since(request: &ReadRequest) -> Option<String> {
+    request.filter.since.as_ref().map(|s| format!("{} >= ?", Q.ident(&s.column)))
 }
 
 async fn read_table(conn: &mut SqliteConnection, request: &ReadRequest, out: &BatchSender) -> Result<u64, EngineError> {
     if let Some(keys) = &request.filter.keys {
         return read_listed(conn, request, keys, out).await;
     }
-    let sql = select(request, Q, &Q.table(&request.table.name));
-    stream_rows(sqlx::query(AssertSqlSafe(sql)).fetch(&mut *conn), request, out, push_value).await
+    let sql = select(request, Q, &Q.table(&request.table.name), since(request).as_deref());
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    if let Some(since) = &request.filter.since {
+        query = query.bind(since.value.as_str());
+    }
+    stream_rows(query.fetch(&mut *conn), request, out, push_value).await
 }
 
 /// The rows of a key list, bound as text: a column's affinity turns each into the column's
@@ -119,7 +138,7 @@ async fn read_listed(
             format!("{} IN (VALUES {tuples})", key_tuple(Q, &keys.columns))
         };
         let columns = Q.list(request.columns.iter().map(String::as_str));
-        let sql = select_with(request, Q, &Q.table(&request.table.name), &columns, Some(&listed));
+        let sql = select_with(request, Q, &Q.table(&request.table.name), &columns, Some(&listed), None);
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for value in chunk.iter().flatten() {
             query = query.bind(value.as_str());

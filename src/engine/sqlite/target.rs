@@ -11,7 +11,8 @@ use crate::data::batch::Batch;
 use crate::data::channel::BatchReceiver;
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, Target, TargetProfile, TriggerRef, WriteRequest, Written,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, StateRow, StateWrite, Target, TargetProfile, TriggerRef,
+    WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed};
 use crate::engine::url::DbUrl;
@@ -92,12 +93,53 @@ impl Target for SqliteTarget {
         (&mut *conn).prepare(sql).await.map(drop).map_err(|e| describe(&e))
     }
 
-    async fn write(&self, request: &WriteRequest, input: BatchReceiver) -> Result<Written, EngineError> {
+    async fn state(&self, table: &TableName, create: bool) -> Result<Vec<StateRow>, EngineError> {
+        let fail = |e| failed(format!("target: reading the state table {table}"), e);
+        let mut conn = self.conn.lock().await;
+        let quoted = Q.table(table);
+        if create {
+            let sql = format!(
+                "CREATE TABLE IF NOT EXISTS {quoted} (table_name TEXT PRIMARY KEY, config_hash TEXT NOT NULL, \
+                 watermark_column TEXT, watermark TEXT, run_started TEXT NOT NULL)"
+            );
+            conn.execute(sqlx::raw_sql(AssertSqlSafe(sql))).await.map_err(fail)?;
+        } else {
+            let (found,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?")
+                    .bind(&table.name)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(fail)?;
+            if found == 0 {
+                return Ok(Vec::new());
+            }
+        }
+        let sql = format!("SELECT table_name, config_hash, watermark_column, watermark, run_started FROM {quoted}");
+        let rows: Vec<(String, String, Option<String>, Option<String>, String)> =
+            sqlx::query_as(AssertSqlSafe(sql)).fetch_all(&mut *conn).await.map_err(fail)?;
+        Ok(rows
+            .into_iter()
+            .map(|(table, config_hash, column, watermark, run_started)| StateRow {
+                table,
+                config_hash,
+                column,
+                watermark,
+                run_started,
+            })
+            .collect())
+    }
+
+    async fn write(
+        &self,
+        request: &WriteRequest,
+        input: BatchReceiver,
+        present: Option<BatchReceiver>,
+    ) -> Result<Written, EngineError> {
         let binds: Vec<Bind> = request.columns.iter().map(Bind::of).collect();
         let mut conn = self.conn.lock().await;
         let fail = |e| failed(format!("target: writing {}", request.table), e);
         conn.execute("BEGIN IMMEDIATE").await.map_err(fail)?;
-        let loaded = load(&mut conn, request, &binds, input).await;
+        let loaded = load(&mut conn, request, &binds, input, present).await;
         let ended = match &loaded {
             Ok(_) => conn.execute("COMMIT").await.map(|_| ()),
             Err(_) => conn.execute("ROLLBACK").await.map(|_| ()),
@@ -113,6 +155,7 @@ async fn load(
     request: &WriteRequest,
     binds: &[Bind],
     mut input: BatchReceiver,
+    present: Option<BatchReceiver>,
 ) -> Result<Written, EngineError> {
     let table = Q.table(&request.table.name);
     let fail = |e| failed(format!("target: writing {}", request.table), e);
@@ -139,7 +182,8 @@ async fn load(
                     query = bind(query, binds[col], cell);
                 }
             }
-            let keys = seen.as_ref().map(|s| s.insert(held, start..start + n, binds));
+            // The source's keys, when they come apart, are noted from those instead.
+            let keys = seen.as_ref().filter(|_| present.is_none()).map(|s| s.insert(held, start..start + n, binds));
             if start + n == total {
                 // The statement owns its values now: a huge value's batch copy goes before
                 // SQLite makes its own two (the bound value, the record).
@@ -153,6 +197,19 @@ async fn load(
         }
         rows += total as u64;
     }
+    if let (Some(seen), Some(mut present)) = (&seen, present) {
+        let only_keys = Seen { key: (0..seen.key.len()).collect(), columns: seen.columns.clone() };
+        let key_binds: Vec<Bind> = seen.key.iter().map(|&c| binds[c]).collect();
+        let per_statement = (MAX_PARAMS / seen.key.len().max(1)).clamp(1, MAX_ROWS);
+        while let Some(batch) = present.recv().await? {
+            for start in (0..batch.rows()).step_by(per_statement) {
+                let end = (start + per_statement).min(batch.rows());
+                conn.execute(only_keys.insert(&batch, start..end, &key_binds))
+                    .await
+                    .map_err(|e| failed(format!("target: noting the source's keys for {}", request.table), e))?;
+            }
+        }
+    }
     let deleted = match seen {
         Some(seen) => seen.delete(conn, request, &table).await?,
         None => 0,
@@ -162,7 +219,31 @@ async fn load(
             .await
             .map_err(|e| failed(format!("target: recomputing columns of {}", request.table), e))?;
     }
+    if let Some(state) = &request.state {
+        write_state(conn, state).await?;
+    }
     Ok(Written { rows, deleted })
+}
+
+/// The table's state row, in the load's transaction.
+async fn write_state(conn: &mut SqliteConnection, state: &StateWrite) -> Result<(), EngineError> {
+    let sql = format!(
+        "INSERT INTO {} (table_name, config_hash, watermark_column, watermark, run_started) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (table_name) DO UPDATE SET config_hash = excluded.config_hash, \
+         watermark_column = excluded.watermark_column, watermark = excluded.watermark, run_started = excluded.run_started",
+        Q.table(&state.table)
+    );
+    let row = &state.row;
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(&row.table)
+        .bind(&row.config_hash)
+        .bind(&row.column)
+        .bind(&row.watermark)
+        .bind(&row.run_started)
+        .execute(&mut *conn)
+        .await
+        .map(drop)
+        .map_err(|e| failed(format!("target: writing the state of {} to {}", row.table, state.table), e))
 }
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>;
@@ -334,6 +415,7 @@ mod tests {
             referenced: false,
             auto_increment: vec![],
             recompute: Vec::new(),
+            state: None,
         };
         assert_eq!(
             insert_sql(&request, &[Bind::Untyped, Bind::Text], "\"main\".\"t\"", 2),
