@@ -278,6 +278,16 @@ impl WriteRequest {
     }
 }
 
+/// The keys of every row the source holds, for a mirror whose input holds only the changed
+/// rows: the key columns only, in [`WriteRequest::key`] order and the target's form.
+pub struct Present {
+    pub keys: BatchReceiver,
+    /// Every key column is an integer, unmasked, and the keys come in ascending order: the
+    /// writer may merge them against its own keys read in order, instead of comparing in SQL.
+    /// A writer that merges fails the table if they are not in order.
+    pub ordered: bool,
+}
+
 /// What a write did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
@@ -474,14 +484,14 @@ pub trait Target: Send + Sync {
     /// counts rows for progress.)
     ///
     /// `present`, in mirror mode when `input` holds only the rows that changed: the key of
-    /// every row the source holds, in [`WriteRequest::key`] order and the target's form. Then
-    /// the rows deleted are those whose key it lacks, instead of those not among `input`. It is
-    /// read after `input` ended; an empty target table need not read it.
+    /// every row the source holds (see [`Present`]). Then the rows deleted are those whose key
+    /// it lacks, instead of those not among `input`. It is read after `input` ended; an empty
+    /// target table need not read it.
     async fn write(
         &self,
         request: &WriteRequest,
         input: BatchReceiver,
-        present: Option<BatchReceiver>,
+        present: Option<Present>,
     ) -> Result<Written, EngineError>;
 
     /// The rows of the state table `table`, created first (if missing) when `create`; without

@@ -76,14 +76,23 @@ pub async fn waiting_for_lock<T, H>(
     timed_out: impl Fn(&sqlx::Error) -> bool,
 ) -> Result<T, EngineError>
 where
-    H: Future<Output = String>,
+    H: Future<Output = Vec<String>>,
 {
     let wait = lock_wait.as_secs();
     let note = async {
         let who = holders().await;
-        tracing::warn!(
-            "target: {what} {table} is waiting for a lock held by {who}; it gives up after {wait} s (--lock-wait)"
-        );
+        if who.is_empty() {
+            // Nobody the server shows holds a lock: most likely a long statement, not a wait.
+            tracing::info!(
+                "target: {what} {table} is still running; if another session holds the table, it gives up after \
+                 {wait} s (--lock-wait)"
+            );
+        } else {
+            tracing::warn!(
+                "target: {what} {table} is waiting for a lock held by {}; it gives up after {wait} s (--lock-wait)",
+                who.join(", ")
+            );
+        }
     };
     let err = match noting_a_lock_wait(statement, note).await {
         Ok(done) => return Ok(done),
@@ -93,6 +102,7 @@ where
         return Err(failed_on(what, table)(err));
     }
     let who = holders().await;
+    let who = if who.is_empty() { "another session".to_string() } else { who.join(", ") };
     Err(EngineError::query(
         format!("target: {what} {table}"),
         format!("the table is held by {who} for more than {wait} s (--lock-wait)"),

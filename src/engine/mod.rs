@@ -16,8 +16,8 @@ pub mod url;
 
 pub use contract::{
     BatchLimits, ConnectOptions, ConnectedSource, ConnectedTarget, EngineError, KeyList, LoadSettings, OwedDdl,
-    ReadRequest, Recompute, Relation, RowFilter, Side, Since, Source, SourceProfile, StateRow, StateWrite, Target,
-    TargetProfile, TriggerRef, WriteRequest, Written,
+    Present, ReadRequest, Recompute, Relation, RowFilter, Side, Since, Source, SourceProfile, StateRow, StateWrite,
+    Target, TargetProfile, TriggerRef, WriteRequest, Written,
 };
 pub use url::{DbUrl, EngineKind};
 

@@ -11,6 +11,7 @@ use crate::engine::{EngineError, ReadRequest, Source};
 use crate::mask::Keyring;
 use crate::mask::row::Action;
 use crate::plan::TablePlan;
+use crate::schema::TypeClass;
 
 /// What the key read reads, and where its cells sit in the table's full read.
 #[derive(Debug)]
@@ -20,6 +21,9 @@ pub(super) struct KeyRead {
     at: Vec<usize>,
     /// Positions in the full read of the target's key columns, in the key's order.
     key: Vec<usize>,
+    /// The keys are integers the masks leave alone, read in key order (see
+    /// [`crate::engine::Present::ordered`]).
+    pub ordered: bool,
 }
 
 impl KeyRead {
@@ -62,7 +66,13 @@ impl KeyRead {
         read.columns = at.iter().map(|&i| plan.read.columns[i].clone()).collect();
         read.filter.since = None;
         read.sample = None;
-        KeyRead { read, at, key }
+        // Integers keep their order through a conversion; a mask need not.
+        let integers = key.iter().all(|&k| matches!(plan.write.columns[k].class, TypeClass::Int { .. }));
+        let unmasked = plan.masks.columns().iter().all(|m| !key.contains(&m.index));
+        let same_key = read.filter.key == plan.write.key;
+        let ordered = integers && unmasked && same_key && read.filter.order_by.is_none();
+        read.filter.by_key |= ordered;
+        KeyRead { read, at, key, ordered }
     }
 
     /// Read the keys into `out`, each batch through the table's stages.

@@ -9,7 +9,7 @@ use super::stage::{Convert, Mask, Nulls, Stage, Subset};
 use super::{Pass, Run, TableError};
 use crate::data::channel::{self, BatchReceiver, BatchSender};
 use crate::data::mode::Mode;
-use crate::engine::{EngineError, WriteRequest};
+use crate::engine::{EngineError, Present, WriteRequest};
 use crate::plan::TablePlan;
 use crate::report::TableStats;
 
@@ -43,9 +43,11 @@ pub(super) async fn copy(plan: Arc<TablePlan>, run: Run, pass: Pass) -> Result<T
     // A mirror that reads only the changed rows deletes by every key the source holds.
     let (present, present_rx) = if request.mode == Mode::Mirror && plan.read.filter.since.is_some() {
         let (ktx, krx) = channel::channel(depth);
+        let scan = KeyRead::of(&plan);
+        let ordered = scan.ordered;
         let (plan, source, keys) = (plan.clone(), run.source.clone(), run.keys.clone());
-        let task = tokio::spawn(async move { KeyRead::of(&plan).send(&plan, source, &keys, ktx).await });
-        (Some(task), Some(krx))
+        let task = tokio::spawn(async move { scan.send(&plan, source, &keys, ktx).await });
+        (Some(task), Some(Present { keys: krx, ordered }))
     } else {
         (None, None)
     };

@@ -171,8 +171,15 @@ async fn pg_mirror_of_a_referenced_table_needs_fk_checks_off() {
 
 const ORDERS: &str = "CREATE TABLE orders (id int PRIMARY KEY, email varchar(60), amount int, rev int);";
 
-const INCREMENTAL: &str =
-    "secret: refresh\nmode: mirror\ntables:\n  orders:\n    incremental: rev\n    columns:\n      email: email\n";
+const INCREMENTAL: &str = "secret: refresh\nmode: mirror\ntables:\n  tags:\n    incremental: rev\n  order_lines:\n    incremental: rev\n  orders:\n    incremental: rev\n    columns:\n      email: email\n";
+
+/// A text key: its deletions are found by comparing in SQL, not by merging integers.
+const TAGS: &str = "CREATE TABLE tags (code varchar(10) PRIMARY KEY, label varchar(20), rev int);
+     INSERT INTO tags VALUES ('a', 'A', 1), ('b', 'B', 2), ('c', 'C', 3), ('d', 'D', 4);";
+
+/// A key of two integers, merged in order: (1, 2) comes before (2, 1).
+const LINES: &str = "CREATE TABLE order_lines (o int, n int, qty int, rev int, PRIMARY KEY (o, n));
+     INSERT INTO order_lines VALUES (1, 1, 5, 1), (1, 2, 5, 1), (2, 1, 5, 1), (2, 2, 5, 1), (3, 1, 5, 1);";
 
 /// `incremental: rev`: after a full first pass, a run reads only the rows at or past the last
 /// run's mark (counted in the report), and a mirror still deletes what the source no longer
@@ -181,11 +188,15 @@ const INCREMENTAL: &str =
 async fn incremental_scenario<S: TestDb, T: TestDb>() {
     let (source, target) = (S::create().await, T::create().await);
     let rows: Vec<String> = (1..=50).map(|i| format!("({i}, 'c{i}@example.com', {}, {i})", i * 10)).collect();
-    source.exec(&format!("{ORDERS} INSERT INTO orders VALUES {};", rows.join(", "))).await;
+    source.exec(&format!("{ORDERS} INSERT INTO orders VALUES {}; {TAGS} {LINES}", rows.join(", "))).await;
     // The target refuses a negative amount: a way to make one run fail on its rows.
     target
-        .exec("CREATE TABLE orders (id int PRIMARY KEY, email varchar(60), amount int CHECK (amount >= 0), rev int);")
+        .exec(&format!(
+            "CREATE TABLE orders (id int PRIMARY KEY, email varchar(60), amount int CHECK (amount >= 0), rev int); {}",
+            TAGS.split_once(';').unwrap().0
+        ))
         .await;
+    target.exec(LINES.split_once(';').unwrap().0).await;
     let dir = std::env::temp_dir().join(format!("dbtwin-incr-{}-{}-{}", std::process::id(), S::ENGINE, T::ENGINE));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("run.json");
@@ -203,7 +214,9 @@ async fn incremental_scenario<S: TestDb, T: TestDb>() {
         .exec(
             "UPDATE orders SET amount = amount + 1, rev = 100 + id WHERE id IN (1, 2, 3);
              INSERT INTO orders VALUES (51, 'c51@example.com', 510, 151), (52, 'c52@example.com', 520, 152);
-             DELETE FROM orders WHERE id IN (10, 20, 30, 50);",
+             DELETE FROM orders WHERE id IN (10, 20, 30, 50);
+             UPDATE tags SET label = 'Bee', rev = 5 WHERE code = 'b'; DELETE FROM tags WHERE code IN ('a', 'c');
+             DELETE FROM order_lines WHERE (o = 1 AND n = 2) OR o = 3; UPDATE order_lines SET qty = 6, rev = 2 WHERE o = 2 AND n = 1;",
         )
         .await;
     let second = copy(source.url(), target.url(), INCREMENTAL, &["--report", report]).await;
@@ -219,6 +232,12 @@ async fn incremental_scenario<S: TestDb, T: TestDb>() {
         "{doc}"
     );
     assert_eq!(ids(target.rows(same).await), ids(source.rows(same).await));
+    let tags = "SELECT code, label, rev FROM tags ORDER BY code";
+    assert_eq!(ids(target.rows(tags).await), ["b|Bee|5", "d|D|4"]);
+    assert_eq!(table(&doc, "tags")["rows_read"], 2, "rev >= 4: d and b");
+    let lines = "SELECT o, n, qty FROM order_lines ORDER BY o, n";
+    assert_eq!(ids(target.rows(lines).await), ["1|1|5", "2|1|6", "2|2|5"]);
+    assert_eq!(table(&doc, "order_lines")["rows_deleted"], 2);
     let leaked = "SELECT COUNT(*) FROM orders WHERE email IN ('c1@example.com', 'c4@example.com', 'c51@example.com')";
     assert_eq!(ids(target.rows(leaked).await), ["0"]);
     // The masks are keyed: a changed row's pseudonym is the one a full copy gives.

@@ -38,7 +38,7 @@ impl Waiting<'_> {
     /// Other sessions with a transaction holding row or table locks, by connection id, user
     /// and how long the transaction has been open. Without the PROCESS privilege the server
     /// shows none but the user's own.
-    async fn holders(&self) -> String {
+    async fn holders(&self) -> Vec<String> {
         let holders: Vec<(u64, Option<String>, Option<i64>)> = sqlx::query_as(
             "SELECT CAST(t.trx_mysql_thread_id AS UNSIGNED), CONCAT(p.USER, '@', p.HOST),
                     CAST(TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS SIGNED)
@@ -52,13 +52,12 @@ impl Waiting<'_> {
         .fetch_all(self.pool)
         .await
         .unwrap_or_default();
-        let named: Vec<String> = holders
+        holders
             .iter()
             .map(|(id, user, open)| {
                 let user = user.as_deref().unwrap_or("another user");
                 format!("connection {id} (user {user}, transaction open {} s)", open.unwrap_or(0))
             })
-            .collect();
-        if named.is_empty() { "another session".to_string() } else { named.join(", ") }
+            .collect()
     }
 }

@@ -4,6 +4,7 @@
 
 mod introspect;
 mod locks;
+mod merge;
 mod owed;
 mod snapshot;
 mod source;

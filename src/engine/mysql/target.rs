@@ -18,8 +18,8 @@ use crate::data::batch::Batch;
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, StateRow, StateWrite, Target, TargetProfile, TriggerRef,
-    WriteRequest, Written,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Present, Side, StateRow, StateWrite, Target, TargetProfile,
+    TriggerRef, WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed, failed_on, probe_sessions, session};
 use crate::engine::url::DbUrl;
@@ -199,7 +199,7 @@ impl Target for MySqlTarget {
         &self,
         request: &WriteRequest,
         mut input: BatchReceiver,
-        present: Option<BatchReceiver>,
+        present: Option<Present>,
     ) -> Result<Written, EngineError> {
         // Binary, bit and geometry values are bound as bytes, everything else as text.
         let as_bytes: Vec<bool> = request.columns.iter().map(|c| is_byte_valued(c.class, &c.declared_type)).collect();
@@ -215,8 +215,15 @@ impl Target for MySqlTarget {
             let delete = format!("DELETE FROM {}", Q.table(&request.table.name));
             waiting.run((&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(delete))), "emptying", &request.table).await?;
         }
+        // The source's keys in order are merged against the table's; others are noted in a
+        // temporary table and compared there.
+        let (ordered, present) = match present {
+            Some(Present { keys, ordered: true }) => (Some(keys), None),
+            Some(Present { keys, ordered: false }) => (None, Some(keys)),
+            None => (None, None),
+        };
         let seen = match request.mode {
-            Mode::Mirror => Some(Seen::create(&mut tx, request).await?),
+            Mode::Mirror if ordered.is_none() => Some(Seen::create(&mut tx, request).await?),
             _ => None,
         };
         let mut statements = Statements::new(request, self.upsert);
@@ -263,14 +270,15 @@ impl Target for MySqlTarget {
         if let (Some(seen), Some(present)) = (&seen, present) {
             seen.note_present(&mut tx, present, &as_bytes, request).await?;
         }
-        let deleted = match seen {
-            Some(seen) => {
+        let deleted = match (seen, ordered) {
+            (None, Some(keys)) => super::merge::delete_missing(&mut tx, request, keys).await?,
+            (None, None) => 0,
+            (Some(seen), _) => {
                 let deleting = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(seen.delete_sql(request))));
                 let gone = waiting.run(deleting, "deleting rows the source no longer has from", &request.table).await?;
                 (&mut *tx).execute(Seen::DROP).await.map_err(fail("noting the keys written to"))?;
                 gone.rows_affected()
             }
-            None => 0,
         };
         if let Some(sql) = request.recompute_sql(Q, &Q.table(&request.table.name)) {
             let recomputing = (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(sql)));

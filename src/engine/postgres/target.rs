@@ -9,8 +9,8 @@ use super::{DIALECT, Q, connect_options, copy_text, identity, pool, relation};
 use crate::data::channel::{BatchReceiver, Cancelled};
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Relation, Side, StateRow, StateWrite, Target, TargetProfile,
-    WriteRequest, Written,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Present, Relation, Side, StateRow, StateWrite, Target,
+    TargetProfile, WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed, failed_on, session, waiting_for_lock};
 use crate::engine::url::DbUrl;
@@ -118,7 +118,7 @@ impl Target for PgTarget {
         &self,
         request: &WriteRequest,
         input: BatchReceiver,
-        present: Option<BatchReceiver>,
+        present: Option<Present>,
     ) -> Result<Written, EngineError> {
         let fail = |what| failed_on(what, &request.table);
         let mut conn = self.pool.acquire().await.map_err(fail("connecting to write"))?;
@@ -191,7 +191,7 @@ impl Target for PgTarget {
                             "CREATE TEMPORARY TABLE {PRESENT} ON COMMIT DROP AS SELECT {key} FROM {relation} WITH NO DATA"
                         );
                         (&mut *tx).execute(sqlx::raw_sql(AssertSqlSafe(create))).await.map_err(fail("staging"))?;
-                        copy_in(&mut tx, PRESENT, &key, keys).await.map_err(|e| match e {
+                        copy_in(&mut tx, PRESENT, &key, keys.keys).await.map_err(|e| match e {
                             CopyError::Cancelled => EngineError::Cancelled(Cancelled),
                             CopyError::Db(e) => fail("noting the source's keys for")(e),
                             CopyError::Unfit { row, why, .. } => EngineError::Data(format!(
@@ -237,7 +237,7 @@ impl PgTarget {
     }
 
     /// The other sessions holding a lock on `table`, by pid, application and user.
-    async fn holders(&self, table: &Relation) -> String {
+    async fn holders(&self, table: &Relation) -> Vec<String> {
         let holders: Vec<(i32, Option<String>, Option<String>)> = sqlx::query_as(
             "SELECT a.pid, a.application_name::text, a.usename::text FROM pg_locks l
              JOIN pg_stat_activity a ON a.pid = l.pid
@@ -247,14 +247,13 @@ impl PgTarget {
         .fetch_all(&self.pool)
         .await
         .unwrap_or_default();
-        let named: Vec<String> = holders
+        holders
             .iter()
             .map(|(pid, app, user)| {
                 let app = app.as_deref().filter(|a| !a.is_empty()).unwrap_or("no application name");
                 format!("pid {pid} ({app}, user {})", user.as_deref().unwrap_or("?"))
             })
-            .collect();
-        if named.is_empty() { "another session".to_string() } else { named.join(", ") }
+            .collect()
     }
 }
 

@@ -11,8 +11,8 @@ use crate::data::batch::Batch;
 use crate::data::channel::BatchReceiver;
 use crate::data::mode::Mode;
 use crate::engine::contract::{
-    ConnectOptions, EngineError, LoadSettings, OwedDdl, Side, StateRow, StateWrite, Target, TargetProfile, TriggerRef,
-    WriteRequest, Written,
+    ConnectOptions, EngineError, LoadSettings, OwedDdl, Present, Side, StateRow, StateWrite, Target, TargetProfile,
+    TriggerRef, WriteRequest, Written,
 };
 use crate::engine::driver::{describe, failed};
 use crate::engine::url::DbUrl;
@@ -133,7 +133,7 @@ impl Target for SqliteTarget {
         &self,
         request: &WriteRequest,
         input: BatchReceiver,
-        present: Option<BatchReceiver>,
+        present: Option<Present>,
     ) -> Result<Written, EngineError> {
         let binds: Vec<Bind> = request.columns.iter().map(Bind::of).collect();
         let mut conn = self.conn.lock().await;
@@ -155,7 +155,7 @@ async fn load(
     request: &WriteRequest,
     binds: &[Bind],
     mut input: BatchReceiver,
-    present: Option<BatchReceiver>,
+    present: Option<Present>,
 ) -> Result<Written, EngineError> {
     let table = Q.table(&request.table.name);
     let fail = |e| failed(format!("target: writing {}", request.table), e);
@@ -197,7 +197,7 @@ async fn load(
         }
         rows += total as u64;
     }
-    if let (Some(seen), Some(mut present)) = (&seen, present) {
+    if let (Some(seen), Some(Present { keys: mut present, .. })) = (&seen, present) {
         let only_keys = Seen { key: (0..seen.key.len()).collect(), columns: seen.columns.clone() };
         let key_binds: Vec<Bind> = seen.key.iter().map(|&c| binds[c]).collect();
         let per_statement = (MAX_PARAMS / seen.key.len().max(1)).clamp(1, MAX_ROWS);
