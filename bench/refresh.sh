@@ -6,9 +6,10 @@
 #                 merged, deletions found from a key-only read of the source
 # on pgbench_accounts (PostgreSQL, pgbench -s SCALE) and a MariaDB table of the same shape.
 # Each round changes the source again and refreshes both targets; the median is reported.
-# The rounds are seconds apart where nightly runs are a day apart, so the incremental table's
-# overlap is 1s here: the default 5m would read every earlier round's changes again, where a
-# night's run reads 5 minutes of a day's changes again.
+# Round R stands for day R: its changes are stamped across that day (in 2027), so each refresh
+# reads that day's changes and, with the default 5m overlap, the last 5 minutes of the day
+# before, as a nightly run would (rounds seconds apart stamped with now() would all fall
+# within the overlap).
 #
 #   bench/refresh.sh                    # SCALE=20 (2M rows), ROUNDS=3, ENGINES="pg mariadb"
 #   SCALE=2 ROUNDS=1 bench/refresh.sh   # a quicker look
@@ -40,7 +41,7 @@ $([ "$ENGINE" = pg ] && echo "exclude: [pgbench_branches, pgbench_tellers, pgben
 tables:
   pgbench_accounts:
     mode: $3
-$([ -n "${4:-}" ] && printf '    incremental: updated_at\n    overlap: 1s\n')
+$([ -n "${4:-}" ] && echo "    incremental: updated_at")
 YAML
 }
 
@@ -74,7 +75,8 @@ for ENGINE in $ENGINES; do
                 pg_dump --schema-only -t pgbench_accounts "$PG/bench_src" | psql -q "$PG/$db" >/dev/null
             done
             sql=pg_sql
-            change="UPDATE pgbench_accounts SET abalance = abalance + 1, updated_at = clock_timestamp()
+            change="UPDATE pgbench_accounts SET abalance = abalance + 1,
+                        updated_at = '2027-01-01'::timestamptz + \$R * interval '1 day' + aid * interval '1 day' / $ROWS
                     WHERE aid % 100 = \$R; DELETE FROM pgbench_accounts WHERE aid % 1000 = 550 + \$R"
             sum="SELECT count(*) || ' ' || sum(abalance) || ' ' || sum(hashtext(aid || filler)) FROM pgbench_accounts"
             ;;
@@ -90,8 +92,9 @@ for ENGINE in $ENGINES; do
             my_sql bench_src "INSERT INTO pgbench_accounts SELECT seq, (seq - 1) DIV 100000 + 1, 0,
                               RPAD('', 84, ' '), '2026-01-01' + INTERVAL seq SECOND FROM seq_1_to_$ROWS"
             sql=my_sql
-            change="UPDATE pgbench_accounts SET abalance = abalance + 1, updated_at = NOW(6) WHERE aid % 100 = \$R;
-                    DELETE FROM pgbench_accounts WHERE aid % 1000 = 550 + \$R"
+            change="UPDATE pgbench_accounts SET abalance = abalance + 1,
+                        updated_at = '2027-01-01' + INTERVAL \$R DAY + INTERVAL FLOOR(aid * 86400 / $ROWS) SECOND
+                    WHERE aid % 100 = \$R; DELETE FROM pgbench_accounts WHERE aid % 1000 = 550 + \$R"
             sum="SELECT CONCAT(COUNT(*), ' ', SUM(abalance), ' ', SUM(CRC32(CONCAT(aid, filler)))) FROM pgbench_accounts"
             ;;
     esac

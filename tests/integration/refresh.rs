@@ -219,6 +219,11 @@ async fn incremental_scenario<S: TestDb, T: TestDb>() {
              DELETE FROM order_lines WHERE (o = 1 AND n = 2) OR o = 3; UPDATE order_lines SET qty = 6, rev = 2 WHERE o = 2 AND n = 1;",
         )
         .await;
+    let before = target.dump(same).await;
+    let dry = copy(source.url(), target.url(), INCREMENTAL, &["--dry-run"]).await;
+    assert_ok(&dry);
+    assert!(dry.stdout.contains("orders: incremental: rows with rev >= 50 (last mark 50"), "{}", dry.stdout);
+    assert_eq!(target.dump(same).await, before, "a dry run writes nothing");
     let second = copy(source.url(), target.url(), INCREMENTAL, &["--report", report]).await;
     assert_ok(&second);
     assert!(second.stdout.contains("orders: incremental: rows with rev >= 50 (last mark 50"), "{}", second.stdout);
