@@ -240,6 +240,14 @@ pub fn resolve(config: &Config, source: &Schema, target: &Schema, options: PlanO
                     key.join(", ")
                 )),
             }
+            if plan.incremental.is_some() {
+                problems.push(format!(
+                    "table {}: incremental reads only the rows changed since the last run, and which of its rows \
+                     are copied depends on other tables' rows (a subset, or a filter its foreign keys cross), so a \
+                     row could come into the selection unchanged and never be read; drop `incremental` here",
+                    t.relation.name
+                ));
+            }
         }
     }
     let waves = match order::waves(&mut tables, source, options.checks_off) {

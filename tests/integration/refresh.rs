@@ -305,6 +305,11 @@ async fn incremental_bad_input_scenario<D: TestDb>() {
         assert!(run.stderr.contains(wanted), "{rules}: wanted {wanted:?} in {}", run.stderr);
         assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
     }
+    let subset =
+        format!("subset:\n  roots:\n    - {{ table: orders, where: \"id > 0\" }}\n{base}    incremental: rev\n");
+    let run = copy(source.url(), target.url(), &subset, &[]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("orders: incremental reads only the rows changed since the last run, and which of its rows are copied depends on other tables"), "{}", run.stderr);
     let colliding = format!("state_table: orders\n{base}    incremental: rev\n");
     let run = copy(source.url(), target.url(), &colliding, &[]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
