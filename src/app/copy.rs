@@ -117,6 +117,7 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
     );
     let reporter = progress.reporter(&plan, Activity::Copy);
     let keys = session::keyring(&config, args.seed);
+    let keyed = config.secret.is_some() || args.seed.is_some();
     let tables: Vec<TableName> = plan.tables.iter().map(|t| t.write.table.name.clone()).collect();
     if args.dry_run {
         // Originals go to a person at a terminal, not to a cron mail or a CI log.
@@ -133,7 +134,7 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
             .collect();
         pipeline::subset::preview(&mut plan, PREVIEW_ROWS as usize);
         let triggers = trigger_plan(&left, &found, config.triggers);
-        let since: String = super::incremental::settle(&mut plan, &pair, &config, &keys, args.restart, false)
+        let since: String = super::incremental::settle(&mut plan, &pair, &config, &keys, keyed, args.restart, false)
             .await?
             .into_iter()
             .map(|line| line + "\n")
@@ -159,7 +160,7 @@ async fn copy(cli: &Cli, args: &CopyArgs, record: &RunRecord) -> anyhow::Result<
         tracing::info!("{note}");
         notes.push(note);
     }
-    for note in super::incremental::settle(&mut plan, &pair, &config, &keys, args.restart, true).await? {
+    for note in super::incremental::settle(&mut plan, &pair, &config, &keys, keyed, args.restart, true).await? {
         tracing::info!("{note}");
         notes.push(note);
     }

@@ -9,7 +9,8 @@ use crate::schema::TableName;
 
 use super::session::Pair;
 
-/// Settle the incremental tables of `plan` (none: nothing is read or created). With `write`,
+/// Settle the incremental tables of `plan` (none: nothing is read or created). `keyed`: the
+/// masks' key is the same every run (a secret or --seed). With `write`,
 /// the state table is created if missing (a dry run only reads it). Returns the line said of
 /// each incremental table.
 pub async fn settle(
@@ -17,6 +18,7 @@ pub async fn settle(
     pair: &Pair,
     config: &Config,
     keys: &Keyring,
+    keyed: bool,
     restart: bool,
     write: bool,
 ) -> anyhow::Result<Vec<String>> {
@@ -39,7 +41,7 @@ pub async fn settle(
     // Whatever else decides which rows a table gets: the subset, as configured.
     let selection = format!("{:?}", config.subset);
     let started = crate::report::timestamp(std::time::SystemTime::now());
-    let notes = incremental::settle(plan, &stored, Marks { tops }, &state_table, keys, &selection, &started);
+    let notes = incremental::settle(plan, &stored, Marks { tops }, &state_table, keys, keyed, &selection, &started);
     let notes = if restart {
         notes.into_iter().map(|n| n.replace("(its first run here)", "(--restart)")).collect()
     } else {
